@@ -1,0 +1,216 @@
+//! Finding every lockfile and installed tree under a directory, and reading them all.
+//!
+//! Project lockfiles are looked for outside `node_modules`; each top-level `node_modules`
+//! (one not inside another) is inventoried as an installed tree. Symbolic links are never
+//! followed, so a hostile tree cannot lead the scan outside the directory it was given.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::registry::file_name;
+use crate::{ExtractError, Extractor, Project, extract_file, extractor_for, installed};
+
+/// Directories that never hold a project's lockfile.
+const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn"];
+
+/// What [`discover`] found.
+#[derive(Default)]
+pub struct Discovered {
+    /// Lockfiles with the extractor for each, sorted by path.
+    pub lockfiles: Vec<(PathBuf, &'static dyn Extractor)>,
+    /// Top-level `node_modules` directories.
+    pub installed_trees: Vec<PathBuf>,
+    /// Lockfiles that the package manager itself ignores (a `package-lock.json` beside an
+    /// `npm-shrinkwrap.json`), with the reason.
+    pub ignored: Vec<(PathBuf, String)>,
+    /// Directories that could not be read.
+    pub errors: Vec<ExtractError>,
+}
+
+impl std::fmt::Debug for Discovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Discovered")
+            .field(
+                "lockfiles",
+                &self
+                    .lockfiles
+                    .iter()
+                    .map(|(p, e)| (p, e.name()))
+                    .collect::<Vec<_>>(),
+            )
+            .field("installed_trees", &self.installed_trees)
+            .field("ignored", &self.ignored)
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+/// Walks `root` (without following links) for lockfiles and installed trees. `root` may also
+/// be a single lockfile.
+#[must_use]
+pub fn discover(root: &Path) -> Discovered {
+    let mut found = Discovered::default();
+    match std::fs::symlink_metadata(root) {
+        Ok(meta) if meta.is_file() => {
+            match extractor_for(root) {
+                Some(extractor) => found.lockfiles.push((root.to_path_buf(), extractor)),
+                None => found
+                    .errors
+                    .push(ExtractError::new(root, "not a lockfile bulwark knows")),
+            }
+            return found;
+        }
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            found
+                .errors
+                .push(ExtractError::new(root, "not a directory or a regular file"));
+            return found;
+        }
+        Err(error) => {
+            found
+                .errors
+                .push(ExtractError::new(root, format!("cannot read: {error}")));
+            return found;
+        }
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(error) => {
+                found.errors.push(ExtractError::new(
+                    &dir,
+                    format!("cannot read directory: {error}"),
+                ));
+                continue;
+            }
+        };
+        let mut lockfiles_here = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if file_type.is_dir() {
+                let name = file_name(&path);
+                if name == "node_modules" {
+                    found.installed_trees.push(path);
+                } else if !SKIPPED_DIRS.contains(&name) {
+                    stack.push(path);
+                }
+            } else if file_type.is_file()
+                && let Some(extractor) = extractor_for(&path)
+            {
+                lockfiles_here.push((path, extractor));
+            }
+        }
+        let has_shrinkwrap = lockfiles_here
+            .iter()
+            .any(|(p, _)| file_name(p) == "npm-shrinkwrap.json");
+        for (path, extractor) in lockfiles_here {
+            if has_shrinkwrap && file_name(&path) == "package-lock.json" {
+                found.ignored.push((
+                    path,
+                    "npm-shrinkwrap.json in the same directory takes precedence".to_owned(),
+                ));
+            } else {
+                found.lockfiles.push((path, extractor));
+            }
+        }
+    }
+    found.lockfiles.sort_by(|a, b| a.0.cmp(&b.0));
+    found.installed_trees.sort();
+    found
+}
+
+/// Everything read under one directory.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// One project per lockfile or installed tree, sorted by file.
+    pub projects: Vec<Project>,
+    /// Files that could not be read; the scan carried on without them.
+    pub errors: Vec<ExtractError>,
+    /// Lockfiles skipped on purpose, with the reason.
+    pub ignored: Vec<(PathBuf, String)>,
+}
+
+/// Discovers and reads every lockfile and installed tree under `root`, in parallel.
+#[must_use]
+pub fn inventory(root: &Path) -> Scan {
+    let found = discover(root);
+    let lockfiles = found.lockfiles.par_iter().map(|(path, extractor)| {
+        extract_file(*extractor, path).map(crate::Lockfile::into_inventory)
+    });
+    let trees = found
+        .installed_trees
+        .par_iter()
+        .map(|tree| installed::extract_tree(tree).map(crate::Lockfile::into_inventory));
+    let results: Vec<_> = lockfiles.chain(trees).collect();
+    let mut scan = Scan {
+        errors: found.errors,
+        ignored: found.ignored,
+        ..Scan::default()
+    };
+    for result in results {
+        match result {
+            Ok(project) => scan.projects.push(project),
+            Err(error) => scan.errors.push(error),
+        }
+    }
+    scan.projects.sort_by(|a, b| a.file.cmp(&b.file));
+    scan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_lockfiles_outside_node_modules_and_applies_shrinkwrap_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for file in [
+            "a/package-lock.json",
+            "a/npm-shrinkwrap.json",
+            "b/yarn.lock",
+            "b/node_modules/dep/package-lock.json",
+            "b/node_modules/dep/package.json",
+            ".git/pnpm-lock.yaml",
+            "c/deep/pnpm-lock.yaml",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "{}").unwrap();
+        }
+        let found = discover(root);
+        let names: Vec<_> = found
+            .lockfiles
+            .iter()
+            .map(|(p, _)| p.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("a/npm-shrinkwrap.json"),
+                PathBuf::from("b/yarn.lock"),
+                PathBuf::from("c/deep/pnpm-lock.yaml"),
+            ]
+        );
+        assert_eq!(found.installed_trees, vec![root.join("b/node_modules")]);
+        assert_eq!(found.ignored.len(), 1);
+        assert!(found.errors.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn does_not_follow_symlinks_out_of_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("yarn.lock"), "").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("escape")).unwrap();
+        let found = discover(dir.path());
+        assert!(found.lockfiles.is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! Small value types shared by every bulwark crate.
+//!
+//! They sit at the bottom of the crate graph: lockfile extractors produce them, the report
+//! crate renders them, and later checks (integrity, policy, advisories) consume them.
+#![warn(missing_docs)]
+
+mod integrity;
+mod purl;
+mod source;
+
+pub use integrity::{Algorithm, Integrity, IntegrityError};
+pub use purl::npm_purl;
+pub use source::SourceKind;
