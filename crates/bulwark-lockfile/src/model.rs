@@ -83,6 +83,9 @@ pub struct Package {
     /// Where it sits in `node_modules` (npm lockfiles and installed trees), relative to the
     /// project root.
     pub install_path: Option<String>,
+    /// The file that defines it when that is not [`Lockfile::file`] (an installed package's own
+    /// `package.json`); `line` is then a line of this file.
+    pub location_file: Option<PathBuf>,
 }
 
 impl Package {
@@ -100,6 +103,7 @@ impl Package {
             dependencies: Vec::new(),
             line,
             install_path: None,
+            location_file: None,
         }
     }
 }
@@ -322,7 +326,7 @@ impl Lockfile {
                     source: package.source,
                     paths,
                     location: Location {
-                        file: file.clone(),
+                        file: package.location_file.unwrap_or_else(|| file.clone()),
                         line: package.line,
                     },
                     install_path: package.install_path,
