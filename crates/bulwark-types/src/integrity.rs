@@ -146,7 +146,7 @@ impl Integrity {
     /// Returns an error if the value is not hex of the algorithm's length.
     pub fn from_hex(algorithm: Algorithm, hex: &str) -> Result<Self, IntegrityError> {
         let hex = hex.trim();
-        if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(IntegrityError::BadDigest(hex.to_owned()));
         }
         let digest = (0..hex.len())

@@ -1,0 +1,161 @@
+//! Human output of `bulwark scan`: one line per project, totals by source, then the files that
+//! could not be read. Readable without colour; colour only when the caller allows it.
+
+use std::io::{self, Write};
+
+use owo_colors::{OwoColorize, Style};
+
+use crate::ScanReport;
+
+/// Colour styles, all plain when colour is off.
+struct Palette {
+    heading: Style,
+    dim: Style,
+    error: Style,
+    warning: Style,
+    count: Style,
+}
+
+impl Palette {
+    fn new(color: bool) -> Self {
+        if color {
+            Self {
+                heading: Style::new().bold(),
+                dim: Style::new().dimmed(),
+                error: Style::new().red().bold(),
+                warning: Style::new().yellow(),
+                count: Style::new().cyan(),
+            }
+        } else {
+            let plain = Style::new();
+            Self {
+                heading: plain,
+                dim: plain,
+                error: plain,
+                warning: plain,
+                count: plain,
+            }
+        }
+    }
+}
+
+/// Writes the human summary of `report`.
+///
+/// # Errors
+/// Returns write errors of `out`.
+pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let palette = Palette::new(color);
+    let summary = &report.summary;
+    writeln!(
+        out,
+        "{} {}",
+        "bulwark scan".style(palette.heading),
+        report.root.display().style(palette.dim)
+    )?;
+    writeln!(
+        out,
+        "{} {}, {} {} ({} distinct)",
+        summary.projects.style(palette.count),
+        plural(summary.projects, "project", "projects"),
+        summary.packages.style(palette.count),
+        plural(summary.packages, "package", "packages"),
+        summary.distinct_packages
+    )?;
+    if !report.projects.is_empty() {
+        writeln!(out)?;
+        let width = report
+            .projects
+            .iter()
+            .map(|p| p.file.display().to_string().len())
+            .max()
+            .unwrap_or(0);
+        for project in &report.projects {
+            let packages = report.packages.iter().filter(|p| p.project == project.id);
+            let (mut dev, mut optional) = (0, 0);
+            for package in packages {
+                dev += usize::from(package.dev);
+                optional += usize::from(package.optional);
+            }
+            let format = format!("{} v{}", project.format, project.format_version);
+            writeln!(
+                out,
+                "  {:width$}  {:32} {:>6} packages  {}",
+                project.file.display(),
+                format.style(palette.dim),
+                project.package_count.style(palette.count),
+                format!("dev {dev}, optional {optional}").style(palette.dim),
+            )?;
+            if project.importers.len() > 1 {
+                writeln!(
+                    out,
+                    "  {:width$}  {} workspace members",
+                    "",
+                    project.importers.len() - 1
+                )?;
+            }
+            for warning in &project.warnings {
+                writeln!(
+                    out,
+                    "  {:width$}  {}: {warning}",
+                    "",
+                    "warning".style(palette.warning)
+                )?;
+            }
+        }
+    }
+    if !summary.by_source.is_empty() {
+        let sources: Vec<String> = summary
+            .by_source
+            .iter()
+            .map(|(source, count)| {
+                let name = serde_json::to_value(source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                format!("{name} {count}")
+            })
+            .collect();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} {}",
+            "Sources:".style(palette.heading),
+            sources.join(", ")
+        )?;
+    }
+    for ignored in &report.ignored {
+        writeln!(
+            out,
+            "{}: {} ({})",
+            "note".style(palette.dim),
+            ignored.file.display(),
+            ignored.reason
+        )?;
+    }
+    if !report.errors.is_empty() {
+        writeln!(out)?;
+        for error in &report.errors {
+            let place = match error.line {
+                Some(line) => format!("{}:{line}", error.file.display()),
+                None => error.file.display().to_string(),
+            };
+            writeln!(
+                out,
+                "{}: {place}: {}",
+                "error".style(palette.error),
+                error.message
+            )?;
+        }
+        writeln!(
+            out,
+            "{} {} could not be read; the rest was scanned",
+            summary.errors,
+            plural(summary.errors, "file", "files")
+        )?;
+    }
+    Ok(())
+}
+
+fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
+    if count == 1 { one } else { many }
+}

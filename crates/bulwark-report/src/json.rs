@@ -1,0 +1,265 @@
+//! The JSON report of `bulwark scan --format json`. These structs *are* the schema
+//! (documented in `docs/json-schema.md`); field names are a public contract: add fields, never
+//! rename or remove them without bumping [`SCHEMA_VERSION`].
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use bulwark_lockfile::{ExtractError, Project};
+use bulwark_types::{Integrity, SourceKind};
+use serde::Serialize;
+
+/// Version of the JSON schema; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole result of one scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The tool that wrote the report.
+    pub tool: Tool,
+    /// The directory (or file) that was scanned.
+    pub root: PathBuf,
+    /// Totals.
+    pub summary: Summary,
+    /// One entry per lockfile or installed tree.
+    pub projects: Vec<ProjectEntry>,
+    /// Every package of every project.
+    pub packages: Vec<PackageEntry>,
+    /// Files that could not be read; the scan went on without them.
+    pub errors: Vec<ErrorEntry>,
+    /// Files skipped on purpose.
+    pub ignored: Vec<IgnoredEntry>,
+}
+
+/// Name and version of bulwark.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// Always `bulwark`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+/// Totals of a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Projects (lockfiles and installed trees) read.
+    pub projects: usize,
+    /// Package entries over all projects.
+    pub packages: usize,
+    /// Distinct `name@version` over all projects.
+    pub distinct_packages: usize,
+    /// Package entries per source kind.
+    pub by_source: BTreeMap<SourceKind, usize>,
+    /// Projects per format.
+    pub by_format: BTreeMap<&'static str, usize>,
+    /// Files that failed.
+    pub errors: usize,
+}
+
+/// One project: a lockfile or installed tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectEntry {
+    /// Index of the project, referenced by [`PackageEntry::project`].
+    pub id: usize,
+    /// The directory the project lives in, relative to the scan root.
+    pub root: PathBuf,
+    /// The lockfile (or `node_modules` directory), relative to the scan root.
+    pub file: PathBuf,
+    /// The format, e.g. `npm/package-lock`, `pnpm/lock`, `installed/node_modules`.
+    pub format: &'static str,
+    /// The format version as the file states it.
+    pub format_version: String,
+    /// The root and workspace members.
+    pub importers: Vec<String>,
+    /// Number of packages.
+    pub package_count: usize,
+    /// Non-fatal notes.
+    pub warnings: Vec<String>,
+}
+
+/// One package of one project.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageEntry {
+    /// The project's [`ProjectEntry::id`].
+    pub project: usize,
+    /// Real package name.
+    pub name: String,
+    /// Resolved version.
+    pub version: String,
+    /// Alias it is installed under, or null.
+    pub alias: Option<String>,
+    /// Resolved URL or specifier, or null.
+    pub resolved: Option<String>,
+    /// Parsed integrity, or null.
+    pub integrity: Option<IntegrityEntry>,
+    /// Source kind.
+    pub source: SourceKind,
+    /// Development-only.
+    pub dev: bool,
+    /// Optional-only.
+    pub optional: bool,
+    /// Peer-only.
+    pub peer: bool,
+    /// Shortest dependency paths from the project root.
+    pub paths: Vec<Vec<String>>,
+    /// Where the package is defined.
+    pub location: LocationEntry,
+    /// Its place in `node_modules`, or null.
+    pub install_path: Option<String>,
+    /// Package URL.
+    pub purl: String,
+}
+
+/// An integrity value, as written and split into its parts.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntegrityEntry {
+    /// The SRI string, e.g. `sha512-…`.
+    pub sri: String,
+    /// The algorithm.
+    pub algorithm: bulwark_types::Algorithm,
+    /// The digest in lowercase hex.
+    pub hex: String,
+}
+
+impl From<&Integrity> for IntegrityEntry {
+    fn from(integrity: &Integrity) -> Self {
+        Self {
+            sri: integrity.to_string(),
+            algorithm: integrity.algorithm,
+            hex: integrity.hex_digest(),
+        }
+    }
+}
+
+/// A file and 1-based line.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationEntry {
+    /// File, relative to the scan root.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: u32,
+}
+
+/// A file that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorEntry {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, or null.
+    pub line: Option<u32>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A file skipped on purpose.
+#[derive(Debug, Clone, Serialize)]
+pub struct IgnoredEntry {
+    /// The file.
+    pub file: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+impl ScanReport {
+    /// Builds the report of a scan of `root`.
+    #[must_use]
+    pub fn new(
+        root: &Path,
+        projects: &[Project],
+        errors: &[ExtractError],
+        ignored: &[(PathBuf, String)],
+    ) -> Self {
+        let relative = |path: &Path| -> PathBuf {
+            match path.strip_prefix(root) {
+                Ok(rest) if rest.as_os_str().is_empty() => PathBuf::from("."),
+                Ok(rest) => rest.to_path_buf(),
+                Err(_) => path.to_path_buf(),
+            }
+        };
+        let mut summary = Summary {
+            projects: projects.len(),
+            errors: errors.len(),
+            ..Summary::default()
+        };
+        let mut distinct = std::collections::BTreeSet::new();
+        let mut packages = Vec::new();
+        let mut project_entries = Vec::with_capacity(projects.len());
+        for (id, project) in projects.iter().enumerate() {
+            *summary.by_format.entry(project.format).or_default() += 1;
+            project_entries.push(ProjectEntry {
+                id,
+                root: relative(&project.root),
+                file: relative(&project.file),
+                format: project.format,
+                format_version: project.format_version.clone(),
+                importers: project.importers.clone(),
+                package_count: project.packages.len(),
+                warnings: project.warnings.clone(),
+            });
+            for package in &project.packages {
+                *summary.by_source.entry(package.source).or_default() += 1;
+                distinct.insert((package.name.as_str(), package.version.as_str()));
+                packages.push(PackageEntry {
+                    project: id,
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    alias: package.alias.clone(),
+                    resolved: package.resolved.clone(),
+                    integrity: package.integrity.as_ref().map(IntegrityEntry::from),
+                    source: package.source,
+                    dev: package.dev,
+                    optional: package.optional,
+                    peer: package.peer,
+                    paths: package.paths.clone(),
+                    location: LocationEntry {
+                        file: relative(&package.location.file),
+                        line: package.location.line,
+                    },
+                    install_path: package.install_path.clone(),
+                    purl: bulwark_types::npm_purl(&package.name, &package.version),
+                });
+            }
+        }
+        summary.packages = packages.len();
+        summary.distinct_packages = distinct.len();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "bulwark",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            root: root.to_path_buf(),
+            summary,
+            projects: project_entries,
+            packages,
+            errors: errors
+                .iter()
+                .map(|error| ErrorEntry {
+                    file: relative(&error.file),
+                    line: error.line,
+                    message: error.message.clone(),
+                })
+                .collect(),
+            ignored: ignored
+                .iter()
+                .map(|(file, reason)| IgnoredEntry {
+                    file: relative(file),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Writes `report` as pretty JSON followed by a newline.
+///
+/// # Errors
+/// Returns write errors of `out`.
+pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report)?;
+    out.write_all(b"\n")
+}

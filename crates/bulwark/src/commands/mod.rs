@@ -1,0 +1,28 @@
+//! One module per subcommand.
+
+mod scan;
+
+use std::io::IsTerminal as _;
+
+use crate::Outcome;
+use crate::cli::{Args, ColorChoice, Command};
+
+/// Runs the chosen command.
+pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
+    match args.command {
+        Command::Scan(scan_args) => scan::run(&scan_args, args.color),
+    }
+}
+
+/// Whether human output to standard output should be coloured.
+pub(crate) fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_stdout
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
