@@ -5,7 +5,7 @@
 # bulwark's inventory of each lockfile equals the manager's listing.
 #
 # Run scripts/install-tools.sh first. Usage:
-#   scripts/generate-fixtures.sh [npm|pnpm9|pnpm10|yarn1|yarn4|bun ...]   (bun also makes bun-lockb)   (default: all)
+#   scripts/generate-fixtures.sh [npm|npm-v2|npm-v1|npm-shrinkwrap|pnpm9|pnpm10|yarn1|yarn4|bun ...]   (bun also makes bun-lockb)   (default: all)
 #
 # Installs happen in a temporary directory outside the repository; node_modules and caches
 # are never copied into the fixtures. Absolute temporary paths in listings are replaced by
@@ -116,18 +116,27 @@ listing() {
     fi
 }
 
+# generate_npm <fixture> <lockfileVersion> [shrinkwrap]: npm install writing that lockfile
+# version; with `shrinkwrap`, `npm shrinkwrap` then renames it to npm-shrinkwrap.json.
 generate_npm() {
-    local dir="$WORK/npm"
+    local manager="$1" lockfile_version="$2" shrinkwrap="${3:-}" dir="$WORK/$1"
+    local lockfile=package-lock.json
     template "$dir" 1.0.0 no
-    log "npm $(npm --version)"
+    log "$manager: npm $(npm --version), lockfileVersion $lockfile_version $shrinkwrap"
     (
         cd "$dir"
         npm install --ignore-scripts --omit-lockfile-registry-resolved=false \
-            --no-audit --no-fund --cache "$CACHE/npm" >&2
+            --lockfile-version="$lockfile_version" --no-audit --no-fund \
+            --cache "$CACHE/npm" >&2
+        if [[ -n "$shrinkwrap" ]]; then
+            npm shrinkwrap --omit-lockfile-registry-resolved=false \
+                --lockfile-version="$lockfile_version" --cache "$CACHE/npm" >&2
+        fi
         listing npm ls --all --json >npm-ls.json
         listing npm ls --all --json --omit=dev >npm-ls-omit-dev.json
     )
-    keep npm "$dir" package-lock.json npm-ls.json npm-ls-omit-dev.json
+    [[ -n "$shrinkwrap" ]] && lockfile=npm-shrinkwrap.json
+    keep "$manager" "$dir" "$lockfile" npm-ls.json npm-ls-omit-dev.json
 }
 
 generate_pnpm() {
@@ -210,11 +219,14 @@ generate_bun() {
 
 managers=("$@")
 if ((${#managers[@]} == 0)); then
-    managers=(npm pnpm9 pnpm10 yarn1 yarn4 bun)
+    managers=(npm npm-v2 npm-v1 npm-shrinkwrap pnpm9 pnpm10 yarn1 yarn4 bun)
 fi
 for manager in "${managers[@]}"; do
     case "$manager" in
-    npm) generate_npm ;;
+    npm) generate_npm npm 3 ;;
+    npm-v2) generate_npm npm-v2 2 ;;
+    npm-v1) generate_npm npm-v1 1 ;;
+    npm-shrinkwrap) generate_npm npm-shrinkwrap 3 shrinkwrap ;;
     pnpm9 | pnpm10) generate_pnpm "$manager" ;;
     yarn1) generate_yarn1 ;;
     yarn4) generate_yarn4 ;;

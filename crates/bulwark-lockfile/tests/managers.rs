@@ -443,6 +443,23 @@ fn npm_package_lock_v3_equals_npm_ls() {
 }
 
 #[test]
+fn npm_package_lock_v2_equals_npm_ls() {
+    check("npm-v2", "package-lock.json", npm_listing);
+}
+
+/// npm 11 still writes the v1 format (no `packages` section, aliases as
+/// `"version": "npm:strip-ansi@6.0.1"`, members as `"version": "file:packages/a"`).
+#[test]
+fn npm_package_lock_v1_equals_npm_ls() {
+    check("npm-v1", "package-lock.json", npm_listing);
+}
+
+#[test]
+fn npm_shrinkwrap_equals_npm_ls() {
+    check("npm-shrinkwrap", "npm-shrinkwrap.json", npm_listing);
+}
+
+#[test]
 fn pnpm9_lock_equals_pnpm_list() {
     check("pnpm9", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
 }
