@@ -1,0 +1,783 @@
+//! yarn berry (`__metadata` versions 4 to 10): YAML entries keyed by comma-joined descriptors.
+//!
+//! ```yaml
+//! "a@npm:^1.0.0, a@npm:^1.2.0":
+//!   version: 1.2.3
+//!   resolution: "a@npm:1.2.3"
+//!   dependencies:
+//!     b: "npm:^2.0.0"        # yarn 2/3 write `b: ^2.0.0`
+//!   checksum: 10c0/<hex sha512 of yarn's zip>
+//!   languageName: node
+//!   linkType: hard
+//! ```
+//!
+//! Entries whose resolution uses `workspace:` are the importers (their `dependencies` hold
+//! the dev dependencies too; the workspace's `package.json` tells them apart). A dependency
+//! `b: npm:^2.0.0` resolves through the descriptor `b@npm:^2.0.0`; descriptors relative to
+//! their dependent (`link:`, `file:`, `portal:`, `exec:`, local patches) carry a
+//! `::locator=<dependent>` binding; `catalog:` ranges are looked up in `.yarnrc.yml`; and
+//! yarn's built-in compatibility patches (`fsevents`, `resolve`, `typescript`) replace the
+//! descriptor they wrap. Peer dependencies are resolved per dependent by yarn (virtual
+//! packages): an edge is recorded only where every dependent provides the same package.
+//!
+//! `checksum` is the SHA-512 of yarn's own zip archive, not of the npm tarball: it is kept as
+//! the integrity so it can be compared across installs, never against the registry.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::io::Read as _;
+use std::path::Path;
+
+use bulwark_types::{Algorithm, Integrity, SourceKind};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use super::manifest::{Manifest, is_contained, read_manifest};
+use super::{Unresolved, percent_decode, split_descriptor};
+use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
+
+/// The format name in reports.
+const FORMAT: &str = "yarn/lock";
+/// `__metadata.version` values written by released yarn versions (2.x wrote 4, 3.1 wrote 5,
+/// 3.2+ wrote 6, 4.0 release candidates 7, 4.0-4.13 wrote 8, 4.14 wrote 9, 4.18 writes 10).
+const KNOWN_VERSIONS: std::ops::RangeInclusive<u32> = 4..=10;
+/// `.yarnrc.yml` files larger than this are not read.
+const MAX_YARNRC_BYTES: u64 = 1024 * 1024;
+/// How deeply a `patch:` may wrap another descriptor.
+const MAX_PATCH_NESTING: usize = 8;
+
+/// A YAML scalar of any type, as text (`version: 1` is a number to YAML).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl Visitor<'_> for ScalarVisitor {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
+                Ok(Scalar(value.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Scalar, E> {
+                Ok(Scalar(value))
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Scalar, E> {
+                Ok(Scalar(value.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Scalar, E> {
+                Ok(Scalar(value.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Scalar, E> {
+                Ok(Scalar(value.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Scalar, E> {
+                Ok(Scalar(value.to_string()))
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// A mapping of scalars to scalars, in file order.
+#[derive(Debug, Clone, Default)]
+struct Pairs(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor;
+        impl<'de> Visitor<'de> for PairsVisitor {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of names to ranges")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some((Scalar(key), Scalar(value))) = map.next_entry()? {
+                    pairs.push((key, value));
+                }
+                Ok(Pairs(pairs))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Pairs, E> {
+                Ok(Pairs::default())
+            }
+        }
+        deserializer.deserialize_any(PairsVisitor)
+    }
+}
+
+/// `dependenciesMeta.<name>`.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct DependencyMeta {
+    #[serde(default)]
+    optional: Option<bool>,
+}
+
+/// One lockfile entry as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    version: Option<Scalar>,
+    resolution: Option<Scalar>,
+    #[serde(default)]
+    dependencies: Pairs,
+    #[serde(default)]
+    peer_dependencies: Pairs,
+    #[serde(default)]
+    dependencies_meta: Option<BTreeMap<String, Option<DependencyMeta>>>,
+    checksum: Option<Scalar>,
+    link_type: Option<Scalar>,
+}
+
+/// `__metadata`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata {
+    version: Option<Scalar>,
+}
+
+/// The whole file: `__metadata` and the entries in file order.
+#[derive(Debug, Default)]
+struct Document {
+    metadata: Option<Metadata>,
+    entries: Vec<(String, Entry)>,
+}
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DocumentVisitor;
+        impl<'de> Visitor<'de> for DocumentVisitor {
+            type Value = Document;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of descriptors to entries")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+                let mut document = Document::default();
+                while let Some(Scalar(key)) = map.next_key()? {
+                    if key == "__metadata" {
+                        document.metadata = Some(map.next_value()?);
+                    } else {
+                        let entry = map.next_value()?;
+                        document.entries.push((key, entry));
+                    }
+                }
+                Ok(document)
+            }
+        }
+        deserializer.deserialize_map(DocumentVisitor)
+    }
+}
+
+/// The `catalog:` ranges of `.yarnrc.yml`.
+#[derive(Debug, Default, Deserialize)]
+struct YarnRc {
+    #[serde(default)]
+    catalog: Option<BTreeMap<String, Scalar>>,
+    #[serde(default)]
+    catalogs: Option<BTreeMap<String, BTreeMap<String, Scalar>>>,
+    #[serde(flatten)]
+    _rest: BTreeMap<String, IgnoredAny>,
+}
+
+/// Reads a berry `yarn.lock`.
+pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError> {
+    let document: Document =
+        serde_norway::from_str(text).map_err(|error| ExtractError::yaml(path, &error))?;
+    let Some(version) = document
+        .metadata
+        .as_ref()
+        .and_then(|metadata| metadata.version.as_ref())
+    else {
+        return Err(ExtractError::new(path, "`__metadata.version` is missing"));
+    };
+    let mut lockfile = Lockfile::new(path, FORMAT, version.0.clone());
+    match version.0.parse::<u32>() {
+        Ok(number) if KNOWN_VERSIONS.contains(&number) => {}
+        Ok(number) if number > *KNOWN_VERSIONS.end() => lockfile.warnings.push(format!(
+            "`__metadata.version` {number} is newer than bulwark knows; read as version {}",
+            KNOWN_VERSIONS.end()
+        )),
+        _ => {
+            return Err(ExtractError::new(
+                path,
+                format!(
+                    "`__metadata.version` `{}` is not a yarn berry lockfile version (4 to 10)",
+                    version.0
+                ),
+            ));
+        }
+    }
+    let lines = top_level_lines(text);
+    let root = path.parent().unwrap_or_else(|| Path::new(""));
+    let catalogs = read_catalogs(root, &mut lockfile.warnings);
+    Builder::new(path, root, &document, &lines, catalogs, &mut lockfile)?.build(&mut lockfile);
+    Ok(lockfile)
+}
+
+/// What one entry resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A package, by index into the lockfile's packages.
+    Package(usize),
+    /// A workspace member, by index into the importers.
+    Workspace(usize),
+}
+
+/// Turns parsed entries into the model.
+struct Builder<'a> {
+    root: &'a Path,
+    document: &'a Document,
+    /// Entry index -> slot.
+    slots: Vec<Slot>,
+    /// Normalised descriptor (`name@range`, `npm:` dropped) -> entry.
+    by_descriptor: HashMap<String, usize>,
+    /// (Normalised descriptor without its binding, the dependent locator) -> entry.
+    by_bound_descriptor: HashMap<(String, String), usize>,
+    /// Normalised descriptor a built-in compatibility patch wraps -> the patch's entry.
+    builtin_patches: HashMap<String, usize>,
+    /// `catalog:` ranges.
+    catalogs: Catalogs,
+    /// Workspace entries: (entry index, relative path).
+    workspaces: Vec<(usize, String)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(
+        path: &'a Path,
+        root: &'a Path,
+        document: &'a Document,
+        lines: &HashMap<&str, u32>,
+        catalogs: Catalogs,
+        lockfile: &mut Lockfile,
+    ) -> Result<Self, ExtractError> {
+        let count = document.entries.len();
+        let mut builder = Builder {
+            root,
+            document,
+            slots: Vec::with_capacity(count),
+            by_descriptor: HashMap::with_capacity(count * 2),
+            by_bound_descriptor: HashMap::new(),
+            builtin_patches: HashMap::new(),
+            catalogs,
+            workspaces: Vec::new(),
+        };
+        let mut patched = Vec::new();
+        for (index, (key, entry)) in document.entries.iter().enumerate() {
+            let line = lines.get(key.as_str()).copied().unwrap_or(1);
+            builder.index_descriptors(key, index);
+            let resolution = entry.resolution.as_ref().map(|r| r.0.as_str());
+            let Some(resolution) = resolution else {
+                return Err(ExtractError::at_line(
+                    path,
+                    line,
+                    format!("entry `{key}` has no `resolution`"),
+                ));
+            };
+            let (name, reference) = split_descriptor(resolution);
+            if name.is_empty() || reference.is_empty() {
+                return Err(ExtractError::at_line(
+                    path,
+                    line,
+                    format!("entry `{key}` has an invalid resolution `{resolution}`"),
+                ));
+            }
+            if let Some(workspace) = reference.strip_prefix("workspace:") {
+                let workspace = if workspace == "." { "" } else { workspace };
+                builder
+                    .slots
+                    .push(Slot::Workspace(builder.workspaces.len()));
+                builder.workspaces.push((index, workspace.to_owned()));
+                continue;
+            }
+            let Some(version) = entry.version.as_ref() else {
+                return Err(ExtractError::at_line(
+                    path,
+                    line,
+                    format!("entry `{key}` has no `version`"),
+                ));
+            };
+            let mut package = Package::new(name, version.0.clone(), line);
+            package.alias = key
+                .split(", ")
+                .map(|descriptor| split_descriptor(descriptor.trim()).0)
+                .find(|alias| *alias != name)
+                .map(str::to_owned);
+            package.resolved = Some(resolution.to_owned());
+            package.source = source_of(reference, entry.link_type.as_ref(), 0);
+            package.integrity = entry
+                .checksum
+                .as_ref()
+                .and_then(|checksum| checksum_integrity(&checksum.0));
+            if let Some(patch) = reference.strip_prefix("patch:")
+                && !patch.contains("builtin<")
+            {
+                patched.push(format!("`{name}@{}` (line {line})", version.0));
+            }
+            if reference.starts_with("exec:") {
+                lockfile.warnings.push(format!(
+                    "line {line}: `{name}@{}` is generated by running a script at install time (`exec:`)",
+                    version.0
+                ));
+            }
+            builder.slots.push(Slot::Package(lockfile.packages.len()));
+            lockfile.packages.push(package);
+        }
+        if !patched.is_empty() {
+            lockfile.warnings.push(format!(
+                "{} packages are patched locally, so their code differs from the registry's: {}",
+                patched.len(),
+                patched.join(", ")
+            ));
+        }
+        Ok(builder)
+    }
+
+    /// Indexes the descriptors of one entry key.
+    fn index_descriptors(&mut self, key: &str, index: usize) {
+        for descriptor in key.split(',') {
+            let descriptor = descriptor.trim();
+            let (name, range) = split_descriptor(descriptor);
+            let range = range.strip_prefix("npm:").unwrap_or(range);
+            match range.split_once("::") {
+                Some((unbound, binding)) => {
+                    let locator = binding
+                        .split('&')
+                        .find_map(|param| param.strip_prefix("locator="))
+                        .map(percent_decode)
+                        .unwrap_or_default();
+                    self.by_bound_descriptor
+                        .insert((format!("{name}@{unbound}"), locator), index);
+                    self.by_descriptor.insert(format!("{name}@{range}"), index);
+                }
+                None => {
+                    self.by_descriptor.insert(format!("{name}@{range}"), index);
+                }
+            }
+            if let Some(patch) = range.strip_prefix("patch:")
+                && let Some((source, selector)) = patch.split_once('#')
+                && selector.contains("builtin<compat/")
+            {
+                let source = percent_decode(source);
+                let (inner_name, inner_range) = split_descriptor(&source);
+                let inner_range = inner_range.strip_prefix("npm:").unwrap_or(inner_range);
+                self.builtin_patches
+                    .insert(format!("{inner_name}@{inner_range}"), index);
+            }
+        }
+    }
+
+    /// The entry a dependency `name: range` of the entry resolved as `dependent` points at.
+    fn lookup(
+        &self,
+        name: &str,
+        range: &str,
+        dependent: &str,
+        buffer: &mut String,
+    ) -> Option<usize> {
+        let range = match range.strip_prefix("catalog:") {
+            Some(catalog) => self.catalogs.range(catalog, name)?,
+            None => range,
+        };
+        let range = range.strip_prefix("npm:").unwrap_or(range);
+        buffer.clear();
+        buffer.push_str(name);
+        buffer.push('@');
+        buffer.push_str(range);
+        if let Some(&index) = self.builtin_patches.get(buffer.as_str()) {
+            return Some(index);
+        }
+        if let Some(&index) = self.by_descriptor.get(buffer.as_str()) {
+            return Some(index);
+        }
+        self.by_bound_descriptor
+            .get(&(buffer.clone(), dependent.to_owned()))
+            .copied()
+    }
+
+    /// Resolves every edge and builds the importers.
+    fn build(self, lockfile: &mut Lockfile) {
+        let mut unresolved = Unresolved::default();
+        let mut buffer = String::new();
+        let mut missing_manifests = Vec::new();
+        let mut importers = Vec::with_capacity(self.workspaces.len());
+        for (entry_index, relative) in &self.workspaces {
+            let (_, entry) = &self.document.entries[*entry_index];
+            let resolution = entry.resolution.as_ref().map_or("", |r| r.0.as_str());
+            let (name, _) = split_descriptor(resolution);
+            let manifest = self.workspace_manifest(relative, &mut missing_manifests);
+            let meta = optional_names(entry);
+            let dependencies = entry
+                .dependencies
+                .0
+                .iter()
+                .map(|(dep_name, range)| {
+                    let kind = if meta.contains(dep_name.as_str()) {
+                        DependencyKind::Optional
+                    } else {
+                        manifest
+                            .as_ref()
+                            .and_then(|manifest| manifest.kind_of(dep_name))
+                            .unwrap_or(DependencyKind::Prod)
+                    };
+                    self.edge(
+                        dep_name,
+                        range,
+                        kind,
+                        resolution,
+                        &mut buffer,
+                        &mut unresolved,
+                    )
+                })
+                .collect();
+            importers.push(Importer {
+                path: relative.clone(),
+                name: Some(name.to_owned()),
+                version: manifest.and_then(|manifest| manifest.version),
+                dependencies,
+            });
+        }
+        for (entry_index, (_, entry)) in self.document.entries.iter().enumerate() {
+            let Slot::Package(package_index) = self.slots[entry_index] else {
+                continue;
+            };
+            let resolution = entry.resolution.as_ref().map_or("", |r| r.0.as_str());
+            let meta = optional_names(entry);
+            let dependencies: Vec<Dependency> = entry
+                .dependencies
+                .0
+                .iter()
+                .map(|(dep_name, range)| {
+                    let kind = if meta.contains(dep_name.as_str()) {
+                        DependencyKind::Optional
+                    } else {
+                        DependencyKind::Prod
+                    };
+                    self.edge(
+                        dep_name,
+                        range,
+                        kind,
+                        resolution,
+                        &mut buffer,
+                        &mut unresolved,
+                    )
+                })
+                .collect();
+            lockfile.packages[package_index].dependencies = dependencies;
+        }
+        // The root first, so it labels the project.
+        importers.sort_by_key(|importer| !importer.path.is_empty());
+        lockfile.importers = importers;
+        resolve_peers(self.document, &self.slots, lockfile);
+        if !missing_manifests.is_empty() {
+            lockfile.warnings.push(format!(
+                "{} workspace manifests could not be read, so their dev dependencies count as prod: {}",
+                missing_manifests.len(),
+                missing_manifests.join("; ")
+            ));
+        }
+        lockfile.warnings.extend(unresolved.into_warning());
+    }
+
+    /// One resolved edge.
+    fn edge(
+        &self,
+        name: &str,
+        range: &str,
+        kind: DependencyKind,
+        dependent: &str,
+        buffer: &mut String,
+        unresolved: &mut Unresolved,
+    ) -> Dependency {
+        let target = match self.lookup(name, range, dependent, buffer) {
+            Some(entry) => match self.slots.get(entry) {
+                Some(Slot::Package(index)) => Some(PackageId(*index)),
+                _ => None,
+            },
+            None => {
+                unresolved.add(dependent, name, range);
+                None
+            }
+        };
+        Dependency {
+            name: name.to_owned(),
+            kind,
+            target,
+        }
+    }
+
+    /// The manifest of the workspace at `relative`, if it can be read.
+    fn workspace_manifest(&self, relative: &str, missing: &mut Vec<String>) -> Option<Manifest> {
+        if !is_contained(relative) {
+            missing.push(format!("`{relative}` leaves the project"));
+            return None;
+        }
+        let manifest_path = self.root.join(relative).join("package.json");
+        match read_manifest(&manifest_path) {
+            Ok(Some(manifest)) => Some(manifest),
+            Ok(None) => {
+                missing.push(format!("`{}` not found", manifest_path.display()));
+                None
+            }
+            Err(reason) => {
+                missing.push(reason);
+                None
+            }
+        }
+    }
+}
+
+/// Names marked `optional: true` in an entry's `dependenciesMeta` (keys may carry a range).
+fn optional_names(entry: &Entry) -> HashSet<&str> {
+    entry
+        .dependencies_meta
+        .iter()
+        .flatten()
+        .filter(|(_, meta)| meta.as_ref().and_then(|meta| meta.optional) == Some(true))
+        .map(|(key, _)| {
+            let (name, _) = split_descriptor(key);
+            name
+        })
+        .collect()
+}
+
+/// Resolves peer dependencies where every dependent that depends on the package provides
+/// the same package under the peer's name (yarn resolves peers per dependent).
+fn resolve_peers(document: &Document, slots: &[Slot], lockfile: &mut Lockfile) {
+    let count = lockfile.packages.len();
+    // Dependents of each package: the dependency lists (of importers and packages) holding it.
+    let mut dependents: Vec<Vec<(bool, usize)>> = vec![Vec::new(); count];
+    for (index, importer) in lockfile.importers.iter().enumerate() {
+        for dep in &importer.dependencies {
+            if let Some(PackageId(target)) = dep.target {
+                dependents[target].push((true, index));
+            }
+        }
+    }
+    for (index, package) in lockfile.packages.iter().enumerate() {
+        for dep in &package.dependencies {
+            if let Some(PackageId(target)) = dep.target {
+                dependents[target].push((false, index));
+            }
+        }
+    }
+    let mut peer_edges = Vec::new();
+    for (entry_index, (_, entry)) in document.entries.iter().enumerate() {
+        let Some(Slot::Package(index)) = slots.get(entry_index).copied() else {
+            continue;
+        };
+        for (peer, _) in &entry.peer_dependencies.0 {
+            let mut provided = dependents[index].iter().map(|&(is_importer, parent)| {
+                let list = if is_importer {
+                    &lockfile.importers[parent].dependencies
+                } else {
+                    &lockfile.packages[parent].dependencies
+                };
+                list.iter()
+                    .find(|dep| dep.name == *peer)
+                    .and_then(|dep| dep.target)
+            });
+            let first = provided.next().flatten();
+            let target = first.filter(|&first| provided.all(|other| other == Some(first)));
+            peer_edges.push((
+                index,
+                Dependency {
+                    name: peer.clone(),
+                    kind: DependencyKind::Peer,
+                    target,
+                },
+            ));
+        }
+    }
+    for (index, edge) in peer_edges {
+        lockfile.packages[index].dependencies.push(edge);
+    }
+}
+
+/// The source of a resolution's reference (`npm:1.2.3`, `patch:…`, `link:…`, a git URL).
+fn source_of(reference: &str, link_type: Option<&Scalar>, depth: usize) -> SourceKind {
+    if reference.starts_with("npm:") {
+        return SourceKind::Registry;
+    }
+    if let Some(patch) = reference.strip_prefix("patch:") {
+        let source = percent_decode(patch.split('#').next().unwrap_or_default());
+        let (_, inner) = split_descriptor(&source);
+        return if depth < MAX_PATCH_NESTING {
+            source_of(inner, None, depth + 1)
+        } else {
+            SourceKind::Unknown
+        };
+    }
+    if reference.starts_with("exec:") {
+        return SourceKind::Unknown;
+    }
+    if reference.contains("#commit=") || reference.contains("#tag=") || reference.contains("#head=")
+    {
+        return SourceKind::Git;
+    }
+    match SourceKind::classify(reference) {
+        SourceKind::Unknown if link_type.is_some_and(|link| link.0 == "soft") => SourceKind::Link,
+        kind => kind,
+    }
+}
+
+/// yarn's `checksum` (`[<cache key>/]<128 hex>`) as a SHA-512 [`Integrity`] of yarn's zip.
+fn checksum_integrity(checksum: &str) -> Option<Integrity> {
+    let hex = checksum.rsplit_once('/').map_or(checksum, |(_, hex)| hex);
+    (hex.len() == 128)
+        .then(|| Integrity::from_hex(Algorithm::Sha512, hex).ok())
+        .flatten()
+}
+
+/// The line of every top-level key, found by a scan for non-indented lines.
+fn top_level_lines(text: &str) -> HashMap<&str, u32> {
+    let mut lines = HashMap::new();
+    let mut number = 0u32;
+    for line in text.split('\n') {
+        number = number.saturating_add(1);
+        let Some(first) = line.bytes().next() else {
+            continue;
+        };
+        if matches!(first, b' ' | b'#' | b'\t' | b'\r') {
+            continue;
+        }
+        let key = line.trim_end().strip_suffix(':').unwrap_or(line);
+        let key = key
+            .strip_prefix('"')
+            .and_then(|key| key.strip_suffix('"'))
+            .unwrap_or(key);
+        lines.entry(key).or_insert(number);
+    }
+    lines
+}
+
+/// The catalogs of `.yarnrc.yml`, for `catalog:` ranges.
+#[derive(Debug, Default)]
+struct Catalogs {
+    default: BTreeMap<String, Scalar>,
+    named: BTreeMap<String, BTreeMap<String, Scalar>>,
+}
+
+impl Catalogs {
+    fn range(&self, catalog: &str, name: &str) -> Option<&str> {
+        let map = if catalog.is_empty() || catalog == "default" {
+            &self.default
+        } else {
+            self.named.get(catalog)?
+        };
+        map.get(name).map(|range| range.0.as_str())
+    }
+}
+
+/// Reads the catalogs from `.yarnrc.yml` beside the lockfile, if there is one.
+fn read_catalogs(root: &Path, warnings: &mut Vec<String>) -> Catalogs {
+    let path = root.join(".yarnrc.yml");
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return Catalogs::default();
+    };
+    if !meta.is_file() {
+        return Catalogs::default();
+    }
+    let mut text = String::new();
+    let read = std::fs::File::open(&path)
+        .and_then(|file| file.take(MAX_YARNRC_BYTES + 1).read_to_string(&mut text));
+    if let Err(error) = read {
+        warnings.push(format!("cannot read `{}`: {error}", path.display()));
+        return Catalogs::default();
+    }
+    if text.len() as u64 > MAX_YARNRC_BYTES {
+        warnings.push(format!("`{}` is too large to read", path.display()));
+        return Catalogs::default();
+    }
+    match serde_norway::from_str::<YarnRc>(&text) {
+        Ok(rc) => Catalogs {
+            default: rc.catalog.unwrap_or_default(),
+            named: rc.catalogs.unwrap_or_default(),
+        },
+        Err(error) => {
+            warnings.push(format!(
+                "`{}` is not valid YAML, so `catalog:` ranges stay unresolved: {error}",
+                path.display()
+            ));
+            Catalogs::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksums() {
+        let hex = "a".repeat(128);
+        let cases = [
+            (format!("10c0/{hex}"), true),
+            (format!("10/{hex}"), true),
+            (hex.clone(), true),
+            (format!("10c0/{}", "a".repeat(127)), false),
+            ("10c0/".to_owned(), false),
+            (format!("10c0/{}", "g".repeat(128)), false),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(checksum_integrity(&input).is_some(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn sources() {
+        let soft = Scalar("soft".to_owned());
+        let cases = [
+            ("npm:1.2.3", None, SourceKind::Registry),
+            (
+                "patch:fsevents@npm%3A2.3.3#optional!builtin<compat/fsevents>::version=2.3.3",
+                None,
+                SourceKind::Registry,
+            ),
+            (
+                "link:./lib::locator=a%40workspace%3A.",
+                Some(&soft),
+                SourceKind::Link,
+            ),
+            (
+                "portal:./lib::locator=a%40workspace%3A.",
+                Some(&soft),
+                SourceKind::Link,
+            ),
+            (
+                "file:./lib.tgz::locator=a%40workspace%3A.",
+                None,
+                SourceKind::File,
+            ),
+            (
+                "https://github.com/u/r.git#commit=abc",
+                None,
+                SourceKind::Git,
+            ),
+            (
+                "https://codeload.github.com/u/r/tar.gz/abc",
+                None,
+                SourceKind::Git,
+            ),
+            ("https://example.com/r.tgz", None, SourceKind::RemoteTarball),
+            (
+                "exec:./gen.js::locator=a%40workspace%3A.",
+                None,
+                SourceKind::Unknown,
+            ),
+        ];
+        for (reference, link, expected) in cases {
+            assert_eq!(source_of(reference, link, 0), expected, "{reference}");
+        }
+    }
+
+    #[test]
+    fn lines_of_top_level_keys() {
+        let text = "# c\n\n__metadata:\n  version: 8\n\n\"a@npm:^1, a@npm:^1.2\":\n  version: 1.2.0\nb@npm:1:\n";
+        let lines = top_level_lines(text);
+        assert_eq!(lines.get("__metadata"), Some(&3));
+        assert_eq!(lines.get("a@npm:^1, a@npm:^1.2"), Some(&6));
+        assert_eq!(lines.get("b@npm:1"), Some(&8));
+    }
+}
