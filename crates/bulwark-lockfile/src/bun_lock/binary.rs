@@ -1,0 +1,864 @@
+//! `bun.lockb`, bun's binary lockfile: bun's in-memory lockfile written out as struct arrays.
+//!
+//! The layout (little-endian, from bun's `bun.lockb.zig`, `Package.zig` and `Buffers.zig`):
+//!
+//! ```text
+//! "#!/usr/bin/env bun\nbun-lockfile-format-v0\n"  u32 format  [32]u8 meta hash  u64 data end
+//! packages: u64 count, u64 alignment (8), u64 field count (8), u64 begin, u64 end,
+//!           then one column per field between begin and end:
+//!           name String(8) | name hash u64 | Resolution | dependencies slice (u32 off, u32 len)
+//!           | resolutions slice | Meta(88) | Bin(20) | Scripts(49)
+//! buffers:  six arrays, each u64 begin, u64 end, a type-name line, padding, then the data:
+//!           trees [20]u8, hoisted dependency ids u32, resolutions u32 (package id per
+//!           dependency), dependencies [26]u8, external strings [16]u8, string bytes
+//! u64 0, then optional tagged sections ("wOrKsPaC": workspace versions and paths, …)
+//! ```
+//!
+//! A `String` is 8 bytes: inline text (zero-padded) when the top bit of the last byte is clear,
+//! else a `u32` offset and a `u32` length (top bit set) into the string bytes. Format 2 (bun
+//! 0.1.7 to 1.1) stores semver numbers as `u32` (a 64-byte `Resolution`); format 3 (bun 1.2+)
+//! as `u64` (72 bytes). Every offset, length and count read from the file is checked against the
+//! buffer before use.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use bulwark_types::{Algorithm, Integrity, SourceKind};
+
+use super::WarningSink;
+use crate::{
+    Dependency, DependencyKind, ExtractError, Importer, Input, Lockfile, Package, PackageId,
+};
+
+/// The first bytes of every bun.lockb.
+const HEADER: &[u8] = b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n";
+/// Where the package table header starts: header, format, meta hash, data end.
+const PACKAGES_AT: usize = HEADER.len() + 4 + 32 + 8;
+/// The tag of the optional workspace section after the buffers.
+const WORKSPACE_TAG: &[u8; 8] = b"wOrKsPaC";
+/// The dependency id of the root tree node (trees older than bun 1.0 store package ids).
+const ROOT_DEPENDENCY_ID: u32 = u32::MAX - 1;
+/// Deepest `node_modules` nesting for which an install path is computed.
+const MAX_TREE_DEPTH: usize = 256;
+
+const STRING: usize = 8;
+const META: usize = 88;
+const BIN: usize = 20;
+const SCRIPTS: usize = 49;
+const TREE: usize = 20;
+const DEPENDENCY: usize = 26;
+
+/// `Dependency.Behavior` bits.
+const PROD: u8 = 1 << 1;
+const OPTIONAL: u8 = 1 << 2;
+const DEV: u8 = 1 << 3;
+const PEER: u8 = 1 << 4;
+
+/// `Resolution.Tag` values.
+mod tag {
+    pub(super) const UNINITIALIZED: u8 = 0;
+    pub(super) const ROOT: u8 = 1;
+    pub(super) const NPM: u8 = 2;
+    pub(super) const FOLDER: u8 = 4;
+    pub(super) const LOCAL_TARBALL: u8 = 8;
+    pub(super) const GITHUB: u8 = 16;
+    pub(super) const GITLAB: u8 = 24;
+    pub(super) const GIT: u8 = 32;
+    pub(super) const GIT_HTTP: u8 = 33;
+    pub(super) const SYMLINK: u8 = 64;
+    pub(super) const WORKSPACE: u8 = 72;
+    pub(super) const REMOTE_TARBALL: u8 = 80;
+}
+
+/// What differs between the supported formats.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// Bytes of one semver number (`u32` in format 2, `u64` in format 3).
+    number: usize,
+}
+
+impl Layout {
+    fn of(format: u32) -> Option<Self> {
+        match format {
+            2 => Some(Self { number: 4 }),
+            3 => Some(Self { number: 8 }),
+            _ => None,
+        }
+    }
+
+    /// `Semver.Version`: three numbers (padded to 8 bytes), then pre and build
+    /// `ExternalString`s of 16 bytes each.
+    fn version_size(self) -> usize {
+        (3 * self.number).next_multiple_of(8) + 32
+    }
+
+    /// `Resolution`: a tag padded to 8 bytes, then a union as large as `VersionedURL`.
+    fn resolution_size(self) -> usize {
+        8 + STRING + self.version_size()
+    }
+}
+
+/// Reads a `bun.lockb`.
+pub(super) fn extract(input: &Input<'_>, format: &'static str) -> Result<Lockfile, ExtractError> {
+    let file = Bytes {
+        data: input.contents,
+        path: input.path,
+    };
+    if !input.contents.starts_with(HEADER) {
+        return Err(file.error("not a bun.lockb: the `bun-lockfile-format-v0` header is missing"));
+    }
+    let version = file.u32_at(HEADER.len(), "format version")?;
+    let layout = Layout::of(version).ok_or_else(|| {
+        file.error(format!(
+            "bun.lockb format {version} is not supported; run `bun install --save-text-lockfile` \
+             to write a text bun.lock"
+        ))
+    })?;
+    let data_end = file.usize_at(PACKAGES_AT - 8, "data end")?;
+    if data_end > file.data.len() {
+        return Err(file.error(format!(
+            "bun.lockb is truncated: it says its data ends at byte {data_end}, but the file has {} bytes",
+            file.data.len()
+        )));
+    }
+    let file = Bytes {
+        data: &input.contents[..data_end],
+        path: input.path,
+    };
+    let table = PackageTable::read(&file, layout)?;
+    let (buffers, after) = Buffers::read(&file, table.end)?;
+    if file.u64_at(after, "end of buffers marker")? != 0 {
+        return Err(file.error(format!(
+            "bun.lockb is malformed: expected 0 after the buffers at offset {after}"
+        )));
+    }
+    let mut lockfile = Lockfile::new(input.path, format, version.to_string());
+    let workspace_versions = match read_workspace_versions(&file, layout, after + 8) {
+        Ok(versions) => versions,
+        Err(error) => {
+            lockfile.warnings.push(format!(
+                "workspace versions are unreadable: {}",
+                error.message
+            ));
+            HashMap::new()
+        }
+    };
+    let decoder = Decoder {
+        file: &file,
+        layout,
+        table: &table,
+        buffers: &buffers,
+    };
+    decoder.build(lockfile, &workspace_versions)
+}
+
+/// The file's bytes with checked accessors; every error names the file.
+#[derive(Clone, Copy)]
+struct Bytes<'a> {
+    data: &'a [u8],
+    path: &'a Path,
+}
+
+impl<'a> Bytes<'a> {
+    fn error(&self, message: impl Into<String>) -> ExtractError {
+        ExtractError::new(self.path, message)
+    }
+
+    fn get(&self, start: usize, len: usize, what: &str) -> Result<&'a [u8], ExtractError> {
+        start
+            .checked_add(len)
+            .and_then(|end| self.data.get(start..end))
+            .ok_or_else(|| {
+                self.error(format!(
+                    "bun.lockb is truncated or corrupt: {what} ({len} bytes at offset {start}) \
+                     lies outside the {} bytes of data",
+                    self.data.len()
+                ))
+            })
+    }
+
+    fn u32_at(&self, at: usize, what: &str) -> Result<u32, ExtractError> {
+        let bytes = self.get(at, 4, what)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn u64_at(&self, at: usize, what: &str) -> Result<u64, ExtractError> {
+        let bytes = self.get(at, 8, what)?;
+        let mut word = [0; 8];
+        word.copy_from_slice(bytes);
+        Ok(u64::from_le_bytes(word))
+    }
+
+    fn usize_at(&self, at: usize, what: &str) -> Result<usize, ExtractError> {
+        let value = self.u64_at(at, what)?;
+        usize::try_from(value).map_err(|_| {
+            self.error(format!(
+                "bun.lockb is corrupt: {what} `{value}` is too large"
+            ))
+        })
+    }
+}
+
+fn u32_le(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at..at + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+fn u64_le(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0; 8];
+    if let Some(slice) = bytes.get(at..at + 8) {
+        word.copy_from_slice(slice);
+    }
+    u64::from_le_bytes(word)
+}
+
+/// The package table: where each column starts.
+#[derive(Debug)]
+struct PackageTable {
+    count: usize,
+    /// Start offsets of the name, name hash, resolution, dependencies, resolutions and meta
+    /// columns.
+    columns: [usize; 6],
+    /// Where the table ends (the buffers follow).
+    end: usize,
+}
+
+impl PackageTable {
+    fn read(file: &Bytes<'_>, layout: Layout) -> Result<Self, ExtractError> {
+        let count = file.usize_at(PACKAGES_AT, "package count")?;
+        let alignment = file.u64_at(PACKAGES_AT + 8, "package alignment")?;
+        let fields = file.u64_at(PACKAGES_AT + 16, "package field count")?;
+        let begin = file.usize_at(PACKAGES_AT + 24, "package table start")?;
+        let end = file.usize_at(PACKAGES_AT + 32, "package table end")?;
+        if alignment != 8 {
+            return Err(file.error(format!(
+                "bun.lockb is corrupt: package alignment is {alignment}, expected 8"
+            )));
+        }
+        let sizes = [
+            STRING,
+            8,
+            layout.resolution_size(),
+            8,
+            8,
+            META,
+            BIN,
+            SCRIPTS,
+        ];
+        // Lockfiles older than bun 0.6.8 have no scripts column.
+        let used = match fields {
+            8 => &sizes[..],
+            7 => &sizes[..7],
+            _ => {
+                return Err(file.error(format!(
+                    "bun.lockb is corrupt: {fields} package fields, expected 8"
+                )));
+            }
+        };
+        let row: usize = used.iter().sum();
+        let table_len = end.checked_sub(begin);
+        let expected = count.checked_mul(row);
+        if begin < PACKAGES_AT + 40 || end > file.data.len() || table_len != expected {
+            return Err(file.error(format!(
+                "bun.lockb is corrupt: {count} packages of {row} bytes do not fit the package \
+                 table at bytes {begin}..{end}"
+            )));
+        }
+        let mut columns = [0; 6];
+        let mut at = begin;
+        for (column, size) in columns.iter_mut().zip(sizes) {
+            *column = at;
+            // Cannot overflow: count * row fits between begin and end.
+            at += count * size;
+        }
+        Ok(Self {
+            count,
+            columns,
+            end,
+        })
+    }
+}
+
+/// The six arrays after the package table.
+#[derive(Debug)]
+struct Buffers<'a> {
+    trees: &'a [u8],
+    hoisted: &'a [u8],
+    resolutions: &'a [u8],
+    dependencies: &'a [u8],
+    strings: &'a [u8],
+}
+
+impl<'a> Buffers<'a> {
+    /// Reads the arrays starting at `at`; returns them and the offset after the last one.
+    fn read(file: &Bytes<'a>, mut at: usize) -> Result<(Self, usize), ExtractError> {
+        let names = [
+            ("trees", TREE),
+            ("hoisted dependencies", 4),
+            ("resolutions", 4),
+            ("dependencies", DEPENDENCY),
+            ("external strings", 16),
+            ("string bytes", 1),
+        ];
+        let mut arrays = [&[][..]; 6];
+        for (slot, (name, element)) in arrays.iter_mut().zip(names) {
+            let (array, next) = read_array(file, at, name, element)?;
+            *slot = array;
+            at = next;
+        }
+        let [
+            trees,
+            hoisted,
+            resolutions,
+            dependencies,
+            _extern_strings,
+            strings,
+        ] = arrays;
+        if resolutions.len() / 4 != dependencies.len() / DEPENDENCY {
+            return Err(file.error(format!(
+                "bun.lockb is corrupt: {} resolutions for {} dependencies",
+                resolutions.len() / 4,
+                dependencies.len() / DEPENDENCY
+            )));
+        }
+        Ok((
+            Self {
+                trees,
+                hoisted,
+                resolutions,
+                dependencies,
+                strings,
+            },
+            at,
+        ))
+    }
+}
+
+/// One array: `u64 begin`, `u64 end` (absolute), then the data somewhere in between.
+fn read_array<'a>(
+    file: &Bytes<'a>,
+    at: usize,
+    name: &str,
+    element: usize,
+) -> Result<(&'a [u8], usize), ExtractError> {
+    let begin = file.usize_at(at, name)?;
+    let end = file.usize_at(at + 8, name)?;
+    let data_start = at + 16;
+    if begin < data_start || begin > end || end > file.data.len() {
+        return Err(file.error(format!(
+            "bun.lockb is corrupt: the {name} array claims bytes {begin}..{end} (header at \
+             offset {at}, {} bytes of data)",
+            file.data.len()
+        )));
+    }
+    let data = file.get(begin, end - begin, name)?;
+    if data.len() % element != 0 {
+        return Err(file.error(format!(
+            "bun.lockb is corrupt: the {name} array has {} bytes, not a multiple of {element}",
+            data.len()
+        )));
+    }
+    Ok((data, end))
+}
+
+/// Reads the workspace member versions of the tagged section after the buffers, by name hash.
+fn read_workspace_versions(
+    file: &Bytes<'_>,
+    layout: Layout,
+    at: usize,
+) -> Result<HashMap<u64, String>, ExtractError> {
+    let mut versions = HashMap::new();
+    if file.data.len().saturating_sub(at) <= 8 || file.get(at, 8, "section tag")? != WORKSPACE_TAG {
+        return Ok(versions);
+    }
+    let (hashes, next) = read_array(file, at + 8, "workspace name hashes", 8)?;
+    let (values, _) = read_array(file, next, "workspace versions", layout.version_size())?;
+    let empty = Strings { bytes: &[] };
+    for (hash, value) in hashes
+        .chunks_exact(8)
+        .zip(values.chunks_exact(layout.version_size()))
+    {
+        // Pre-release and build strings point into the string bytes, which the caller holds;
+        // member versions are only informative, so they are kept to their numbers.
+        if let Ok(version) = format_version(value, layout, &empty, true) {
+            versions.insert(u64_le(hash, 0), version);
+        }
+    }
+    Ok(versions)
+}
+
+/// The string bytes, resolving 8-byte `String`s.
+#[derive(Clone, Copy)]
+struct Strings<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Strings<'a> {
+    fn get(&self, raw: &'a [u8]) -> Result<&'a str, String> {
+        let Some(&last) = raw.get(STRING - 1) else {
+            return Err("a string field is cut short".to_owned());
+        };
+        let bytes = if last & 0x80 == 0 {
+            let raw = &raw[..STRING];
+            let len = raw.iter().position(|&b| b == 0).unwrap_or(STRING);
+            &raw[..len]
+        } else {
+            let offset = u32_le(raw, 0) as usize;
+            let len = (u32_le(raw, 4) & 0x7fff_ffff) as usize;
+            offset
+                .checked_add(len)
+                .and_then(|end| self.bytes.get(offset..end))
+                .ok_or_else(|| {
+                    format!(
+                        "a string ({len} bytes at {offset}) lies outside the {} bytes of strings",
+                        self.bytes.len()
+                    )
+                })?
+        };
+        std::str::from_utf8(bytes).map_err(|_| "a string is not valid UTF-8".to_owned())
+    }
+}
+
+/// Formats a `Semver.Version`.
+fn format_version(
+    raw: &[u8],
+    layout: Layout,
+    strings: &Strings<'_>,
+    numbers_only: bool,
+) -> Result<String, String> {
+    let number = |index: usize| -> u64 {
+        let at = index * layout.number;
+        if layout.number == 4 {
+            u64::from(u32_le(raw, at))
+        } else {
+            u64_le(raw, at)
+        }
+    };
+    let mut version = format!("{}.{}.{}", number(0), number(1), number(2));
+    if !numbers_only {
+        let tags = (3 * layout.number).next_multiple_of(8);
+        let pre = strings.get(raw.get(tags..tags + STRING).unwrap_or_default())?;
+        let build = strings.get(raw.get(tags + 16..tags + 16 + STRING).unwrap_or_default())?;
+        if !pre.is_empty() {
+            version.push('-');
+            version.push_str(pre);
+        }
+        if !build.is_empty() {
+            version.push('+');
+            version.push_str(build);
+        }
+    }
+    Ok(version)
+}
+
+/// One row of the package table, decoded.
+#[derive(Debug)]
+struct Row {
+    name: String,
+    name_hash: u64,
+    tag: u8,
+    /// The version or location, as bun prints it.
+    version: String,
+    resolved: Option<String>,
+    source: SourceKind,
+    integrity: Option<Integrity>,
+    /// Range into the dependency and resolution buffers.
+    dependencies: std::ops::Range<usize>,
+}
+
+/// Decodes the table and buffers into the model.
+struct Decoder<'f, 'a> {
+    file: &'f Bytes<'a>,
+    layout: Layout,
+    table: &'f PackageTable,
+    buffers: &'f Buffers<'a>,
+}
+
+impl Decoder<'_, '_> {
+    fn strings(&self) -> Strings<'_> {
+        Strings {
+            bytes: self.buffers.strings,
+        }
+    }
+
+    fn cell(&self, column: usize, index: usize, size: usize) -> Result<&[u8], ExtractError> {
+        let at = index
+            .checked_mul(size)
+            .and_then(|offset| offset.checked_add(self.table.columns[column]))
+            .ok_or_else(|| {
+                self.file
+                    .error("bun.lockb is corrupt: package index overflow")
+            })?;
+        self.file.get(at, size, "a package table cell")
+    }
+
+    fn corrupt(&self, index: usize, message: &str) -> ExtractError {
+        self.file
+            .error(format!("bun.lockb is corrupt: package #{index}: {message}"))
+    }
+
+    fn row(&self, index: usize) -> Result<Row, ExtractError> {
+        let strings = self.strings();
+        let name = strings
+            .get(self.cell(0, index, STRING)?)
+            .map_err(|m| self.corrupt(index, &m))?
+            .to_owned();
+        let name_hash = u64_le(self.cell(1, index, 8)?, 0);
+        let resolution = self.cell(2, index, self.layout.resolution_size())?;
+        let dependencies = self.cell(3, index, 8)?;
+        let resolutions = self.cell(4, index, 8)?;
+        let meta = self.cell(5, index, META)?;
+
+        let (offset, len) = (
+            u32_le(dependencies, 0) as usize,
+            u32_le(dependencies, 4) as usize,
+        );
+        let total = self.buffers.dependencies.len() / DEPENDENCY;
+        let range = offset..offset.saturating_add(len);
+        if range.end > total
+            || u32_le(resolutions, 0) as usize != offset
+            || u32_le(resolutions, 4) as usize != len
+        {
+            return Err(self.corrupt(
+                index,
+                &format!("its dependencies {range:?} lie outside the {total} recorded"),
+            ));
+        }
+
+        let tag = resolution[0];
+        let value = &resolution[8..];
+        let text = |at: usize| -> Result<String, ExtractError> {
+            strings
+                .get(value.get(at..at + STRING).unwrap_or_default())
+                .map(str::to_owned)
+                .map_err(|m| self.corrupt(index, &m))
+        };
+        let (version, resolved, source) = match tag {
+            tag::NPM => {
+                let url = text(0)?;
+                let version = format_version(&value[STRING..], self.layout, &strings, false)
+                    .map_err(|m| self.corrupt(index, &m))?;
+                (
+                    version,
+                    Some(url).filter(|u| !u.is_empty()),
+                    SourceKind::Registry,
+                )
+            }
+            tag::FOLDER => {
+                let path = text(0)?;
+                (path.clone(), Some(format!("file:{path}")), SourceKind::File)
+            }
+            tag::LOCAL_TARBALL => {
+                let path = text(0)?;
+                (path.clone(), Some(path), SourceKind::File)
+            }
+            tag::SYMLINK => {
+                let path = text(0)?;
+                (path.clone(), Some(format!("link:{path}")), SourceKind::Link)
+            }
+            tag::REMOTE_TARBALL => {
+                let url = text(0)?;
+                (url.clone(), Some(url), SourceKind::RemoteTarball)
+            }
+            tag::GITHUB | tag::GITLAB | tag::GIT | tag::GIT_HTTP => {
+                let (owner, repo) = (text(0)?, text(STRING)?);
+                let (committish, commit) = (text(2 * STRING)?, text(3 * STRING)?);
+                let mut spec = String::from(match tag {
+                    tag::GITHUB => "github:",
+                    tag::GITLAB => "gitlab:",
+                    _ => "git+",
+                });
+                if !owner.is_empty() {
+                    spec.push_str(&owner);
+                    spec.push('/');
+                }
+                spec.push_str(&repo);
+                let reference = if commit.is_empty() {
+                    committish
+                } else {
+                    commit
+                };
+                if !reference.is_empty() {
+                    spec.push('#');
+                    spec.push_str(&reference);
+                }
+                (spec.clone(), Some(spec), SourceKind::Git)
+            }
+            tag::WORKSPACE => (text(0)?, None, SourceKind::Workspace),
+            _ => (String::new(), None, SourceKind::Unknown),
+        };
+        Ok(Row {
+            name,
+            name_hash,
+            tag,
+            version,
+            resolved,
+            source,
+            integrity: integrity(meta),
+            dependencies: range,
+        })
+    }
+
+    /// The edges of one row: (dependency index, name, kind, resolved package id).
+    fn edges(
+        &self,
+        row: &Row,
+    ) -> Result<Vec<(usize, String, DependencyKind, Option<usize>)>, ExtractError> {
+        let strings = self.strings();
+        let mut edges = Vec::with_capacity(row.dependencies.len());
+        for dependency in row.dependencies.clone() {
+            let raw = self
+                .buffers
+                .dependencies
+                .get(dependency * DEPENDENCY..(dependency + 1) * DEPENDENCY)
+                .unwrap_or_default();
+            let behavior = raw.get(16).copied().unwrap_or_default();
+            let kind = if behavior & PEER != 0 {
+                DependencyKind::Peer
+            } else if behavior & DEV != 0 {
+                DependencyKind::Dev
+            } else if behavior & OPTIONAL != 0 {
+                DependencyKind::Optional
+            } else if behavior & PROD != 0 {
+                DependencyKind::Prod
+            } else {
+                // Only the workspace bit: the root's list of its workspace members.
+                continue;
+            };
+            let name = strings
+                .get(raw.get(..STRING).unwrap_or_default())
+                .map_err(|m| {
+                    self.file.error(format!(
+                        "bun.lockb is corrupt: dependency #{dependency}: {m}"
+                    ))
+                })?
+                .to_owned();
+            let target = u32_le(self.buffers.resolutions, dependency * 4) as usize;
+            let target = (target < self.table.count).then_some(target);
+            edges.push((dependency, name, kind, target));
+        }
+        Ok(edges)
+    }
+
+    fn build(
+        &self,
+        mut lockfile: Lockfile,
+        workspace_versions: &HashMap<u64, String>,
+    ) -> Result<Lockfile, ExtractError> {
+        let count = self.table.count;
+        let mut rows = Vec::with_capacity(count);
+        let mut edges = Vec::with_capacity(count);
+        for index in 0..count {
+            let row = self.row(index)?;
+            edges.push(self.edges(&row)?);
+            rows.push(row);
+        }
+
+        // Importers: the root package and the workspace members.
+        let is_importer = |row: &Row| matches!(row.tag, tag::ROOT | tag::WORKSPACE);
+        let importer_rows: Vec<usize> = (0..count).filter(|&i| is_importer(&rows[i])).collect();
+        if rows.first().is_none_or(|row| row.tag != tag::ROOT) {
+            lockfile
+                .warnings
+                .push("bun.lockb has no root package as its first entry".to_owned());
+        }
+
+        // Packages are what the importers reach; bun drops the rest when it lists or installs.
+        let mut reachable = vec![false; count];
+        let mut queue: Vec<usize> = importer_rows.clone();
+        while let Some(index) = queue.pop() {
+            for &(_, _, _, target) in &edges[index] {
+                if let Some(target) = target
+                    && !is_importer(&rows[target])
+                    && !std::mem::replace(&mut reachable[target], true)
+                {
+                    queue.push(target);
+                }
+            }
+        }
+        let mut model_index = vec![None; count];
+        let mut uninitialized = WarningSink::default();
+        let mut orphans = WarningSink::default();
+        for (index, row) in rows.iter().enumerate() {
+            if is_importer(row) {
+                continue;
+            }
+            if row.tag == tag::UNINITIALIZED || row.source == SourceKind::Unknown {
+                uninitialized.push(|| {
+                    format!(
+                        "package `{}` (#{index}) has no usable resolution (tag {}); skipped",
+                        row.name, row.tag
+                    )
+                });
+                continue;
+            }
+            if !reachable[index] {
+                orphans.push(|| {
+                    format!(
+                        "`{}@{}` is recorded but nothing depends on it; bun drops it, and so does this inventory",
+                        row.name, row.version
+                    )
+                });
+                continue;
+            }
+            model_index[index] = Some(lockfile.packages.len());
+            let mut package = Package::new(row.name.clone(), row.version.clone(), 1);
+            package.resolved = row.resolved.clone();
+            package.source = row.source;
+            package.integrity = row.integrity.clone();
+            lockfile.packages.push(package);
+        }
+        uninitialized.drain_into(&mut lockfile.warnings, "unresolved packages");
+        orphans.drain_into(&mut lockfile.warnings, "orphaned packages");
+
+        let mut unresolved = WarningSink::default();
+        let mut to_model =
+            |from: &str, edges: &[(usize, String, DependencyKind, Option<usize>)]| {
+                edges
+                    .iter()
+                    .map(|(_, name, kind, target)| {
+                        let original = *target;
+                        let target = original.and_then(|t| model_index[t]).map(PackageId);
+                        let points_at_member =
+                            original.and_then(|t| rows.get(t)).is_some_and(is_importer);
+                        if target.is_none()
+                            && !points_at_member
+                            && matches!(kind, DependencyKind::Prod | DependencyKind::Dev)
+                        {
+                            unresolved.push(|| {
+                                format!("`{from}` depends on `{name}`, which bun did not resolve")
+                            });
+                        }
+                        Dependency {
+                            name: name.clone(),
+                            kind: *kind,
+                            target,
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            };
+        for (index, row) in rows.iter().enumerate() {
+            if let Some(package) = model_index[index] {
+                let dependencies = to_model(&row.name, &edges[index]);
+                lockfile.packages[package].dependencies = dependencies;
+            }
+        }
+        for &index in &importer_rows {
+            let row = &rows[index];
+            let dependencies = to_model(&row.name, &edges[index]);
+            let (path, version) = if row.tag == tag::ROOT {
+                (String::new(), None)
+            } else {
+                (
+                    row.version.clone(),
+                    workspace_versions.get(&row.name_hash).cloned(),
+                )
+            };
+            lockfile.importers.push(Importer {
+                path,
+                name: Some(row.name.clone()).filter(|name| !name.is_empty()),
+                version,
+                dependencies,
+            });
+        }
+        if lockfile
+            .importers
+            .first()
+            .is_none_or(|importer| !importer.path.is_empty())
+        {
+            lockfile.importers.insert(0, Importer::default());
+        }
+        unresolved.drain_into(&mut lockfile.warnings, "unresolved dependencies");
+        self.install_paths(&mut lockfile, &model_index);
+        Ok(lockfile)
+    }
+
+    /// Sets each package's `install_path` (and alias) from the hoisted trees.
+    fn install_paths(&self, lockfile: &mut Lockfile, model_index: &[Option<usize>]) {
+        let trees = self.buffers.trees;
+        let tree_count = trees.len() / TREE;
+        if tree_count == 0 || u32_le(trees, 4) != ROOT_DEPENDENCY_ID {
+            return;
+        }
+        let strings = self.strings();
+        let dependency_name = |dependency: usize| -> Option<&str> {
+            let raw = self
+                .buffers
+                .dependencies
+                .get(dependency.checked_mul(DEPENDENCY)?..)?
+                .get(..STRING)?;
+            strings.get(raw).ok()
+        };
+        let hoisted_count = self.buffers.hoisted.len() / 4;
+        // (path prefix ending in "node_modules", depth) per tree node.
+        let mut prefixes: Vec<Option<(String, usize)>> = Vec::with_capacity(tree_count);
+        let mut skipped = false;
+        for tree in 0..tree_count {
+            let at = tree * TREE;
+            let prefix = if tree == 0 {
+                Some((String::from("node_modules"), 0))
+            } else {
+                let parent = u32_le(trees, at + 8) as usize;
+                let dependency = u32_le(trees, at + 4) as usize;
+                match (
+                    prefixes.get(parent).and_then(Option::as_ref),
+                    dependency_name(dependency),
+                ) {
+                    (Some((parent_prefix, depth)), Some(name)) if *depth < MAX_TREE_DEPTH => {
+                        Some((format!("{parent_prefix}/{name}/node_modules"), depth + 1))
+                    }
+                    _ => {
+                        skipped = true;
+                        None
+                    }
+                }
+            };
+            if let Some((prefix, _)) = &prefix {
+                let offset = u32_le(trees, at + 12) as usize;
+                let len = u32_le(trees, at + 16) as usize;
+                if offset.saturating_add(len) > hoisted_count {
+                    skipped = true;
+                } else {
+                    for slot in offset..offset + len {
+                        let dependency = u32_le(self.buffers.hoisted, slot * 4) as usize;
+                        let package = u32_le(self.buffers.resolutions, dependency * 4) as usize;
+                        let (Some(Some(model)), Some(name)) =
+                            (model_index.get(package), dependency_name(dependency))
+                        else {
+                            continue;
+                        };
+                        let package = &mut lockfile.packages[*model];
+                        if package.install_path.is_none() {
+                            package.install_path = Some(format!("{prefix}/{name}"));
+                            if name != package.name {
+                                package.alias = Some(name.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            prefixes.push(prefix);
+        }
+        if skipped {
+            lockfile.warnings.push(
+                "some hoisted tree entries of bun.lockb are inconsistent; their install paths are unknown"
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+/// The integrity of a `Meta`: a tag byte at 20 and up to 64 digest bytes after it.
+fn integrity(meta: &[u8]) -> Option<Integrity> {
+    let algorithm = match meta.get(20)? {
+        1 => Algorithm::Sha1,
+        2 => Algorithm::Sha256,
+        3 => Algorithm::Sha384,
+        4 => Algorithm::Sha512,
+        _ => return None,
+    };
+    let digest = meta.get(21..21 + algorithm.digest_len())?.to_vec();
+    Some(Integrity { algorithm, digest })
+}
