@@ -37,6 +37,7 @@ log() { printf '\n== %s\n' "$*" >&2; }
 #
 #   - prod: chalk (2 levels of transitive deps), debug (pins ms@2.1.2), semver
 #   - alias: "strip": "npm:strip-ansi@6.0.1"
+#   - a tarball URL instead of a version: is-odd (pulls is-number@6, a second is-number)
 #   - dev-only subtree: rimraf -> glob -> 9 packages nothing else uses
 #   - optional platform packages: esbuild's 23 @esbuild/* optionals, and fsevents (darwin) as
 #     a direct optionalDependency
@@ -59,6 +60,7 @@ const root = {
     chalk: "4.1.2",
     debug: "4.3.4",
     esbuild: "0.20.2",
+    "is-odd": "https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz",
     react: "18.2.0",
     "react-dom": "18.2.0",
     semver: "7.6.0",

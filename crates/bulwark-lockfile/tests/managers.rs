@@ -7,7 +7,8 @@
 //! dev-ness, bulwark's `dev` flags must agree. The one legitimate difference is spelled out per
 //! manager in [`PlatformSkips`]: `npm ls` and `bun pm ls` list what was installed on this
 //! machine (linux-x64), so optional packages for other platforms are in the lockfile but not
-//! in the listing.
+//! in the listing. `bun pm ls` also names a tarball-URL dependency by its URL instead of a
+//! version ([`resolve_urls`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -313,7 +314,9 @@ fn check(manager: &str, lockfile: &str, listing: impl FnOnce(&Path, &Manifests) 
         .unwrap_or_else(|error| panic!("{manager}: {error}"))
         .into_inventory();
     let manifests = Manifests::read(&dir);
-    let listing = listing(&dir, &manifests);
+    let mut listing = listing(&dir, &manifests);
+    listing.packages = resolve_urls(&project, &listing.packages);
+    listing.prod = listing.prod.map(|prod| resolve_urls(&project, &prod));
     assert!(
         listing.packages.len() > 20,
         "{manager}: the listing parsed to only {:?}",
@@ -350,6 +353,31 @@ fn check(manager: &str, lockfile: &str, listing: impl FnOnce(&Path, &Manifests) 
     if let Some(prod) = &listing.prod {
         check_dev(manager, &project, &listing.packages, prod);
     }
+}
+
+/// `bun pm ls` prints a package installed from a tarball URL as `name@<url>`, and `bun.lock`
+/// records no version for it either: such an entry stands for bulwark's package of that name
+/// resolved from that URL, whatever version bulwark reports. Without one it stays `name@<url>`
+/// and shows up as missing.
+fn resolve_urls(project: &Project, listed: &BTreeSet<String>) -> BTreeSet<String> {
+    listed
+        .iter()
+        .map(|id| {
+            let (name, version) = split_id(id);
+            if !version.contains("://") {
+                return id.clone();
+            }
+            project
+                .packages
+                .iter()
+                .find(|package| {
+                    package.name == name
+                        && (package.resolved.as_deref() == Some(version)
+                            || package.version == version)
+                })
+                .map_or_else(|| id.clone(), |package| package.id())
+        })
+        .collect()
 }
 
 /// Whether bulwark's package `id` may be absent from the listing because the manager skipped
@@ -523,7 +551,13 @@ fn listing_parsers_read_the_alias_and_the_platform_skips() {
         );
         assert!(listing.packages.contains("ms@2.1.2"), "{manager}");
         assert!(listing.packages.contains("ms@2.1.3"), "{manager}");
+        assert!(listing.packages.contains("is-number@6.0.0"), "{manager}");
     }
+    let bun = bun_listing(&fixture("bun"), &Manifests::read(&fixture("bun")));
+    assert!(
+        bun.packages
+            .contains("is-odd@https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz")
+    );
     let pnpm = pnpm_listing(&fixture("pnpm10"));
     assert!(pnpm.packages.contains(ALIASED_PACKAGE));
     assert!(pnpm.packages.contains("fsevents@2.3.3"));
