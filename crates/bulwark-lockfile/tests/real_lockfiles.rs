@@ -52,21 +52,135 @@ fn check(folder: &str, lockfile: &str) {
 #[test]
 fn npm_v1_npm_cli() {
     check("npm-v1/npm-cli", "package-lock.json");
+    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
+    /// without `resolved`, importers), and its warnings.
+    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
+        let path = fixtures().join(folder).join(file);
+        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+        let importers = lockfile.importers.len();
+        let project = lockfile.into_inventory();
+        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
+            project.packages.iter().filter(|p| keep(p)).count()
+        };
+        let counts = [
+            project.packages.len(),
+            count(&|p| p.dev),
+            count(&|p| p.optional),
+            count(&|p| p.peer),
+            count(&|p| p.alias.is_some()),
+            count(&|p| p.resolved.is_none()),
+            importers,
+        ];
+        (counts, project.warnings)
+    }
+    // reference.json: 1009 instances, 496 `dev`, 4 `optional`, 158 `bundled` (no `resolved`).
+    let (counts, warnings) = npm_stats("npm-v1/npm-cli", "package-lock.json");
+    assert_eq!(counts, [1009, 496, 4, 0, 0, 158, 1]);
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
 fn npm_v2_axios() {
     check("npm-v2/axios", "package-lock.json");
+    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
+    /// without `resolved`, importers), and its warnings.
+    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
+        let path = fixtures().join(folder).join(file);
+        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+        let importers = lockfile.importers.len();
+        let project = lockfile.into_inventory();
+        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
+            project.packages.iter().filter(|p| keep(p)).count()
+        };
+        let counts = [
+            project.packages.len(),
+            count(&|p| p.dev),
+            count(&|p| p.optional),
+            count(&|p| p.peer),
+            count(&|p| p.alias.is_some()),
+            count(&|p| p.resolved.is_none()),
+            importers,
+        ];
+        (counts, project.warnings)
+    }
+    // reference.json: 2115 instances, 2107 `dev`, 42 `optional`, 190 `peer`.
+    let (counts, warnings) = npm_stats("npm-v2/axios", "package-lock.json");
+    assert_eq!(counts, [2115, 2107, 42, 190, 0, 0, 1]);
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
 fn npm_v3_npm_cli() {
     check("npm-v3/npm-cli", "package-lock.json");
+    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
+    /// without `resolved`, importers), and its warnings.
+    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
+        let path = fixtures().join(folder).join(file);
+        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+        let importers = lockfile.importers.len();
+        let project = lockfile.into_inventory();
+        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
+            project.packages.iter().filter(|p| keep(p)).count()
+        };
+        let counts = [
+            project.packages.len(),
+            count(&|p| p.dev),
+            count(&|p| p.optional),
+            count(&|p| p.peer),
+            count(&|p| p.alias.is_some()),
+            count(&|p| p.resolved.is_none()),
+            importers,
+        ];
+        (counts, project.warnings)
+    }
+    // reference.json: 1241 instances, 1030 `dev`, 6 `optional`, 164 `peer`, 3 aliases,
+    // 356 `inBundle` (the only entries without `resolved`), the root and 16 workspaces.
+    let (counts, warnings) = npm_stats("npm-v3/npm-cli", "package-lock.json");
+    assert_eq!(counts, [1241, 1030, 6, 164, 3, 356 - 209, 17]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let path = fixtures().join("npm-v3/npm-cli/package-lock.json");
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    let mut workspaces: Vec<String> = lockfile.importers[1..]
+        .iter()
+        .map(|i| format!("{}@{}", i.name.as_deref().unwrap_or("?"), i.version.as_deref().unwrap_or("?")))
+        .collect();
+    workspaces.sort();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("npm-v3/npm-cli/reference.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(serde_json::json!(workspaces), reference["workspace_packages"]);
 }
 
 #[test]
 fn npm_shrinkwrap_firebase_tools() {
     check("npm-shrinkwrap/firebase-tools", "npm-shrinkwrap.json");
+    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
+    /// without `resolved`, importers), and its warnings.
+    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
+        let path = fixtures().join(folder).join(file);
+        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+        let importers = lockfile.importers.len();
+        let project = lockfile.into_inventory();
+        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
+            project.packages.iter().filter(|p| keep(p)).count()
+        };
+        let counts = [
+            project.packages.len(),
+            count(&|p| p.dev),
+            count(&|p| p.optional),
+            count(&|p| p.peer),
+            count(&|p| p.alias.is_some()),
+            count(&|p| p.resolved.is_none()),
+            importers,
+        ];
+        (counts, project.warnings)
+    }
+    // reference.json: 1858 instances, 1067 `dev`, 173 `optional` (the 15 `devOptional` are
+    // neither), 4 `peer`, 4 aliases.
+    let (counts, warnings) = npm_stats("npm-shrinkwrap/firebase-tools", "npm-shrinkwrap.json");
+    assert_eq!(counts, [1858, 1067, 173, 4, 4, 0, 1]);
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
@@ -112,9 +226,62 @@ fn pnpm_v9_vue_core() {
 #[test]
 fn bun_lock_hono_v1() {
     check("bun-lock/hono-v1", "bun.lock");
+    let path = fixtures().join("bun-lock/hono-v1/bun.lock");
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    // reference.json: 1152 keys, all registry packages, no workspaces.
+    assert_eq!(lockfile.packages.len(), 1152);
+    assert_eq!(lockfile.importers.len(), 1);
+    assert!(lockfile.warnings.is_empty(), "{:?}", lockfile.warnings);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for package in &lockfile.packages {
+        assert!(
+            package.integrity.is_some(),
+            "{} has no integrity",
+            package.name
+        );
+        // The line is the line of the entry's key, which names the package (or its alias).
+        let line = lines[package.line as usize - 1];
+        let key = line.trim_start().split("\": [").next().unwrap_or_default();
+        let installed = package.alias.as_deref().unwrap_or(&package.name);
+        assert!(key.ends_with(installed), "line {}: {line}", package.line);
+        let install_path = package.install_path.as_deref().unwrap();
+        assert!(install_path.ends_with(&format!("node_modules/{installed}")));
+    }
+    let project = lockfile.into_inventory();
+    assert!(project.packages.iter().all(|p| !p.paths.is_empty()));
 }
 
 #[test]
 fn bun_lockb_hono() {
     check("bun-lockb/hono", "bun.lockb");
+    let path = fixtures().join("bun-lockb/hono/bun.lockb");
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    // reference.json: format 2, 919 packages with the root, all from npm.
+    assert_eq!(lockfile.format_version, "2");
+    assert_eq!(lockfile.packages.len(), 918);
+    assert_eq!(lockfile.importers.len(), 1);
+    assert!(lockfile.warnings.is_empty(), "{:?}", lockfile.warnings);
+    for package in &lockfile.packages {
+        assert!(
+            package.integrity.is_some(),
+            "{} has no integrity",
+            package.name
+        );
+        assert!(
+            package.install_path.is_some(),
+            "{} has no install path",
+            package.name
+        );
+        assert!(
+            package
+                .resolved
+                .as_deref()
+                .is_some_and(|url| url.ends_with(".tgz")),
+            "{}",
+            package.name
+        );
+    }
+    let project = lockfile.into_inventory();
+    assert!(project.packages.iter().all(|p| !p.paths.is_empty()));
 }

@@ -468,6 +468,15 @@ struct Row {
     dependencies: std::ops::Range<usize>,
 }
 
+/// One dependency of a row: the name it is required by, its kind, the package id it resolved
+/// to (`None` when bun left it unresolved).
+#[derive(Debug)]
+struct Edge {
+    name: String,
+    kind: DependencyKind,
+    target: Option<usize>,
+}
+
 /// Decodes the table and buffers into the model.
 struct Decoder<'f, 'a> {
     file: &'f Bytes<'a>,
@@ -601,11 +610,8 @@ impl Decoder<'_, '_> {
         })
     }
 
-    /// The edges of one row: (dependency index, name, kind, resolved package id).
-    fn edges(
-        &self,
-        row: &Row,
-    ) -> Result<Vec<(usize, String, DependencyKind, Option<usize>)>, ExtractError> {
+    /// The dependency edges of one row, in the order bun recorded them.
+    fn edges(&self, row: &Row) -> Result<Vec<Edge>, ExtractError> {
         let strings = self.strings();
         let mut edges = Vec::with_capacity(row.dependencies.len());
         for dependency in row.dependencies.clone() {
@@ -637,7 +643,7 @@ impl Decoder<'_, '_> {
                 .to_owned();
             let target = u32_le(self.buffers.resolutions, dependency * 4) as usize;
             let target = (target < self.table.count).then_some(target);
-            edges.push((dependency, name, kind, target));
+            edges.push(Edge { name, kind, target });
         }
         Ok(edges)
     }
@@ -669,7 +675,7 @@ impl Decoder<'_, '_> {
         let mut reachable = vec![false; count];
         let mut queue: Vec<usize> = importer_rows.clone();
         while let Some(index) = queue.pop() {
-            for &(_, _, _, target) in &edges[index] {
+            for &Edge { target, .. } in &edges[index] {
                 if let Some(target) = target
                     && !is_importer(&rows[target])
                     && !std::mem::replace(&mut reachable[target], true)
@@ -714,31 +720,30 @@ impl Decoder<'_, '_> {
         orphans.drain_into(&mut lockfile.warnings, "orphaned packages");
 
         let mut unresolved = WarningSink::default();
-        let mut to_model =
-            |from: &str, edges: &[(usize, String, DependencyKind, Option<usize>)]| {
-                edges
-                    .iter()
-                    .map(|(_, name, kind, target)| {
-                        let original = *target;
-                        let target = original.and_then(|t| model_index[t]).map(PackageId);
-                        let points_at_member =
-                            original.and_then(|t| rows.get(t)).is_some_and(is_importer);
-                        if target.is_none()
-                            && !points_at_member
-                            && matches!(kind, DependencyKind::Prod | DependencyKind::Dev)
-                        {
-                            unresolved.push(|| {
-                                format!("`{from}` depends on `{name}`, which bun did not resolve")
-                            });
-                        }
-                        Dependency {
-                            name: name.clone(),
-                            kind: *kind,
-                            target,
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            };
+        let mut to_model = |from: &str, edges: &[Edge]| {
+            edges
+                .iter()
+                .map(|Edge { name, kind, target }| {
+                    let original = *target;
+                    let target = original.and_then(|t| model_index[t]).map(PackageId);
+                    let points_at_member =
+                        original.and_then(|t| rows.get(t)).is_some_and(is_importer);
+                    if target.is_none()
+                        && !points_at_member
+                        && matches!(kind, DependencyKind::Prod | DependencyKind::Dev)
+                    {
+                        unresolved.push(|| {
+                            format!("`{from}` depends on `{name}`, which bun did not resolve")
+                        });
+                    }
+                    Dependency {
+                        name: name.clone(),
+                        kind: *kind,
+                        target,
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
         for (index, row) in rows.iter().enumerate() {
             if let Some(package) = model_index[index] {
                 let dependencies = to_model(&row.name, &edges[index]);
@@ -769,6 +774,10 @@ impl Decoder<'_, '_> {
             .is_none_or(|importer| !importer.path.is_empty())
         {
             lockfile.importers.insert(0, Importer::default());
+        }
+        // Members in path order, as bun lists them.
+        if let Some(members) = lockfile.importers.get_mut(1..) {
+            members.sort_by(|a, b| a.path.cmp(&b.path));
         }
         unresolved.drain_into(&mut lockfile.warnings, "unresolved dependencies");
         self.install_paths(&mut lockfile, &model_index);
@@ -861,4 +870,272 @@ fn integrity(meta: &[u8]) -> Option<Integrity> {
     };
     let digest = meta.get(21..21 + algorithm.digest_len())?.to_vec();
     Some(Integrity { algorithm, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use bulwark_types::{Algorithm, SourceKind};
+
+    use super::super::test_support::{
+        as_listed, assert_workspace_alias_graph, extract, extract_bytes, fixture, listing,
+    };
+    use super::*;
+    use crate::bun_lock::BunLockbExtractor;
+
+    fn read(name: &str) -> Vec<u8> {
+        std::fs::read(fixture(name)).unwrap()
+    }
+
+    /// Where the header (`u64 begin, u64 end`) of the resolutions array is.
+    fn resolutions_header(contents: &[u8]) -> usize {
+        let file = Bytes {
+            data: contents,
+            path: Path::new("x"),
+        };
+        let table_end = file.usize_at(PACKAGES_AT + 32, "end").unwrap();
+        let (_, after_trees) = read_array(&file, table_end, "trees", TREE).unwrap();
+        let (_, after_hoisted) = read_array(&file, after_trees, "hoisted", 4).unwrap();
+        after_hoisted
+    }
+
+    /// Where the resolutions array's data starts.
+    fn resolutions_offset(contents: &[u8]) -> usize {
+        usize::try_from(u64_le(contents, resolutions_header(contents))).unwrap()
+    }
+
+    #[test]
+    fn generated_lockfiles_equal_bun_listing() {
+        for format in ["2", "3"] {
+            let name = format!("workspace-alias.format{format}.lockb");
+            let lockfile = extract(&BunLockbExtractor, &name).unwrap();
+            assert_eq!(
+                as_listed(&lockfile),
+                listing(&format!("workspace-alias.format{format}.pm-ls.txt")),
+                "{name}"
+            );
+            assert_eq!(lockfile.format_version, format);
+            assert!(
+                lockfile.warnings.is_empty(),
+                "{name}: {:?}",
+                lockfile.warnings
+            );
+            assert_workspace_alias_graph(&lockfile);
+
+            let strip = lockfile
+                .packages
+                .iter()
+                .find(|p| p.name == "strip-ansi")
+                .unwrap();
+            assert_eq!(strip.alias.as_deref(), Some("strip"));
+            assert_eq!(strip.install_path.as_deref(), Some("node_modules/strip"));
+            assert_eq!(
+                strip.integrity.as_ref().unwrap().algorithm,
+                Algorithm::Sha512
+            );
+            assert_eq!(
+                strip.integrity.as_ref().unwrap().to_string(),
+                "sha512-Y38VPSHcqkFrCpFnQ9vuSXmquuv5oXOKpGeT6aGrr3o3Gc9AlVa6JBfUSOCnbxGGZF+/0ooI7KrPuUSztUdU5A=="
+            );
+            assert_eq!(
+                strip.resolved.as_deref(),
+                Some("https://registry.npmjs.org/strip-ansi/-/strip-ansi-6.0.1.tgz")
+            );
+            assert_eq!(strip.source, SourceKind::Registry);
+            assert_eq!(strip.line, 1);
+
+            let install = |n: &str, v: &str| {
+                lockfile
+                    .packages
+                    .iter()
+                    .find(|p| p.name == n && p.version == v)
+                    .and_then(|p| p.install_path.as_deref())
+            };
+            assert_eq!(
+                install("ms", "2.1.2"),
+                Some("node_modules/debug/node_modules/ms")
+            );
+            assert_eq!(
+                install("ms", "2.0.0"),
+                Some("node_modules/@fx/lib/node_modules/ms")
+            );
+            assert_eq!(install("ms", "2.1.3"), Some("node_modules/ms"));
+
+            let source = |n: &str| {
+                lockfile
+                    .packages
+                    .iter()
+                    .find(|p| p.name == n)
+                    .unwrap()
+                    .source
+            };
+            assert_eq!(source("local-thing"), SourceKind::File);
+            assert_eq!(source("left-pad"), SourceKind::RemoteTarball);
+            let members: Vec<_> = lockfile
+                .importers
+                .iter()
+                .map(|i| i.version.as_deref())
+                .collect();
+            assert_eq!(members, [None, Some("0.1.0"), Some("0.2.0")]);
+        }
+    }
+
+    #[test]
+    fn every_prefix_is_an_error_until_the_data_ends() {
+        let contents = read("workspace-alias.format2.lockb");
+        let data_end = usize::try_from(u64_le(&contents, PACKAGES_AT - 8)).unwrap();
+        assert!(data_end < contents.len());
+        for len in 0..=contents.len() {
+            let result = extract_bytes(&BunLockbExtractor, "p/bun.lockb", &contents[..len]);
+            match result {
+                Ok(lockfile) => {
+                    assert!(len >= data_end, "prefix of {len} bytes parsed");
+                    assert_eq!(lockfile.packages.len(), 13);
+                }
+                Err(error) => {
+                    assert!(len < data_end, "{len}: {error}");
+                    assert_eq!(error.file, Path::new("p/bun.lockb"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn corrupting_any_byte_never_panics() {
+        for name in [
+            "workspace-alias.format2.lockb",
+            "workspace-alias.format3.lockb",
+        ] {
+            let original = read(name);
+            let mut contents = original.clone();
+            for index in 0..contents.len() {
+                for value in [0xff, original[index] ^ 0x80, 0] {
+                    contents[index] = value;
+                    if let Err(error) = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents) {
+                        assert_eq!(error.file, Path::new("bun.lockb"));
+                        assert!(!error.message.is_empty());
+                    }
+                }
+                contents[index] = original[index];
+            }
+        }
+    }
+
+    #[test]
+    fn unsupported_formats_say_how_to_migrate() {
+        let mut contents = read("workspace-alias.format2.lockb");
+        for format in [0_u32, 1, 4, u32::MAX] {
+            contents[HEADER.len()..HEADER.len() + 4].copy_from_slice(&format.to_le_bytes());
+            let error = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap_err();
+            assert_eq!(
+                error.message,
+                format!(
+                    "bun.lockb format {format} is not supported; run `bun install \
+                     --save-text-lockfile` to write a text bun.lock"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_inputs_are_errors() {
+        let text = std::fs::read(fixture("workspace-alias.v1.lock")).unwrap();
+        let mut huge_count = read("workspace-alias.format3.lockb");
+        huge_count[PACKAGES_AT..PACKAGES_AT + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        let mut backwards = read("workspace-alias.format2.lockb");
+        let header = resolutions_header(&backwards);
+        backwards[header..header + 8].copy_from_slice(&8_u64.to_le_bytes());
+        let mut bad_alignment = read("workspace-alias.format2.lockb");
+        bad_alignment[PACKAGES_AT + 8] = 4;
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty", Vec::new(), "header is missing"),
+            ("text lockfile", text, "header is missing"),
+            (
+                "garbage",
+                [0xde, 0xad, 0xbe, 0xef].repeat(100),
+                "header is missing",
+            ),
+            ("header only", HEADER.to_vec(), "truncated or corrupt"),
+            (
+                "huge package count",
+                huge_count,
+                "do not fit the package table",
+            ),
+            ("array pointing backwards", backwards, "array claims bytes"),
+            ("alignment", bad_alignment, "alignment is 4"),
+        ];
+        for (label, contents, message) in cases {
+            let error = extract_bytes(&BunLockbExtractor, "x/bun.lockb", &contents)
+                .err()
+                .unwrap_or_else(|| panic!("{label}: parsed"));
+            assert_eq!(error.file, Path::new("x/bun.lockb"), "{label}");
+            assert!(error.message.contains(message), "{label}: {error}");
+        }
+    }
+
+    #[test]
+    fn orphans_are_dropped_with_a_warning() {
+        // Unresolve the root's `left-pad` dependency: nothing else reaches the tarball, so it
+        // becomes an orphan, as bun itself would treat it.
+        let mut contents = read("workspace-alias.format2.lockb");
+        let lockfile = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap();
+        let before = lockfile.packages.len();
+        let position = lockfile.importers[0]
+            .dependencies
+            .iter()
+            .position(|d| d.name == "left-pad")
+            .unwrap();
+        // The root's dependencies start at 0 and its two workspace-list entries are skipped.
+        let dependency = position + 2;
+        let at = resolutions_offset(&contents) + dependency * 4;
+        contents[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let lockfile = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap();
+        assert_eq!(lockfile.packages.len(), before - 1);
+        assert!(lockfile.packages.iter().all(|p| p.name != "left-pad"));
+        let warnings = lockfile.warnings.join("\n");
+        assert!(warnings.contains("`left-pad@https://"), "{warnings}");
+        assert!(
+            warnings.contains("depends on `left-pad`, which bun did not resolve"),
+            "{warnings}"
+        );
+    }
+
+    #[test]
+    fn decodes_strings_and_versions() {
+        let strings = Strings {
+            bytes: b"hello world",
+        };
+        let cases: [(&[u8], Result<&str, ()>); 5] = [
+            (b"ms\0\0\0\0\0\0", Ok("ms")),
+            (b"abcdefgh", Ok("abcdefgh")),
+            (&[6, 0, 0, 0, 5, 0, 0, 0x80], Ok("world")),
+            (&[6, 0, 0, 0, 6, 0, 0, 0x80], Err(())),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], Err(())),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(strings.get(raw).map_err(|_| ()), expected, "{raw:?}");
+        }
+        let mut v2 = vec![0_u8; Layout { number: 4 }.version_size()];
+        v2[0] = 1;
+        v2[4] = 2;
+        v2[8] = 3;
+        v2[16..24].copy_from_slice(b"beta.1\0\0");
+        let layout = Layout { number: 4 };
+        assert_eq!(
+            format_version(&v2, layout, &strings, false).unwrap(),
+            "1.2.3-beta.1"
+        );
+        let mut v3 = vec![0_u8; Layout { number: 8 }.version_size()];
+        v3[0] = 10;
+        v3[16] = 1;
+        v3[40..48].copy_from_slice(b"build\0\0\0");
+        let layout = Layout { number: 8 };
+        assert_eq!(
+            format_version(&v3, layout, &strings, false).unwrap(),
+            "10.0.1+build"
+        );
+        assert_eq!(Layout::of(2).unwrap().resolution_size(), 64);
+        assert_eq!(Layout::of(3).unwrap().resolution_size(), 72);
+    }
 }
