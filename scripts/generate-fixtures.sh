@@ -5,7 +5,7 @@
 # bulwark's inventory of each lockfile equals the manager's listing.
 #
 # Run scripts/install-tools.sh first. Usage:
-#   scripts/generate-fixtures.sh [npm|npm-v2|npm-v1|npm-shrinkwrap|pnpm9|pnpm10|yarn1|yarn4|bun ...]   (bun also makes bun-lockb)   (default: all)
+#   scripts/generate-fixtures.sh [npm|npm-v2|npm-v1|npm-shrinkwrap|pnpm7|pnpm8|pnpm9|pnpm10|yarn1|yarn4|bun ...]   (bun also makes bun-lockb)   (default: all)
 #
 # Installs happen in a temporary directory outside the repository; node_modules and caches
 # are never copied into the fixtures. Absolute temporary paths in listings are replaced by
@@ -221,7 +221,7 @@ generate_bun() {
 
 managers=("$@")
 if ((${#managers[@]} == 0)); then
-    managers=(npm npm-v2 npm-v1 npm-shrinkwrap pnpm9 pnpm10 yarn1 yarn4 bun)
+    managers=(npm npm-v2 npm-v1 npm-shrinkwrap pnpm7 pnpm8 pnpm9 pnpm10 yarn1 yarn4 bun)
 fi
 for manager in "${managers[@]}"; do
     case "$manager" in
@@ -229,7 +229,7 @@ for manager in "${managers[@]}"; do
     npm-v2) generate_npm npm-v2 2 ;;
     npm-v1) generate_npm npm-v1 1 ;;
     npm-shrinkwrap) generate_npm npm-shrinkwrap 3 shrinkwrap ;;
-    pnpm9 | pnpm10) generate_pnpm "$manager" ;;
+    pnpm7 | pnpm8 | pnpm9 | pnpm10) generate_pnpm "$manager" ;;
     yarn1) generate_yarn1 ;;
     yarn4) generate_yarn4 ;;
     bun) generate_bun ;;

@@ -10,6 +10,8 @@
 # Usage: scripts/install-tools.sh        then   source .tools/env.sh
 set -euo pipefail
 
+PNPM7_VERSION=7.33.7
+PNPM8_VERSION=8.15.9
 PNPM9_VERSION=9.15.9
 PNPM10_VERSION=10.34.9
 YARN1_VERSION=1.22.22
@@ -42,6 +44,8 @@ install() {
         "$package@$version" >&2
 }
 
+install pnpm7 pnpm "$PNPM7_VERSION"
+install pnpm8 pnpm "$PNPM8_VERSION"
 install pnpm9 pnpm "$PNPM9_VERSION"
 install pnpm10 pnpm "$PNPM10_VERSION"
 install yarn1 yarn "$YARN1_VERSION"
@@ -69,6 +73,8 @@ wrapper() {
     printf '#!/usr/bin/env bash\nexec %s "$@"\n' "$*" >"$TOOLS/bin/$name"
     chmod +x "$TOOLS/bin/$name"
 }
+wrapper pnpm7 node "$TOOLS/pnpm7/lib/node_modules/pnpm/bin/pnpm.cjs"
+wrapper pnpm8 node "$TOOLS/pnpm8/lib/node_modules/pnpm/bin/pnpm.cjs"
 wrapper pnpm9 node "$TOOLS/pnpm9/lib/node_modules/pnpm/bin/pnpm.cjs"
 wrapper pnpm10 node "$TOOLS/pnpm10/lib/node_modules/pnpm/bin/pnpm.cjs"
 wrapper yarn1 node "$TOOLS/yarn1/lib/node_modules/yarn/bin/yarn.js"
@@ -81,6 +87,8 @@ printf 'export PATH="%s:$PATH"\n' "$TOOLS/bin" >"$TOOLS/env.sh"
 cd "$TOOLS"
 printf 'node   %s\n' "$(node --version)"
 printf 'npm    %s\n' "$(npm --version)"
+printf 'pnpm7  %s\n' "$("$TOOLS/bin/pnpm7" --version)"
+printf 'pnpm8  %s\n' "$("$TOOLS/bin/pnpm8" --version)"
 printf 'pnpm9  %s\n' "$("$TOOLS/bin/pnpm9" --version)"
 printf 'pnpm10 %s\n' "$("$TOOLS/bin/pnpm10" --version)"
 printf 'yarn1  %s\n' "$("$TOOLS/bin/yarn1" --version)"

@@ -487,6 +487,18 @@ fn npm_shrinkwrap_equals_npm_ls() {
     check("npm-shrinkwrap", "npm-shrinkwrap.json", npm_listing);
 }
 
+/// pnpm 7 writes lockfile 5.4 (`/name/version` keys; the alias points at `/strip-ansi/6.0.1`).
+#[test]
+fn pnpm7_lock_equals_pnpm_list() {
+    check("pnpm7", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
+}
+
+/// pnpm 8 writes lockfile 6.0 (`/name@version` keys).
+#[test]
+fn pnpm8_lock_equals_pnpm_list() {
+    check("pnpm8", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
+}
+
 #[test]
 fn pnpm9_lock_equals_pnpm_list() {
     check("pnpm9", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
