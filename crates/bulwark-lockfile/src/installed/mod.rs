@@ -225,7 +225,8 @@ impl Tree {
         let manifests: Vec<_> = targets
             .par_iter()
             .map(|(_, target)| {
-                let file = join(&self.canonical_root, target).join("package.json");
+                // `target` has no links in it: it is relative to the canonical root.
+                let file = join(&self.root, target).join("package.json");
                 let manifest = manifest::read(&file);
                 (file, manifest)
             })
@@ -268,7 +269,16 @@ impl Tree {
         manifest: Manifest,
         source: Option<SourceKind>,
     ) -> PackageId {
-        let name = manifest.name.unwrap_or_else(|| entry.name.clone());
+        let name = manifest
+            .name
+            .or_else(|| Some(entry.name.clone()).filter(|name| !name.is_empty()))
+            .unwrap_or_else(|| {
+                self.lock.warnings.push(format!(
+                    "{}: has no `name`, and its path does not tell it; inventoried with an empty name",
+                    file.display()
+                ));
+                String::new()
+            });
         let version = manifest.version.unwrap_or_else(|| {
             self.lock.warnings.push(format!(
                 "{}: has no `version`; inventoried with an empty version",
@@ -293,7 +303,7 @@ impl Tree {
             .or_else(|| manifest.resolved.as_deref().map(SourceKind::classify))
             .unwrap_or(SourceKind::Registry);
         let mut package = Package::new(name, version, manifest.version_line);
-        if entry.name != package.name {
+        if !entry.name.is_empty() && entry.name != package.name {
             package.alias = Some(entry.name.clone());
         }
         package.resolved = manifest.resolved;
@@ -503,8 +513,10 @@ fn layout(node_modules: &Path) -> &'static str {
     let markers = [
         (".pnpm", "pnpm"),
         (".bun", "bun"),
+        (".store", "yarn"),
         (".yarn-state.yml", "yarn"),
         (".yarn-integrity", "yarn"),
+        (".package-map.json", "yarn"),
         (".package-lock.json", "npm"),
     ];
     markers

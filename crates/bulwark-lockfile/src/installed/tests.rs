@@ -401,12 +401,7 @@ fn pnpm_store_counts_each_package_once_and_resolves_siblings() {
     let w = lock.packages.iter().find(|p| p.name == "w").unwrap();
     assert_eq!(
         w.location_file.as_deref(),
-        Some(
-            std::fs::canonicalize(fx.root())
-                .unwrap()
-                .join("packages/w/package.json")
-                .as_path()
-        )
+        Some(fx.root().join("packages/w/package.json").as_path())
     );
     let project = lock.into_inventory();
     assert_eq!(
@@ -810,9 +805,33 @@ fn time_1500_packages() {
         assert_eq!(project.packages.len(), 1500);
     }
     println!("1500 packages: best of 5 = {best:?}");
+    // A real tree to measure as well, e.g. a `react-scripts` install.
+    if let Some(tree) = std::env::var_os("BULWARK_INSTALLED_TREE") {
+        let tree = PathBuf::from(tree);
+        let mut best = std::time::Duration::MAX;
+        let mut counts = (0, 0, 0);
+        for _ in 0..5 {
+            let start = std::time::Instant::now();
+            let lock = extract_tree(&tree).unwrap();
+            best = best.min(start.elapsed());
+            let edges = lock.packages.iter().flat_map(|p| &p.dependencies);
+            counts = (
+                lock.packages.len(),
+                edges.clone().filter(|d| d.target.is_some()).count(),
+                edges.filter(|d| d.target.is_none()).count(),
+            );
+        }
+        println!(
+            "{}: {} packages, {} resolved and {} unresolved edges: best of 5 = {best:?}",
+            tree.display(),
+            counts.0,
+            counts.1,
+            counts.2
+        );
+    }
 }
 
-// Real trees: skeletons rebuilt from `tests/fixtures/installed/<manager>/layout.json`.
+// Real trees: skeletons rebuilt from `tests/fixtures/installed/<layout>/layout.json`.
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/installed")
@@ -822,31 +841,34 @@ fn load(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Rebuilds the recorded tree: minimal package.json files and the recorded symlinks.
+/// Rebuilds the recorded tree of `layout`: the project's manifests as the generator used them,
+/// minimal package.json files and the recorded symlinks.
 #[cfg(unix)]
-fn rebuild(manager: &str) -> Fixture {
+fn rebuild(layout: &str) -> Fixture {
     let fx = Fixture::new();
     let source = fixture_dir();
     let project = std::fs::read_to_string(source.join("project/package.json")).unwrap();
-    let project = if manager == "pnpm" {
-        fx.write(
-            "pnpm-workspace.yaml",
-            std::fs::read(source.join("project/pnpm-workspace.yaml")).unwrap(),
-        );
+    let project = if layout == "npm" {
+        project
+    } else {
         project.replace(
             "\"installed-fixture-lib\": \"*\"",
             "\"installed-fixture-lib\": \"workspace:*\"",
         )
-    } else {
-        project
     };
     fx.write("package.json", project);
+    if layout == "pnpm" {
+        fx.write(
+            "pnpm-workspace.yaml",
+            std::fs::read(source.join("project/pnpm-workspace.yaml")).unwrap(),
+        );
+    }
     fx.write(
         "packages/lib/package.json",
         std::fs::read(source.join("project/packages/lib/package.json")).unwrap(),
     );
-    let layout = load(&source.join(manager).join("layout.json"));
-    for package in layout["packages"].as_array().unwrap() {
+    let recorded = load(&source.join(layout).join("layout.json"));
+    for package in recorded["packages"].as_array().unwrap() {
         let mut manifest = serde_json::Map::new();
         for key in [
             "name",
@@ -864,13 +886,19 @@ fn rebuild(manager: &str) -> Fixture {
             serde_json::to_string_pretty(&manifest).unwrap(),
         );
     }
-    for link in layout["links"].as_array().unwrap() {
+    for link in recorded["links"].as_array().unwrap() {
         fx.link(
             link["path"].as_str().unwrap(),
             link["target"].as_str().unwrap(),
         );
     }
-    let hidden = source.join(manager).join("hidden-lockfile.json");
+    for marker in recorded["markers"].as_array().unwrap() {
+        let marker = marker.as_str().unwrap();
+        if marker != ".package-lock.json" {
+            fx.write(&format!("node_modules/{marker}"), "");
+        }
+    }
+    let hidden = source.join(layout).join("hidden-lockfile.json");
     if hidden.exists() {
         fx.write(
             "node_modules/.package-lock.json",
@@ -880,15 +908,16 @@ fn rebuild(manager: &str) -> Fixture {
     fx
 }
 
-/// What a manager's listing says: installed `name@version` set and the `parent -> child`
-/// edges (`parent-id dep-name child-version`), local packages left out.
+/// What a manager's listing says, with packages named as the listing names them:
+/// `name@version` of installed packages (local ones left out) and `parent dep-name
+/// child-version` edges.
 #[derive(Default)]
 struct Listing {
     ids: BTreeSet<String>,
     edges: BTreeSet<String>,
-    dev: BTreeSet<String>,
-    optional: BTreeSet<String>,
 }
+
+const ROOT_LABEL: &str = "installed-fixture@1.0.0";
 
 /// `npm ls --all --json`: keys are the installed (alias) names.
 fn npm_listing(node: &Value, parent: &str, listing: &mut Listing) {
@@ -911,54 +940,176 @@ fn npm_listing(node: &Value, parent: &str, listing: &mut Listing) {
 }
 
 /// `pnpm list --recursive --depth Infinity --json`: `from` is the real name.
-fn pnpm_listing(node: &Value, parent: &str, top: bool, listing: &mut Listing) {
+fn pnpm_listing(node: &Value, parent: &str, listing: &mut Listing) {
     for section in ["dependencies", "devDependencies", "optionalDependencies"] {
         let Some(children) = node.get(section).and_then(Value::as_object) else {
             continue;
         };
         for (key, child) in children {
             let version = child["version"].as_str().unwrap();
-            let name = child["from"].as_str().unwrap();
             if version.starts_with("link:") {
                 // A workspace member: its own project entry lists its dependencies.
                 continue;
             }
-            let id = format!("{name}@{version}");
-            {
-                listing.edges.insert(format!("{parent} {key} {version}"));
-                listing.ids.insert(id.clone());
-                if top && section == "devDependencies" {
-                    listing.dev.insert(id.clone());
-                }
-                if top && section == "optionalDependencies" {
-                    listing.optional.insert(id.clone());
-                }
-            }
-            pnpm_listing(child, &id, false, listing);
+            let id = format!("{}@{version}", child["from"].as_str().unwrap());
+            listing.edges.insert(format!("{parent} {key} {version}"));
+            listing.ids.insert(id.clone());
+            pnpm_listing(child, &id, listing);
         }
     }
 }
 
-/// bulwark's view in the same terms.
-fn ours(lock: &Lockfile, installed_names: bool) -> Listing {
-    let id = |package: &Package| {
-        let name = match (&package.alias, installed_names) {
-            (Some(alias), true) => alias,
-            _ => &package.name,
-        };
-        format!("{name}@{}", package.version)
+/// Splits `ident@rest` (the ident may start with `@`).
+fn split_ident(text: &str) -> (&str, &str) {
+    let at = text[1..].find('@').unwrap() + 1;
+    (&text[..at], &text[at + 1..])
+}
+
+/// `yarn info --all --recursive --json`: one JSON value per line, real names.
+fn yarn_listing(text: &str) -> Listing {
+    let entries: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let version_of = |locator: &str| -> String {
+        let (ident, reference) = split_ident(locator);
+        // Virtual locators (`debug@virtual:<hash>#npm:2.6.9`) stand for the plain one.
+        let reference = reference.rsplit_once('#').map_or(reference, |(_, r)| r);
+        let plain = format!("{ident}@{reference}");
+        let entry = entries
+            .iter()
+            .find(|e| e["value"] == plain.as_str())
+            .unwrap();
+        entry["children"]["Version"].as_str().unwrap().to_owned()
     };
     let mut listing = Listing::default();
-    for package in &lock.packages {
+    for entry in &entries {
+        let value = entry["value"].as_str().unwrap();
+        let (ident, reference) = split_ident(value);
+        let version = entry["children"]["Version"].as_str().unwrap();
+        let id = format!("{ident}@{version}");
+        if !reference.starts_with("workspace:") {
+            listing.ids.insert(id.clone());
+        }
+        for dep in entry["children"]["Dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (name, _) = split_ident(dep["descriptor"].as_str().unwrap());
+            let child = version_of(dep["locator"].as_str().unwrap());
+            listing.edges.insert(format!("{id} {name} {child}"));
+        }
+    }
+    listing
+}
+
+/// `bun pm ls --all`: a text tree of installed names, four columns per level. The first level
+/// is what is hoisted to the top of `node_modules`, not the root's dependencies, so only the
+/// deeper levels are edges.
+fn bun_listing(text: &str) -> Listing {
+    let mut listing = Listing::default();
+    let mut parents: Vec<Option<String>> = vec![None];
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let marker = line.find("── ").unwrap();
+        let depth = line[..marker].chars().count() / 4;
+        let entry = &line[marker + "── ".len()..];
+        let (name, version) = split_ident(entry);
+        parents.truncate(depth + 1);
+        let local = version.starts_with("workspace:");
+        if let Some(parent) = &parents[depth]
+            && !local
+        {
+            listing.edges.insert(format!("{parent} {name} {version}"));
+        }
+        let id = format!("{name}@{version}");
+        if !local {
+            listing.ids.insert(id.clone());
+        }
+        parents.push((!local).then_some(id));
+    }
+    listing
+}
+
+fn listing(layout: &str) -> Listing {
+    let dir = fixture_dir().join(layout);
+    let mut listing = Listing::default();
+    if layout == "npm" {
+        npm_listing(&load(&dir.join("listing.json")), ROOT_LABEL, &mut listing);
+    } else if layout == "pnpm" {
+        for project in load(&dir.join("listing.json")).as_array().unwrap() {
+            let parent = format!(
+                "{}@{}",
+                project["name"].as_str().unwrap(),
+                project["version"].as_str().unwrap()
+            );
+            pnpm_listing(project, &parent, &mut listing);
+        }
+    } else if layout.starts_with("yarn") {
+        listing = yarn_listing(&std::fs::read_to_string(dir.join("listing.ndjson")).unwrap());
+    } else {
+        listing = bun_listing(&std::fs::read_to_string(dir.join("listing.txt")).unwrap());
+    }
+    assert!(
+        listing.ids.len() > 10 && !listing.edges.is_empty(),
+        "{layout}"
+    );
+    listing
+}
+
+/// The names each package is known under: its name, its alias and the names it is required
+/// by (managers list aliases under either).
+fn known_names(lock: &Lockfile) -> Vec<BTreeSet<String>> {
+    let mut names: Vec<BTreeSet<String>> = lock
+        .packages
+        .iter()
+        .map(|p| p.alias.iter().chain([&p.name]).cloned().collect())
+        .collect();
+    let edges = lock
+        .packages
+        .iter()
+        .flat_map(|p| &p.dependencies)
+        .chain(lock.importers.iter().flat_map(|i| &i.dependencies));
+    for dep in edges {
+        if let Some(PackageId(target)) = dep.target {
+            names[target].insert(dep.name.clone());
+        }
+    }
+    names
+}
+
+/// Compares bulwark's inventory of a rebuilt real tree with the manager's listing.
+#[cfg(unix)]
+fn check_real(layout: &str, expected_layout: &str) {
+    let fx = rebuild(layout);
+    let lock = fx.extract();
+    assert!(lock.warnings.is_empty(), "{layout}: {:?}", lock.warnings);
+    assert_eq!(lock.format_version, expected_layout, "{layout}");
+    let expected = listing(layout);
+    let names = known_names(&lock);
+
+    let mut known = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    for (index, package) in lock.packages.iter().enumerate() {
+        let ids: BTreeSet<String> = names[index]
+            .iter()
+            .map(|name| format!("{name}@{}", package.version))
+            .collect();
         if !package.source.is_local() {
-            listing.ids.insert(id(package));
+            assert!(
+                ids.iter().any(|id| expected.ids.contains(id)),
+                "{layout}: {ids:?} at {:?} is not in the listing",
+                package.install_path
+            );
+            known.extend(ids.iter().cloned());
         }
         for dep in &package.dependencies {
             if let Some(PackageId(target)) = dep.target {
-                let version = &lock.packages[target].version;
-                listing
-                    .edges
-                    .insert(format!("{} {} {version}", id(package), dep.name));
+                for id in &ids {
+                    let version = &lock.packages[target].version;
+                    edges.insert(format!("{id} {} {version}", dep.name));
+                }
             }
         }
     }
@@ -971,43 +1122,61 @@ fn ours(lock: &Lockfile, installed_names: bool) -> Listing {
         for dep in &importer.dependencies {
             if let Some(PackageId(target)) = dep.target {
                 let version = &lock.packages[target].version;
-                listing
-                    .edges
-                    .insert(format!("{parent} {} {version}", dep.name));
+                edges.insert(format!("{parent} {} {version}", dep.name));
             }
         }
     }
-    listing
-}
-
-fn assert_subset(what: &str, expected: &BTreeSet<String>, actual: &BTreeSet<String>) {
-    let missing: Vec<_> = expected.difference(actual).collect();
+    let missing: Vec<_> = expected.ids.difference(&known).collect();
     assert!(
         missing.is_empty(),
-        "{what} missing from bulwark: {missing:#?}"
+        "{layout}: listed but not found: {missing:?}"
     );
+    let missing: Vec<_> = expected.edges.difference(&edges).collect();
+    assert!(
+        missing.is_empty(),
+        "{layout}: edges not found: {missing:#?}"
+    );
+
+    let mut ids: Vec<String> = lock
+        .packages
+        .iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
+    let before = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(before, ids.len(), "{layout}: a package is counted twice");
+
+    let root = &lock.importers[0];
+    let project = lock.clone().into_inventory();
+    for dep in &root.dependencies {
+        let Some(PackageId(target)) = dep.target else {
+            panic!("{layout}: direct dependency {} unresolved", dep.name);
+        };
+        let package = &project.packages[target];
+        assert_eq!(
+            package.dev,
+            dep.kind == DependencyKind::Dev,
+            "{layout} {}",
+            dep.name
+        );
+        assert_eq!(
+            package.optional,
+            dep.kind == DependencyKind::Optional,
+            "{layout} {}",
+            dep.name
+        );
+    }
 }
 
 #[cfg(unix)]
 #[test]
 fn real_npm_tree_matches_npm_ls() {
-    let fx = rebuild("npm");
-    let lock = fx.extract();
-    assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
-    assert_eq!(lock.format_version, "npm");
-    let listing_json = load(&fixture_dir().join("npm/listing.json"));
-    let mut expected = Listing::default();
-    let root = format!(
-        "{}@{}",
-        listing_json["name"].as_str().unwrap(),
-        listing_json["version"].as_str().unwrap()
-    );
-    npm_listing(&listing_json, &root, &mut expected);
-    let actual = ours(&lock, true);
-    assert_eq!(actual.ids, expected.ids);
-    assert_subset("edges", &expected.edges, &actual.edges);
-    let project = lock.into_inventory();
+    check_real("npm", "npm");
+    // npm's own dev/optional flags, from its hidden lockfile, agree with the inventory.
+    let project = rebuild("npm").extract().into_inventory();
     let hidden = load(&fixture_dir().join("npm/hidden-lockfile.json"));
+    let mut checked = 0;
     for package in &project.packages {
         let Some(recorded) = package
             .install_path
@@ -1024,46 +1193,37 @@ fn real_npm_tree_matches_npm_ls() {
             "{} optional",
             package.id()
         );
+        checked += 1;
     }
+    assert_eq!(checked, project.packages.len());
 }
 
 #[cfg(unix)]
 #[test]
 fn real_pnpm_tree_matches_pnpm_list() {
-    let fx = rebuild("pnpm");
-    let lock = fx.extract();
-    assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
-    assert_eq!(lock.format_version, "pnpm");
-    let listing_json = load(&fixture_dir().join("pnpm/listing.json"));
-    let mut expected = Listing::default();
-    for project in listing_json.as_array().unwrap() {
-        let parent = format!(
-            "{}@{}",
-            project["name"].as_str().unwrap(),
-            project["version"].as_str().unwrap()
-        );
-        pnpm_listing(project, &parent, true, &mut expected);
-    }
-    let actual = ours(&lock, false);
-    assert_eq!(actual.ids, expected.ids);
-    assert_subset("edges", &expected.edges, &actual.edges);
-    let mut ids: Vec<String> = lock
-        .packages
-        .iter()
-        .map(|p| format!("{}@{}", p.name, p.version))
-        .collect();
-    let before = ids.len();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(before, ids.len(), "each store package is counted once");
-    let project = lock.into_inventory();
-    for package in &project.packages {
-        if expected.dev.contains(&package.id()) {
-            assert!(package.dev, "{} is dev", package.id());
-        }
-        if expected.optional.contains(&package.id()) {
-            assert!(package.optional, "{} is optional", package.id());
-        }
-    }
-    assert!(!expected.dev.is_empty() && !expected.optional.is_empty());
+    check_real("pnpm", "pnpm");
+}
+
+#[cfg(unix)]
+#[test]
+fn real_yarn_node_modules_tree_matches_yarn_info() {
+    check_real("yarn-node-modules", "yarn");
+}
+
+#[cfg(unix)]
+#[test]
+fn real_yarn_pnpm_linker_tree_matches_yarn_info() {
+    check_real("yarn-pnpm", "yarn");
+}
+
+#[cfg(unix)]
+#[test]
+fn real_bun_hoisted_tree_matches_bun_pm_ls() {
+    check_real("bun-hoisted", "nested");
+}
+
+#[cfg(unix)]
+#[test]
+fn real_bun_isolated_tree_matches_bun_pm_ls() {
+    check_real("bun-isolated", "bun");
 }

@@ -14,8 +14,11 @@ pub const MAX_DEPTH: usize = 64;
 /// At most this many package entries are read from one tree.
 pub const MAX_ENTRIES: usize = 250_000;
 /// Dot-directories that are virtual stores of real package directories laid out as
-/// `<store>/<key>/node_modules/<name>`: pnpm, bun's isolated installs and yarn's pnpm linker.
+/// `<store>/<key>/node_modules/<name>`: pnpm, bun's isolated installs and yarn's pnpm linker
+/// (which keeps the package itself in `<store>/<key>/package` and links to it).
 const STORES: &[&str] = &[".pnpm", ".bun", ".store"];
+/// The store of yarn's pnpm linker.
+const YARN_STORE: &str = ".store";
 
 /// What one entry of a `node_modules` directory is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +35,8 @@ pub(super) enum EntryKind {
 pub(super) struct Entry {
     /// Its path relative to the project root, `/`-separated (`node_modules/@s/a`).
     pub(super) path: String,
-    /// The name it is installed under (`@s/a`).
+    /// The name it is installed under (`@s/a`); empty when the path does not say (yarn's
+    /// `.store/<key>/package`).
     pub(super) name: String,
     /// Directory or link.
     pub(super) kind: EntryKind,
@@ -113,9 +117,15 @@ impl Walker<'_> {
     /// Reads a virtual store: each `<key>/node_modules`, and the store's own hoisting
     /// `node_modules`.
     fn store(&mut self, store: &str, depth: usize) {
+        let yarn = store.ends_with(YARN_STORE);
         for (key, kind) in self.list(store) {
             if !kind.is_dir() || key.starts_with('.') {
                 continue;
+            }
+            let package = format!("{store}/{key}/package");
+            if yarn && let Ok(meta) = std::fs::symlink_metadata(self.root.join(&package)) {
+                // Its name is only known from its manifest.
+                self.package(&package, "", &meta.file_type(), depth + 1);
             }
             let modules = if key == "node_modules" {
                 format!("{store}/node_modules")
