@@ -37,6 +37,7 @@ pub(crate) enum Command {
 
 /// Arguments of `bulwark scan`.
 #[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
 pub(crate) struct ScanArgs {
     /// The directory (or a single lockfile) to scan.
     #[arg(default_value = ".")]

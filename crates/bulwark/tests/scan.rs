@@ -46,7 +46,7 @@ fn demo_project_json_inventory() {
     assert_eq!(report["projects"][0]["format"], "npm/package-lock");
     assert_eq!(report["projects"][0]["file"], "package-lock.json");
     let packages = report["packages"].as_array().unwrap();
-    assert_eq!(packages.len(), 12);
+    assert_eq!(packages.len(), 13);
     let strip = packages
         .iter()
         .find(|p| p["name"] == "strip-ansi")
@@ -87,7 +87,7 @@ fn human_output_summarises() {
     let output = bulwark(&["scan", &demo()]);
     assert_eq!(output.status.code(), Some(0));
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("1 project, 12 packages"), "{text}");
+    assert!(text.contains("1 project, 13 packages"), "{text}");
     assert!(text.contains("package-lock.json"), "{text}");
     assert!(text.contains("npm/package-lock v3"), "{text}");
     assert!(
@@ -167,7 +167,7 @@ fn writes_to_output_file() {
     assert_eq!(output.status.code(), Some(0));
     assert!(output.stdout.is_empty());
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
-    assert_eq!(report["summary"]["packages"], 12);
+    assert_eq!(report["summary"]["packages"], 13);
 }
 
 /// The CycloneDX output validates against the official 1.6 JSON schema (installed by
