@@ -1,9 +1,46 @@
 //! `pnpm-lock.yaml` lockfileVersion 5.x, 6.0, 7.0 and 9.0.
+//!
+//! pnpm records every package *instance*: one version of a package resolved with one set of
+//! peers (and patches) is one entry, so `react-dom@18.2.0` resolved against two `react`
+//! versions is two packages here, each with its own edges. v5/v6 keep instance and metadata in
+//! one `packages:` entry; v7/v9 split metadata (`packages:`) from instances (`snapshots:`).
+//! Importers (the root and workspace members) list their direct dependencies; `link:`
+//! references point at workspace members, which are not packages.
+//!
+//! pnpm records the dev and optional flags of each package in v5/v6 (`dev:`, `optional:`) and
+//! only the optional one in v7/v9; the rest are derived from the graph by
+//! [`Lockfile::into_inventory`]. An edge to a dependency that the dependent lists in
+//! `peerDependencies` is a [`DependencyKind::Peer`] edge.
+//!
+//! A lockfile may hold two YAML documents (pnpm's env lockfile of config and package-manager
+//! dependencies, then the project's); the project's document is the one read.
 
+mod encoding;
+mod fast_yaml;
+mod keys;
+mod lines;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 
+use bulwark_types::{Integrity, SourceKind};
+use serde::Deserialize as _;
+
 use crate::registry::{file_name, inside_node_modules};
-use crate::{ExtractError, Extractor, Input, Lockfile};
+use crate::{
+    Dependency, DependencyKind, ExtractError, Extractor, Importer, Input, Lockfile, Package,
+    PackageId,
+};
+use encoding::{DependencyRef, Entries, Text, WireLockfile, WirePackage, WireSnapshot};
+use keys::{KeyStyle, Reference};
+use lines::{Document, SectionLines};
+
+/// At most this many YAML documents are read from one lockfile (pnpm writes one or two).
+const MAX_DOCUMENTS: usize = 8;
+
+/// At most this many individual warnings are kept; the rest are counted.
+const MAX_WARNINGS: usize = 50;
 
 /// Extractor for `pnpm-lock.yaml`.
 #[derive(Debug, Clone, Copy)]
@@ -14,15 +51,580 @@ impl Extractor for PnpmLockExtractor {
         "pnpm/lock"
     }
     fn version(&self) -> u32 {
-        0
+        1
     }
     fn file_required(&self, path: &Path) -> bool {
         file_name(path) == "pnpm-lock.yaml" && !inside_node_modules(path)
     }
     fn extract(&self, input: &Input<'_>) -> Result<Lockfile, ExtractError> {
-        Err(ExtractError::new(
+        extract(input, Parser::Fast)
+    }
+}
+
+/// Which YAML reader to try first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parser {
+    /// [`fast_yaml`], falling back to `serde_norway`.
+    Fast,
+    /// `serde_norway` only (tests compare the two).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "only tests force the slow path")
+    )]
+    SerdeNorway,
+}
+
+fn extract(input: &Input<'_>, parser: Parser) -> Result<Lockfile, ExtractError> {
+    let text = input.text()?;
+    let (wire, document, skipped) = select_document(input.path, text, parser)?;
+    let version = wire.lockfile_version.as_ref().map(|v| v.0.as_ref());
+    let Some(version) = version else {
+        return Err(ExtractError::at_line(
             input.path,
-            "pnpm-lock.yaml is not supported yet",
-        ))
+            document.first_line,
+            "not a pnpm lockfile: `lockfileVersion` is missing",
+        ));
+    };
+    let style = key_style(version).ok_or_else(|| {
+        ExtractError::at_line(
+            input.path,
+            document.first_line,
+            format!("unsupported pnpm lockfileVersion `{version}` (supported: 5.x, 6.x, 7.0, 9.0)"),
+        )
+    })?;
+    let mut lockfile = Lockfile::new(input.path, PnpmLockExtractor.name(), version);
+    let mut converter = Converter {
+        path: input.path,
+        style,
+        document,
+        packages_lines: lines::section_lines(text, document, "packages"),
+        snapshots_lines: if style == KeyStyle::At {
+            lines::section_lines(text, document, "snapshots")
+        } else {
+            SectionLines::default()
+        },
+        warnings: Warnings::default(),
+    };
+    if let Some(skipped) = skipped {
+        converter.warnings.push(skipped);
+    }
+    converter.convert(&wire, &mut lockfile)?;
+    lockfile.warnings = converter.warnings.finish();
+    Ok(lockfile)
+}
+
+/// The key style of a `lockfileVersion`, or `None` if unsupported.
+fn key_style(version: &str) -> Option<KeyStyle> {
+    let major = version.split('.').next()?.trim();
+    match major {
+        "5" => Some(KeyStyle::Slash),
+        "6" => Some(KeyStyle::SlashAt),
+        "7" | "9" => Some(KeyStyle::At),
+        _ => None,
+    }
+}
+
+/// Parses every YAML document and picks the project's lockfile: the last one with importers
+/// or packages that is not pnpm's env lockfile. Returns it, where it is, and a note about a
+/// skipped env document.
+///
+/// A single document in the subset of YAML pnpm writes is read by [`fast_yaml`]; anything
+/// else, and every error, goes through `serde_norway`.
+fn select_document<'a>(
+    path: &Path,
+    text: &'a str,
+    parser: Parser,
+) -> Result<(WireLockfile<'a>, Document, Option<String>), ExtractError> {
+    if parser == Parser::Fast
+        && let Ok(tree) = fast_yaml::parse(text)
+        && let Ok(wire) = WireLockfile::deserialize(fast_yaml::NodeDeserializer(&tree))
+    {
+        let document = Document {
+            start: 0,
+            end: text.len(),
+            first_line: 1,
+        };
+        return Ok((wire, document, None));
+    }
+    let mut parsed = Vec::new();
+    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
+        if index >= MAX_DOCUMENTS {
+            return Err(ExtractError::new(
+                path,
+                format!("more than {MAX_DOCUMENTS} YAML documents; a pnpm lockfile has one or two"),
+            ));
+        }
+        let wire = WireLockfile::deserialize(document)
+            .map_err(|error| ExtractError::yaml(path, &error))?;
+        parsed.push(wire);
+    }
+    let has_graph = |wire: &WireLockfile<'_>| {
+        wire.importers.is_some()
+            || wire.packages.is_some()
+            || wire.snapshots.is_some()
+            || wire.dependencies.is_some()
+            || wire.dev_dependencies.is_some()
+            || wire.optional_dependencies.is_some()
+    };
+    let chosen = parsed
+        .iter()
+        .rposition(|wire| has_graph(wire) && !is_env_lockfile(wire))
+        .or_else(|| parsed.iter().rposition(has_graph))
+        .or_else(|| {
+            parsed
+                .iter()
+                .rposition(|wire| wire.lockfile_version.is_some())
+        })
+        .ok_or_else(|| {
+            ExtractError::new(
+                path,
+                "not a pnpm lockfile: no YAML document with `lockfileVersion`, `importers` or `packages`",
+            )
+        })?;
+    let skipped = parsed
+        .iter()
+        .enumerate()
+        .find(|&(index, wire)| index != chosen && is_env_lockfile(wire))
+        .map(|(index, wire)| {
+            let count = wire
+                .snapshots
+                .as_ref()
+                .map(|s| s.0.len())
+                .or_else(|| wire.packages.as_ref().map(|p| p.0.len()))
+                .unwrap_or(0);
+            format!(
+                "YAML document {} is pnpm's env lockfile (config and package-manager \
+                 dependencies, {count} packages); they are not part of this inventory",
+                index + 1
+            )
+        });
+    let ranges = lines::documents(text);
+    let document = if ranges.len() == parsed.len() {
+        ranges[chosen]
+    } else {
+        Document {
+            start: 0,
+            end: text.len(),
+            first_line: 1,
+        }
+    };
+    let wire = parsed.swap_remove(chosen);
+    Ok((wire, document, skipped))
+}
+
+/// pnpm's env lockfile: its importers only hold config and package-manager dependencies.
+fn is_env_lockfile(wire: &WireLockfile<'_>) -> bool {
+    wire.importers.as_ref().is_some_and(|importers| {
+        !importers.0.is_empty()
+            && importers.0.iter().all(|(_, importer)| {
+                (importer.config_dependencies.is_some()
+                    || importer.package_manager_dependencies.is_some())
+                    && importer.dependencies.is_none()
+                    && importer.dev_dependencies.is_none()
+                    && importer.optional_dependencies.is_none()
+            })
+    })
+}
+
+/// Non-fatal notes, bounded.
+#[derive(Debug, Default)]
+struct Warnings {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+impl Warnings {
+    fn push(&mut self, warning: String) {
+        if self.kept.len() < MAX_WARNINGS {
+            self.kept.push(warning);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.dropped > 0 {
+            self.kept
+                .push(format!("… and {} more warnings like these", self.dropped));
+        }
+        self.kept
+    }
+}
+
+/// One package instance before conversion: its key, metadata and (v7/v9) snapshot.
+struct Instance<'w, 'a> {
+    key: &'w str,
+    metadata: Option<&'w WirePackage<'a>>,
+    snapshot: Option<&'w WireSnapshot<'a>>,
+    line: u32,
+}
+
+/// Turns the chosen wire document into the model.
+struct Converter<'p, 't> {
+    path: &'p Path,
+    style: KeyStyle,
+    document: Document,
+    packages_lines: SectionLines<'t>,
+    snapshots_lines: SectionLines<'t>,
+    warnings: Warnings,
+}
+
+impl Converter<'_, '_> {
+    fn convert(
+        &mut self,
+        wire: &WireLockfile<'_>,
+        lockfile: &mut Lockfile,
+    ) -> Result<(), ExtractError> {
+        let instances = self.instances(wire)?;
+        let mut index: HashMap<&str, usize> = HashMap::with_capacity(instances.len());
+        for (position, instance) in instances.iter().enumerate() {
+            if index.insert(instance.key, position).is_some() {
+                return Err(ExtractError::at_line(
+                    self.path,
+                    instance.line,
+                    format!("package key `{}` appears twice", instance.key),
+                ));
+            }
+        }
+        lockfile.packages.reserve(instances.len());
+        for instance in &instances {
+            let package = self.package(instance, &index)?;
+            lockfile.packages.push(package);
+        }
+        lockfile.importers = self.importers(wire, &index);
+        assign_aliases(lockfile);
+        Ok(())
+    }
+
+    /// The package instances in file order: `packages:` entries for v5/v6; `snapshots:`
+    /// entries joined with their metadata for v7/v9, then metadata nothing refers to.
+    fn instances<'w, 'a>(
+        &mut self,
+        wire: &'w WireLockfile<'a>,
+    ) -> Result<Vec<Instance<'w, 'a>>, ExtractError> {
+        let packages = wire.packages.as_ref().map_or(&[][..], |p| &p.0[..]);
+        let first_line = self.document.first_line;
+        if self.style != KeyStyle::At {
+            let mut instances = Vec::with_capacity(packages.len());
+            for (key, metadata) in packages {
+                instances.push(Instance {
+                    key,
+                    metadata: Some(metadata),
+                    snapshot: None,
+                    line: self.packages_lines.line_of(key, first_line),
+                });
+            }
+            return Ok(instances);
+        }
+        let mut metadata_index: HashMap<&str, usize> = HashMap::with_capacity(packages.len());
+        let mut metadata_lines = Vec::with_capacity(packages.len());
+        for (position, (key, _)) in packages.iter().enumerate() {
+            let line = self.packages_lines.line_of(key, first_line);
+            metadata_lines.push(line);
+            if metadata_index.insert(key, position).is_some() {
+                return Err(ExtractError::at_line(
+                    self.path,
+                    line,
+                    format!("package key `{key}` appears twice in `packages:`"),
+                ));
+            }
+        }
+        let snapshots = wire.snapshots.as_ref().map_or(&[][..], |s| &s.0[..]);
+        let mut used = vec![false; packages.len()];
+        let mut instances = Vec::with_capacity(snapshots.len().max(packages.len()));
+        for (key, snapshot) in snapshots {
+            let line = self.snapshots_lines.line_of(key, first_line);
+            let metadata = metadata_index
+                .get(keys::metadata_key(key))
+                .map(|&position| {
+                    used[position] = true;
+                    &packages[position].1
+                });
+            if metadata.is_none() {
+                self.warnings.push(format!(
+                    "line {line}: snapshot `{key}` has no `packages:` entry (no resolution or integrity)"
+                ));
+            }
+            instances.push(Instance {
+                key,
+                metadata,
+                snapshot: Some(snapshot),
+                line,
+            });
+        }
+        for (((key, metadata), used), line) in packages.iter().zip(used).zip(metadata_lines) {
+            if !used {
+                if wire.snapshots.is_some() {
+                    self.warnings.push(format!(
+                        "line {line}: package `{key}` has no `snapshots:` entry (its dependencies are unknown)"
+                    ));
+                }
+                instances.push(Instance {
+                    key,
+                    metadata: Some(metadata),
+                    snapshot: None,
+                    line,
+                });
+            }
+        }
+        Ok(instances)
+    }
+
+    /// Converts one instance.
+    fn package(
+        &mut self,
+        instance: &Instance<'_, '_>,
+        index: &HashMap<&str, usize>,
+    ) -> Result<Package, ExtractError> {
+        let key = instance.key;
+        let line = instance.line;
+        let parts = keys::parse_key(key, self.style);
+        let metadata = instance.metadata;
+        let name = metadata
+            .and_then(|m| m.name.as_ref())
+            .map(|n| n.0.as_ref())
+            .or(parts.map(|p| p.name))
+            .ok_or_else(|| {
+                ExtractError::at_line(
+                    self.path,
+                    line,
+                    format!("cannot tell the package name of key `{key}` (and it has no `name:`)"),
+                )
+            })?;
+        let version = metadata
+            .and_then(|m| m.version.as_ref())
+            .map(|v| v.0.as_ref())
+            .or(parts.map(|p| p.version))
+            .ok_or_else(|| {
+                ExtractError::at_line(
+                    self.path,
+                    line,
+                    format!("cannot tell the version of key `{key}` (and it has no `version:`)"),
+                )
+            })?;
+        let mut package = Package::new(name, version, line);
+        self.resolution(&mut package, metadata, key);
+        package.flags.dev = metadata.and_then(|m| m.dev);
+        package.flags.optional = instance
+            .snapshot
+            .and_then(|s| s.optional)
+            .or(metadata.and_then(|m| m.optional));
+        let (dependencies, optional) = match instance.snapshot {
+            Some(snapshot) => (&snapshot.dependencies, &snapshot.optional_dependencies),
+            None => match metadata {
+                Some(m) if self.style != KeyStyle::At => {
+                    (&m.dependencies, &m.optional_dependencies)
+                }
+                _ => (&None, &None),
+            },
+        };
+        let peers = metadata.and_then(|m| m.peer_dependencies.as_ref());
+        let is_peer =
+            |name: &str| peers.is_some_and(|p| p.0.iter().any(|(peer, _)| &**peer == name));
+        let mut edges = Vec::with_capacity(
+            dependencies.as_ref().map_or(0, |d| d.0.len())
+                + optional.as_ref().map_or(0, |d| d.0.len()),
+        );
+        for (list, kind) in [
+            (dependencies, DependencyKind::Prod),
+            (optional, DependencyKind::Optional),
+        ] {
+            for (dependency, reference) in list.iter().flat_map(|entries| &entries.0) {
+                let kind = if kind == DependencyKind::Prod && is_peer(dependency) {
+                    DependencyKind::Peer
+                } else {
+                    kind
+                };
+                let target = self.resolve(dependency, reference, index, key, line);
+                edges.push(Dependency {
+                    name: dependency.to_string(),
+                    kind,
+                    target,
+                });
+            }
+        }
+        package.dependencies = edges;
+        Ok(package)
+    }
+
+    /// Fills source, resolved and integrity from `resolution:`.
+    fn resolution(&mut self, package: &mut Package, metadata: Option<&WirePackage<'_>>, key: &str) {
+        let line = package.line;
+        let Some(resolution) = metadata.and_then(|m| m.resolution.as_ref()) else {
+            package.source = SourceKind::Unknown;
+            if metadata.is_some() {
+                self.warnings
+                    .push(format!("line {line}: `{key}` has no `resolution:`"));
+            }
+            return;
+        };
+        if let Some(integrity) = &resolution.integrity {
+            match Integrity::parse_sri(integrity) {
+                Ok(parsed) => package.integrity = Some(parsed),
+                Err(error) => self.warnings.push(format!(
+                    "line {line}: `{key}` has an unreadable integrity `{integrity}`: {error}"
+                )),
+            }
+        }
+        let (source, resolved) = match resolution.kind.as_deref() {
+            Some("directory") => (
+                SourceKind::File,
+                resolution.directory.as_deref().map(String::from),
+            ),
+            Some("git") => {
+                let resolved = match (&resolution.repo, &resolution.commit) {
+                    (Some(repo), Some(commit)) => Some(format!("{repo}#{commit}")),
+                    (Some(repo), None) => Some(repo.to_string()),
+                    _ => None,
+                };
+                (SourceKind::Git, resolved)
+            }
+            _ => match &resolution.tarball {
+                Some(tarball) => {
+                    let source = match SourceKind::classify(tarball) {
+                        // A path without a scheme is a tarball in the project.
+                        SourceKind::Unknown if !tarball.contains(':') => SourceKind::File,
+                        source => source,
+                    };
+                    (source, Some(tarball.to_string()))
+                }
+                None if resolution.integrity.is_some() && resolution.kind.is_none() => {
+                    (SourceKind::Registry, None)
+                }
+                None => (SourceKind::Unknown, None),
+            },
+        };
+        package.source = source;
+        package.resolved = resolved;
+        if let Some(subdirectory) = &resolution.path
+            && let Some(resolved) = &mut package.resolved
+        {
+            resolved.push_str("&path:");
+            resolved.push_str(subdirectory);
+        }
+    }
+
+    /// The target of one edge, warning when the lockfile does not have it.
+    fn resolve(
+        &mut self,
+        name: &str,
+        reference: &str,
+        index: &HashMap<&str, usize>,
+        from: &str,
+        line: u32,
+    ) -> Option<PackageId> {
+        match keys::reference_key(name, reference, self.style) {
+            Reference::Link => None,
+            Reference::Key(key) => {
+                let target = index.get(key.as_ref()).copied().map(PackageId);
+                if target.is_none() {
+                    self.warnings.push(format!(
+                        "line {line}: `{from}` depends on `{name}` at `{reference}`, which is not in the lockfile"
+                    ));
+                }
+                target
+            }
+        }
+    }
+
+    /// The importers: the `importers:` map, or the top-level fields of a single project.
+    fn importers(
+        &mut self,
+        wire: &WireLockfile<'_>,
+        index: &HashMap<&str, usize>,
+    ) -> Vec<Importer> {
+        let line = self.document.first_line;
+        match &wire.importers {
+            Some(importers) => importers
+                .0
+                .iter()
+                .map(|(path, importer)| {
+                    let path = if &**path == "." { "" } else { &**path };
+                    self.importer(
+                        path,
+                        [
+                            (&importer.dependencies, DependencyKind::Prod),
+                            (&importer.optional_dependencies, DependencyKind::Optional),
+                            (&importer.dev_dependencies, DependencyKind::Dev),
+                        ],
+                        index,
+                        line,
+                    )
+                })
+                .collect(),
+            None => vec![self.importer(
+                "",
+                [
+                    (&wire.dependencies, DependencyKind::Prod),
+                    (&wire.optional_dependencies, DependencyKind::Optional),
+                    (&wire.dev_dependencies, DependencyKind::Dev),
+                ],
+                index,
+                line,
+            )],
+        }
+    }
+
+    fn importer(
+        &mut self,
+        path: &str,
+        lists: [(
+            &Option<Entries<Text<'_>, DependencyRef<'_>>>,
+            DependencyKind,
+        ); 3],
+        index: &HashMap<&str, usize>,
+        line: u32,
+    ) -> Importer {
+        let label: Cow<'_, str> = if path.is_empty() {
+            Cow::Borrowed("the root importer")
+        } else {
+            Cow::Owned(format!("importer `{path}`"))
+        };
+        let mut dependencies = Vec::new();
+        for (list, kind) in lists {
+            for (name, reference) in list.iter().flat_map(|entries| &entries.0) {
+                let target = self.resolve(name, &reference.version, index, &label, line);
+                dependencies.push(Dependency {
+                    name: name.to_string(),
+                    kind,
+                    target,
+                });
+            }
+        }
+        Importer {
+            path: path.to_owned(),
+            name: None,
+            version: None,
+            dependencies,
+        }
+    }
+}
+
+/// Records the alias of packages that a dependent requires under another name
+/// (`strip: npm:strip-ansi@6.0.1`); the first such name wins.
+fn assign_aliases(lockfile: &mut Lockfile) {
+    let Lockfile {
+        importers,
+        packages,
+        ..
+    } = lockfile;
+    let mut aliases: Vec<Option<String>> = vec![None; packages.len()];
+    let edges = importers
+        .iter()
+        .flat_map(|importer| &importer.dependencies)
+        .chain(packages.iter().flat_map(|package| &package.dependencies));
+    for edge in edges {
+        if let Some(PackageId(target)) = edge.target
+            && let Some(package) = packages.get(target)
+            && package.name != edge.name
+            && let Some(slot @ None) = aliases.get_mut(target)
+        {
+            *slot = Some(edge.name.clone());
+        }
+    }
+    for (package, alias) in packages.iter_mut().zip(aliases) {
+        if package.alias.is_none() {
+            package.alias = alias;
+        }
     }
 }

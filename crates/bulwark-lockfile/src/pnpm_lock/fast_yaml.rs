@@ -1,0 +1,692 @@
+//! A fast reader for the plain subset of YAML that pnpm writes, used before `serde_norway`.
+//!
+//! `serde_norway` (a libyaml port) reads about 25 MB/s, so a 10,000-package lockfile (3 MB)
+//! takes over 100 ms to parse, twice the budget of a whole scan. pnpm writes a small, regular
+//! subset of YAML: block mappings indented by spaces, `- item` sequences, single-quoted and
+//! plain scalars, and one-line flow collections such as `{integrity: sha512-…}`. This module
+//! reads exactly that subset into a tree and deserialises the same wire structs from it.
+//!
+//! It is strict rather than clever: anything outside the subset (anchors, aliases, tags,
+//! block scalars, multi-line scalars, tabs, several documents, escapes, deep nesting, a plain
+//! scalar that could be a number where the type matters, any type mismatch) makes it give up
+//! with [`Unsupported`], and the caller parses the file again with `serde_norway`, which then
+//! decides, and reports any error with its line. So the fast path never changes what a file
+//! means; it only skips libyaml for files pnpm wrote.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// Nesting deeper than this is left to `serde_norway` (which bounds it too).
+const MAX_DEPTH: usize = 48;
+
+/// The input is outside the subset this module reads, or did not fit the wire structs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Unsupported;
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("outside the YAML subset of the fast reader")
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl de::Error for Unsupported {
+    fn custom<T: fmt::Display>(_message: T) -> Self {
+        Unsupported
+    }
+}
+
+/// A parsed YAML node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Node<'a> {
+    /// An empty value (`key:` with nothing nested).
+    Empty,
+    /// A scalar; `plain` if it was not quoted (so it may be `null`, a boolean or a number).
+    Scalar { text: Cow<'a, str>, plain: bool },
+    /// A mapping, entries in file order (keys are scalars).
+    Map(Vec<(Node<'a>, Node<'a>)>),
+    /// A sequence.
+    Seq(Vec<Node<'a>>),
+}
+
+/// Reads `text`, a single YAML document in pnpm's subset, whose root is a mapping.
+pub(super) fn parse(text: &str) -> Result<Node<'_>, Unsupported> {
+    let mut parser = Parser {
+        text,
+        offset: 0,
+        peeked: None,
+    };
+    let root = match parser.peek()? {
+        Some(line) if line.indent == 0 => parser.block_mapping(0, 0)?,
+        _ => return Err(Unsupported),
+    };
+    match parser.peek()? {
+        None => Ok(root),
+        Some(_) => Err(Unsupported),
+    }
+}
+
+/// One line with content: its indentation and the text after it (without line break).
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    indent: usize,
+    content: &'a str,
+    next: usize,
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    offset: usize,
+    /// The last [`Parser::peek`] result and the offset it was read at.
+    peeked: Option<(usize, Option<Line<'a>>)>,
+}
+
+impl<'a> Parser<'a> {
+    /// The next line with content, skipping blank and comment lines (not consumed).
+    fn peek(&mut self) -> Result<Option<Line<'a>>, Unsupported> {
+        if let Some((offset, line)) = self.peeked
+            && offset == self.offset
+        {
+            return Ok(line);
+        }
+        // The scan moves past blank and comment lines, so they are never read twice.
+        let line = self.scan()?;
+        self.peeked = Some((self.offset, line));
+        Ok(line)
+    }
+
+    fn scan(&mut self) -> Result<Option<Line<'a>>, Unsupported> {
+        loop {
+            if self.offset >= self.text.len() {
+                return Ok(None);
+            }
+            let rest = &self.text[self.offset..];
+            let (raw, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(newline) => (&rest[..newline], self.offset + newline + 1),
+                None => (rest, self.text.len()),
+            };
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let content = raw.trim_start_matches(' ');
+            let indent = raw.len() - content.len();
+            if content.starts_with('\t') || content.contains('\r') {
+                return Err(Unsupported);
+            }
+            let trimmed = content.trim_end_matches([' ', '\t']);
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                self.offset = next;
+                continue;
+            }
+            if indent == 0
+                && (trimmed.starts_with("---")
+                    || trimmed.starts_with("...")
+                    || trimmed.starts_with('%'))
+            {
+                return Err(Unsupported);
+            }
+            return Ok(Some(Line {
+                indent,
+                content: trimmed,
+                next,
+            }));
+        }
+    }
+
+    /// The value of a key at `parent_indent` whose line ended after the colon.
+    fn nested(&mut self, parent_indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
+        match self.peek()? {
+            Some(line) if line.indent > parent_indent => {
+                if depth >= MAX_DEPTH {
+                    return Err(Unsupported);
+                }
+                if is_sequence_item(line.content) {
+                    self.block_sequence(line.indent, depth + 1)
+                } else {
+                    self.block_mapping(line.indent, depth + 1)
+                }
+            }
+            _ => Ok(Node::Empty),
+        }
+    }
+
+    fn block_mapping(&mut self, indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
+        let mut entries = Vec::new();
+        while let Some(line) = self.peek()? {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent || is_sequence_item(line.content) {
+                return Err(Unsupported);
+            }
+            self.offset = line.next;
+            let (key, rest) = block_key(line.content)?;
+            let value = if rest.is_empty() {
+                self.nested(indent, depth)?
+            } else {
+                let value = inline_value(rest)?;
+                self.no_continuation(indent)?;
+                value
+            };
+            entries.push((key, value));
+        }
+        Ok(Node::Map(entries))
+    }
+
+    fn block_sequence(&mut self, indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
+        let mut items = Vec::new();
+        while let Some(line) = self.peek()? {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent || !is_sequence_item(line.content) {
+                return Err(Unsupported);
+            }
+            self.offset = line.next;
+            let item = line
+                .content
+                .get(2..)
+                .unwrap_or_default()
+                .trim_start_matches(' ');
+            if item.is_empty() || depth >= MAX_DEPTH {
+                return Err(Unsupported);
+            }
+            // `- key: value` (a mapping in a sequence) is outside the subset.
+            let value = inline_value(item)?;
+            if let Node::Scalar { plain: true, text } = &value
+                && text.contains(':')
+            {
+                return Err(Unsupported);
+            }
+            self.no_continuation(indent)?;
+            items.push(value);
+        }
+        Ok(Node::Seq(items))
+    }
+
+    /// A scalar or flow value must not continue on a more indented line.
+    fn no_continuation(&mut self, indent: usize) -> Result<(), Unsupported> {
+        match self.peek()? {
+            Some(line) if line.indent > indent => Err(Unsupported),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn is_sequence_item(content: &str) -> bool {
+    content == "-" || content.starts_with("- ")
+}
+
+/// Splits `key: rest` / `key:`; `rest` is empty if the value is nested (or a comment).
+fn block_key(content: &str) -> Result<(Node<'_>, &str), Unsupported> {
+    let (key, after) = match content.as_bytes().first() {
+        Some(b'\'') => {
+            let (text, after) = single_quoted(content)?;
+            (Node::Scalar { text, plain: false }, after)
+        }
+        Some(b'"') => {
+            let (text, after) = double_quoted(content)?;
+            (Node::Scalar { text, plain: false }, after)
+        }
+        _ => {
+            check_plain_start(content)?;
+            let end = find_pair(content, b':', b' ')
+                .or_else(|| content.strip_suffix(':').map(str::len))
+                .ok_or(Unsupported)?;
+            let key = content[..end].trim_end_matches(' ');
+            if key.is_empty() || find_pair(key, b' ', b'#').is_some() || key == "<<" {
+                return Err(Unsupported);
+            }
+            (
+                Node::Scalar {
+                    text: Cow::Borrowed(key),
+                    plain: true,
+                },
+                &content[end..],
+            )
+        }
+    };
+    let after = after.strip_prefix(':').ok_or(Unsupported)?;
+    if !(after.is_empty() || after.starts_with(' ')) {
+        return Err(Unsupported);
+    }
+    let rest = after.trim_start_matches(' ');
+    let rest = if rest.starts_with('#') { "" } else { rest };
+    Ok((key, rest))
+}
+
+/// A value on the rest of a line: quoted, flow collection or plain, plus an optional comment.
+fn inline_value(text: &str) -> Result<Node<'_>, Unsupported> {
+    let (node, after) = match text.as_bytes().first() {
+        Some(b'\'') => {
+            let (text, after) = single_quoted(text)?;
+            (Node::Scalar { text, plain: false }, after)
+        }
+        Some(b'"') => {
+            let (text, after) = double_quoted(text)?;
+            (Node::Scalar { text, plain: false }, after)
+        }
+        Some(b'{' | b'[') => {
+            let mut flow = Flow { text, at: 0 };
+            let node = flow.value(0)?;
+            (node, &text[flow.at..])
+        }
+        _ => {
+            check_plain_start(text)?;
+            let end = find_pair(text, b' ', b'#').unwrap_or(text.len());
+            let plain = text[..end].trim_end_matches(' ');
+            if find_pair(plain, b':', b' ').is_some() || plain.ends_with(':') {
+                return Err(Unsupported);
+            }
+            (
+                Node::Scalar {
+                    text: Cow::Borrowed(plain),
+                    plain: true,
+                },
+                &text[end..],
+            )
+        }
+    };
+    let trimmed = after.trim_start_matches(' ');
+    if trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < after.len()) {
+        Ok(node)
+    } else {
+        Err(Unsupported)
+    }
+}
+
+/// The offset of the first `first` immediately followed by `second`.
+fn find_pair(text: &str, first: u8, second: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(first, bytes).find(|&at| bytes.get(at + 1) == Some(&second))
+}
+
+/// Plain scalars may not start with an indicator (or `-`, `?`, `:` before a space).
+fn check_plain_start(text: &str) -> Result<(), Unsupported> {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        None => Err(Unsupported),
+        Some(b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>')
+        | Some(b'\'' | b'"' | b'%' | b'@' | b'`') => Err(Unsupported),
+        Some(b'-' | b'?' | b':') if bytes.get(1).is_none_or(|b| *b == b' ') => Err(Unsupported),
+        Some(_) if text.contains('\t') => Err(Unsupported),
+        Some(_) => Ok(()),
+    }
+}
+
+/// `'it''s'` at the start of `text`: the unquoted value and what follows.
+fn single_quoted(text: &str) -> Result<(Cow<'_, str>, &str), Unsupported> {
+    let body = &text[1..];
+    let mut owned: Option<String> = None;
+    let mut start = 0;
+    loop {
+        let quote = start + body[start..].find('\'').ok_or(Unsupported)?;
+        if body[quote + 1..].starts_with('\'') {
+            owned
+                .get_or_insert_with(String::new)
+                .push_str(&body[start..=quote]);
+            start = quote + 2;
+            continue;
+        }
+        let value = match owned {
+            Some(mut owned) => {
+                owned.push_str(&body[start..quote]);
+                Cow::Owned(owned)
+            }
+            None => Cow::Borrowed(&body[..quote]),
+        };
+        return Ok((value, &body[quote + 1..]));
+    }
+}
+
+/// `"text"` without escapes at the start of `text` (escapes are left to `serde_norway`).
+fn double_quoted(text: &str) -> Result<(Cow<'_, str>, &str), Unsupported> {
+    let body = &text[1..];
+    let quote = body.find(['"', '\\']).ok_or(Unsupported)?;
+    if body.as_bytes()[quote] == b'\\' {
+        return Err(Unsupported);
+    }
+    Ok((Cow::Borrowed(&body[..quote]), &body[quote + 1..]))
+}
+
+/// A one-line flow collection (`{a: b, c: [d]}`).
+struct Flow<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Flow<'a> {
+    fn rest(&self) -> &'a str {
+        &self.text[self.at..]
+    }
+
+    fn skip_spaces(&mut self) {
+        let rest = self.rest();
+        self.at += rest.len() - rest.trim_start_matches(' ').len();
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.rest().as_bytes().first() == Some(&byte) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, Unsupported> {
+        if depth >= MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        self.skip_spaces();
+        match self.rest().as_bytes().first() {
+            Some(b'{') => self.mapping(depth),
+            Some(b'[') => self.sequence(depth),
+            Some(b'\'') => {
+                let (text, after) = single_quoted(self.rest())?;
+                self.at = self.text.len() - after.len();
+                Ok(Node::Scalar { text, plain: false })
+            }
+            Some(b'"') => {
+                let (text, after) = double_quoted(self.rest())?;
+                self.at = self.text.len() - after.len();
+                Ok(Node::Scalar { text, plain: false })
+            }
+            Some(b',' | b'}' | b']') => Ok(Node::Empty),
+            _ => self.plain(),
+        }
+    }
+
+    /// A plain scalar in flow context: ends at `,`, `]`, `}` or `: `.
+    fn plain(&mut self) -> Result<Node<'a>, Unsupported> {
+        let rest = self.rest();
+        check_plain_start(rest)?;
+        let bytes = rest.as_bytes();
+        let mut end = memchr::memchr3(b',', b']', b'}', bytes).unwrap_or(bytes.len());
+        if let Some(colon) = memchr::memchr_iter(b':', &bytes[..end])
+            .find(|&at| matches!(bytes.get(at + 1), None | Some(b' ' | b',' | b']' | b'}')))
+        {
+            end = colon;
+        }
+        let scalar = &bytes[..end];
+        if memchr::memchr2(b'[', b'{', scalar).is_some()
+            || memchr::memchr_iter(b'#', scalar).any(|at| at > 0 && scalar[at - 1] == b' ')
+        {
+            return Err(Unsupported);
+        }
+        let text = rest[..end].trim_end_matches(' ');
+        if text.is_empty() {
+            return Err(Unsupported);
+        }
+        self.at += end;
+        Ok(Node::Scalar {
+            text: Cow::Borrowed(text),
+            plain: true,
+        })
+    }
+
+    fn mapping(&mut self, depth: usize) -> Result<Node<'a>, Unsupported> {
+        self.at += 1;
+        let mut entries = Vec::new();
+        loop {
+            self.skip_spaces();
+            if self.eat(b'}') {
+                return Ok(Node::Map(entries));
+            }
+            let key = match self.value(depth + 1)? {
+                key @ Node::Scalar { .. } => key,
+                _ => return Err(Unsupported),
+            };
+            self.skip_spaces();
+            if !self.eat(b':') {
+                return Err(Unsupported);
+            }
+            let value = self.value(depth + 1)?;
+            entries.push((key, value));
+            self.skip_spaces();
+            if !self.eat(b',') {
+                self.skip_spaces();
+                return if self.eat(b'}') {
+                    Ok(Node::Map(entries))
+                } else {
+                    Err(Unsupported)
+                };
+            }
+        }
+    }
+
+    fn sequence(&mut self, depth: usize) -> Result<Node<'a>, Unsupported> {
+        self.at += 1;
+        let mut items = Vec::new();
+        loop {
+            self.skip_spaces();
+            if self.eat(b']') {
+                return Ok(Node::Seq(items));
+            }
+            let item = self.value(depth + 1)?;
+            if matches!(item, Node::Empty) {
+                return Err(Unsupported);
+            }
+            self.skip_spaces();
+            if self.rest().starts_with(':') {
+                return Err(Unsupported);
+            }
+            items.push(item);
+            if !self.eat(b',') {
+                self.skip_spaces();
+                return if self.eat(b']') {
+                    Ok(Node::Seq(items))
+                } else {
+                    Err(Unsupported)
+                };
+            }
+        }
+    }
+}
+
+/// True for plain scalars YAML reads as null.
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// The booleans `serde_norway` accepts.
+fn as_bool(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// Plain scalars that YAML might read as a number: left to `serde_norway` wherever the
+/// type matters. Deliberately broad (any digits/sign/dot/exponent mix with at most one dot).
+fn maybe_number(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['+', '-']);
+    let lower = unsigned.to_ascii_lowercase();
+    if lower.starts_with("0x")
+        || lower.starts_with("0o")
+        || lower.starts_with("0b")
+        || matches!(lower.as_str(), ".inf" | ".nan")
+    {
+        return true;
+    }
+    unsigned.bytes().any(|b| b.is_ascii_digit())
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'e' | b'E' | b'+' | b'-'))
+        && unsigned.bytes().filter(|&b| b == b'.').count() <= 1
+}
+
+/// Deserialises the wire structs from a [`Node`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct NodeDeserializer<'b, 'a>(pub(super) &'b Node<'a>);
+
+impl<'b, 'a> NodeDeserializer<'b, 'a> {
+    fn visit_text<V: Visitor<'a>>(
+        text: &'b Cow<'a, str>,
+        visitor: V,
+    ) -> Result<V::Value, Unsupported> {
+        match text {
+            Cow::Borrowed(text) => visitor.visit_borrowed_str(text),
+            Cow::Owned(text) => visitor.visit_str(text),
+        }
+    }
+}
+
+impl<'b, 'a> Deserializer<'a> for NodeDeserializer<'b, 'a> {
+    type Error = Unsupported;
+
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.0 {
+            Node::Empty => visitor.visit_unit(),
+            Node::Scalar { text, plain: true } => {
+                if is_null(text) {
+                    visitor.visit_unit()
+                } else if let Some(value) = as_bool(text) {
+                    visitor.visit_bool(value)
+                } else if maybe_number(text) {
+                    Err(Unsupported)
+                } else {
+                    Self::visit_text(text, visitor)
+                }
+            }
+            Node::Scalar { text, plain: false } => Self::visit_text(text, visitor),
+            Node::Map(entries) => visitor.visit_map(Entries {
+                entries: entries.iter(),
+                value: None,
+            }),
+            Node::Seq(items) => visitor.visit_seq(Items(items.iter())),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.0 {
+            Node::Scalar { text, .. } => Self::visit_text(text, visitor),
+            _ => Err(Unsupported),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bool<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.0 {
+            Node::Scalar { text, plain: true } => {
+                visitor.visit_bool(as_bool(text).ok_or(Unsupported)?)
+            }
+            _ => Err(Unsupported),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.0 {
+            Node::Empty => visitor.visit_none(),
+            Node::Scalar { text, plain: true } if is_null(text) => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.0 {
+            Node::Map(entries) => visitor.visit_map(Entries {
+                entries: entries.iter(),
+                value: None,
+            }),
+            _ => Err(Unsupported),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Unsupported> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.0 {
+            Node::Seq(items) => visitor.visit_seq(Items(items.iter())),
+            _ => Err(Unsupported),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Unsupported> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        <W: Visitor<'a>>
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf unit unit_struct
+        tuple tuple_struct enum
+    }
+}
+
+struct Entries<'b, 'a> {
+    entries: std::slice::Iter<'b, (Node<'a>, Node<'a>)>,
+    value: Option<&'b Node<'a>>,
+}
+
+impl<'b, 'a> MapAccess<'a> for Entries<'b, 'a> {
+    type Error = Unsupported;
+
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Unsupported> {
+        match self.entries.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                seed.deserialize(NodeDeserializer(key)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'a>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Unsupported> {
+        let value = self.value.take().ok_or(Unsupported)?;
+        seed.deserialize(NodeDeserializer(value))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+struct Items<'b, 'a>(std::slice::Iter<'b, Node<'a>>);
+
+impl<'b, 'a> SeqAccess<'a> for Items<'b, 'a> {
+    type Error = Unsupported;
+
+    fn next_element_seed<T: DeserializeSeed<'a>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Unsupported> {
+        self.0
+            .next()
+            .map(|item| seed.deserialize(NodeDeserializer(item)))
+            .transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
