@@ -38,15 +38,16 @@ log() { printf '\n== %s\n' "$*" >&2; }
 #   - prod: chalk (2 levels of transitive deps), debug (pins ms@2.1.2), semver
 #   - alias: "strip": "npm:strip-ansi@6.0.1"
 #   - a tarball URL instead of a version: is-odd (pulls is-number@6, a second is-number)
+#   - a local directory dependency: file:./vendor/local-dep, which pulls has-flag@3.0.0
 #   - dev-only subtree: rimraf -> glob -> 9 packages nothing else uses
 #   - optional platform packages: esbuild's 23 @esbuild/* optionals, and fsevents (darwin) as
 #     a direct optionalDependency
 #   - peer: react-dom's peer react, satisfied by the root
 #   - workspace: packages/a depends on packages/b and on ms@2.1.3 (a second ms version);
-#     packages/b depends on is-number
+#     packages/b depends on is-number and on ms@3.0.0-canary.1 (a prerelease, a third ms)
 template() {
     local dir="$1" workspace_spec="$2" pnpm="$3"
-    mkdir -p "$dir/packages/a" "$dir/packages/b"
+    mkdir -p "$dir/packages/a" "$dir/packages/b" "$dir/vendor/local-dep"
     WS_SPEC="$workspace_spec" PNPM="$pnpm" DIR="$dir" node <<'EOF'
 const fs = require("fs");
 const write = (path, value) =>
@@ -61,6 +62,7 @@ const root = {
     debug: "4.3.4",
     esbuild: "0.20.2",
     "is-odd": "https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz",
+    "bulwark-local-dep": "file:./vendor/local-dep",
     react: "18.2.0",
     "react-dom": "18.2.0",
     semver: "7.6.0",
@@ -79,7 +81,12 @@ write("packages/a/package.json", {
 write("packages/b/package.json", {
   name: "@bulwark-fixture/b",
   version: "1.0.0",
-  dependencies: { "is-number": "7.0.0" },
+  dependencies: { "is-number": "7.0.0", ms: "3.0.0-canary.1" },
+});
+write("vendor/local-dep/package.json", {
+  name: "bulwark-local-dep",
+  version: "1.0.0",
+  dependencies: { "has-flag": "3.0.0" },
 });
 EOF
     if [[ "$pnpm" == yes ]]; then
@@ -94,9 +101,10 @@ keep() {
     shift 2
     local target="$OUT/$manager"
     rm -rf "$target"
-    mkdir -p "$target/packages/a" "$target/packages/b"
+    mkdir -p "$target/packages/a" "$target/packages/b" "$target/vendor/local-dep"
     local file
     for file in package.json packages/a/package.json packages/b/package.json \
+        vendor/local-dep/package.json \
         pnpm-workspace.yaml .yarnrc.yml .npmrc "$@"; do
         if [[ -f "$dir/$file" ]]; then
             if [[ "$file" == *.lockb ]]; then

@@ -46,27 +46,28 @@ fn split_id(id: &str) -> (&str, &str) {
     (&id[..at], &id[at + 1..])
 }
 
-/// What the committed manifests say: the workspace members' names (excluded from every
-/// comparison) and the `npm:` aliases (alias name and version → real name), which yarn 1 and
+/// What the committed manifests say: the names of the workspace members and of the local
+/// `file:` directory dependency (excluded from every comparison) and the `npm:` aliases (alias name and version → real name), which yarn 1 and
 /// bun list under the alias name.
 struct Manifests {
-    workspace_names: BTreeSet<String>,
+    local_names: BTreeSet<String>,
     aliases: BTreeMap<(String, String), String>,
 }
 
 impl Manifests {
     fn read(dir: &Path) -> Self {
         let mut manifests = vec![dir.join("package.json")];
-        let members = dir.join("packages");
-        if let Ok(entries) = std::fs::read_dir(&members) {
-            manifests.extend(entries.map(|entry| entry.unwrap().path().join("package.json")));
+        for folder in ["packages", "vendor"] {
+            if let Ok(entries) = std::fs::read_dir(dir.join(folder)) {
+                manifests.extend(entries.map(|entry| entry.unwrap().path().join("package.json")));
+            }
         }
-        let mut workspace_names = BTreeSet::new();
+        let mut local_names = BTreeSet::new();
         let mut aliases = BTreeMap::new();
         for path in manifests {
             let manifest = json(&path);
             if let Some(name) = manifest["name"].as_str() {
-                workspace_names.insert(name.to_owned());
+                local_names.insert(name.to_owned());
             }
             for section in ["dependencies", "devDependencies", "optionalDependencies"] {
                 let Some(deps) = manifest[section].as_object() else {
@@ -81,7 +82,7 @@ impl Manifests {
             }
         }
         Self {
-            workspace_names,
+            local_names,
             aliases,
         }
     }
@@ -106,6 +107,9 @@ enum PlatformSkips {
     /// prints the installed `node_modules` tree).
     Unnamed,
 }
+
+/// Reads one fixture's listing.
+type ListingParser = fn(&Path, &Manifests) -> Listing;
 
 /// One manager's listing, parsed.
 struct Listing {
@@ -133,7 +137,7 @@ fn npm_tree(
             continue;
         };
         let resolved = entry["resolved"].as_str().unwrap_or_default();
-        if !manifests.workspace_names.contains(key) && !resolved.starts_with("file:") {
+        if !manifests.local_names.contains(key) && !resolved.starts_with("file:") {
             // An alias is only listed under its key; the registry tarball URL names the
             // real package (`…/strip-ansi/-/strip-ansi-6.0.1.tgz`). Deduplicated entries
             // carry no URL, and then the manifests' aliases apply.
@@ -183,33 +187,37 @@ fn npm_listing(dir: &Path, manifests: &Manifests) -> Listing {
 
 /// `pnpm list --json`: per importer, `dependencies`/`devDependencies`/`optionalDependencies`
 /// trees whose entries carry the real name in `from`.
-fn pnpm_tree(deps: &Value, packages: &mut BTreeSet<String>) {
+fn pnpm_tree(manifests: &Manifests, deps: &Value, packages: &mut BTreeSet<String>) {
     let Some(deps) = deps.as_object() else {
         return;
     };
     for (key, entry) in deps {
         let version = entry["version"].as_str().unwrap_or_default();
-        // Workspace members are `link:` versions.
-        if version.starts_with("link:") || version.starts_with("file:") {
-            continue;
-        }
         let name = entry["from"].as_str().unwrap_or(key);
-        packages.insert(format!("{name}@{version}"));
-        pnpm_tree(&entry["dependencies"], packages);
-        pnpm_tree(&entry["optionalDependencies"], packages);
+        // Workspace members are `link:` versions; the local directory dependency is a
+        // `file:` version (pnpm 8 and later) or its own version (pnpm 7). Their
+        // dependencies are packages all the same.
+        let local = version.starts_with("link:")
+            || version.starts_with("file:")
+            || manifests.local_names.contains(name);
+        if !local {
+            packages.insert(format!("{name}@{version}"));
+        }
+        pnpm_tree(manifests, &entry["dependencies"], packages);
+        pnpm_tree(manifests, &entry["optionalDependencies"], packages);
     }
 }
 
-fn pnpm_listing(dir: &Path) -> Listing {
+fn pnpm_listing(dir: &Path, manifests: &Manifests) -> Listing {
     let importers = json(&dir.join("pnpm-list.json"));
     let mut packages = BTreeSet::new();
     let mut prod = BTreeSet::new();
     for importer in importers.as_array().expect("pnpm list prints an array") {
         // `unsavedDependencies` (pnpm 10, workspace members) are links into the root's
         // `node_modules`, not packages of the member: left out.
-        pnpm_tree(&importer["dependencies"], &mut prod);
-        pnpm_tree(&importer["optionalDependencies"], &mut prod);
-        pnpm_tree(&importer["devDependencies"], &mut packages);
+        pnpm_tree(manifests, &importer["dependencies"], &mut prod);
+        pnpm_tree(manifests, &importer["optionalDependencies"], &mut prod);
+        pnpm_tree(manifests, &importer["devDependencies"], &mut packages);
     }
     packages.extend(prod.iter().cloned());
     Listing {
@@ -225,7 +233,7 @@ fn yarn1_tree(manifests: &Manifests, trees: &Value, packages: &mut BTreeSet<Stri
     for tree in trees.as_array().into_iter().flatten() {
         if tree["shadow"].as_bool() != Some(true) {
             let (name, version) = split_id(tree["name"].as_str().expect("tree has a name"));
-            if !manifests.workspace_names.contains(name) {
+            if !manifests.local_names.contains(name) {
                 packages.insert(manifests.real_id(name, version));
             }
         }
@@ -253,13 +261,13 @@ fn yarn1_listing(dir: &Path, manifests: &Manifests) -> Listing {
 
 /// `yarn info --all --recursive --json` (yarn 4): one JSON object per locator
 /// (`name@npm:1.0.0`, `name@patch:…`, `name@workspace:path`) with its `Version`.
-fn yarn4_listing(dir: &Path) -> Listing {
+fn yarn4_listing(dir: &Path, manifests: &Manifests) -> Listing {
     let mut packages = BTreeSet::new();
     for line in read(&dir.join("yarn-info.ndjson")).lines() {
         let entry: Value = serde_json::from_str(line).expect("yarn info prints NDJSON");
         let locator = entry["value"].as_str().expect("an entry has a locator");
         let (name, reference) = split_id(locator);
-        if reference.starts_with("workspace:") {
+        if reference.starts_with("workspace:") || manifests.local_names.contains(name) {
             continue;
         }
         let version = entry["children"]["Version"]
@@ -275,7 +283,8 @@ fn yarn4_listing(dir: &Path) -> Listing {
 }
 
 /// `bun pm ls --all`: a text tree of `node_modules` after a header line; members appear as
-/// `name@workspace:path`, aliases under the alias name.
+/// `name@workspace:path`, the local directory dependency as `name@vendor/local-dep`, aliases
+/// under the alias name.
 fn bun_tree(manifests: &Manifests, path: &Path) -> BTreeSet<String> {
     read(path)
         .lines()
@@ -284,7 +293,7 @@ fn bun_tree(manifests: &Manifests, path: &Path) -> BTreeSet<String> {
         .filter(|entry| !entry.is_empty())
         .filter_map(|entry| {
             let (name, version) = split_id(entry);
-            (!version.starts_with("workspace:") && !manifests.workspace_names.contains(name))
+            (!version.starts_with("workspace:") && !manifests.local_names.contains(name))
                 .then(|| manifests.real_id(name, version))
         })
         .collect()
@@ -490,23 +499,23 @@ fn npm_shrinkwrap_equals_npm_ls() {
 /// pnpm 7 writes lockfile 5.4 (`/name/version` keys; the alias points at `/strip-ansi/6.0.1`).
 #[test]
 fn pnpm7_lock_equals_pnpm_list() {
-    check("pnpm7", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
+    check("pnpm7", "pnpm-lock.yaml", pnpm_listing);
 }
 
 /// pnpm 8 writes lockfile 6.0 (`/name@version` keys).
 #[test]
 fn pnpm8_lock_equals_pnpm_list() {
-    check("pnpm8", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
+    check("pnpm8", "pnpm-lock.yaml", pnpm_listing);
 }
 
 #[test]
 fn pnpm9_lock_equals_pnpm_list() {
-    check("pnpm9", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
+    check("pnpm9", "pnpm-lock.yaml", pnpm_listing);
 }
 
 #[test]
 fn pnpm10_lock_equals_pnpm_list() {
-    check("pnpm10", "pnpm-lock.yaml", |dir, _| pnpm_listing(dir));
+    check("pnpm10", "pnpm-lock.yaml", pnpm_listing);
 }
 
 #[test]
@@ -516,7 +525,7 @@ fn yarn1_lock_equals_yarn_list() {
 
 #[test]
 fn yarn4_lock_equals_yarn_info() {
-    check("yarn4", "yarn.lock", |dir, _| yarn4_listing(dir));
+    check("yarn4", "yarn.lock", yarn4_listing);
 }
 
 #[test]
@@ -529,56 +538,67 @@ fn bun_lockb_equals_bun_pm_ls() {
     check("bun-lockb", "bun.lockb", bun_listing);
 }
 
+/// The listing parsers themselves, on what every listing must show whatever the extractors
+/// do: the alias under its real name, the three `ms` versions, the packages the tarball and
+/// the local dependency pull in, and no workspace or local package.
 #[test]
-fn listing_parsers_read_the_alias_and_the_platform_skips() {
-    let npm = fixture("npm");
-    let manifests = Manifests::read(&npm);
-    let listing = npm_listing(&npm, &manifests);
-    assert!(listing.packages.contains(ALIASED_PACKAGE));
-    assert!(!listing.packages.iter().any(|id| id.starts_with("strip@")));
-    assert!(
-        !listing
-            .packages
-            .iter()
-            .any(|id| id.starts_with("@bulwark-fixture/"))
-    );
-    let PlatformSkips::Named(skipped) = &listing.skips else {
-        panic!("npm names its skips");
-    };
-    assert!(skipped.contains("fsevents") && skipped.contains("@esbuild/win32-x64"));
-    assert!(listing.packages.contains("@esbuild/linux-x64@0.20.2"));
-    let prod = listing.prod.unwrap();
-    assert!(!prod.contains("rimraf@3.0.2") && listing.packages.contains("rimraf@3.0.2"));
-
-    for (manager, parse) in [
-        ("yarn1", yarn1_listing as fn(&Path, &Manifests) -> Listing),
+fn listing_parsers_read_every_listing() {
+    let parsers: [(&str, ListingParser); 12] = [
+        ("npm", npm_listing),
+        ("npm-v2", npm_listing),
+        ("npm-v1", npm_listing),
+        ("npm-shrinkwrap", npm_listing),
+        ("pnpm7", pnpm_listing),
+        ("pnpm8", pnpm_listing),
+        ("pnpm9", pnpm_listing),
+        ("pnpm10", pnpm_listing),
+        ("yarn1", yarn1_listing),
+        ("yarn4", yarn4_listing),
         ("bun", bun_listing),
-    ] {
+        ("bun-lockb", bun_listing),
+    ];
+    for (manager, parse) in parsers {
         let dir = fixture(manager);
         let listing = parse(&dir, &Manifests::read(&dir));
-        assert!(listing.packages.contains(ALIASED_PACKAGE), "{manager}");
-        assert!(
-            !listing.packages.iter().any(|id| id.starts_with("strip@")),
-            "{manager}"
-        );
-        assert!(listing.packages.contains("ms@2.1.2"), "{manager}");
-        assert!(listing.packages.contains("ms@2.1.3"), "{manager}");
-        assert!(listing.packages.contains("is-number@6.0.0"), "{manager}");
+        let has = |id: &str| listing.packages.contains(id);
+        for id in [
+            ALIASED_PACKAGE,
+            "ms@2.1.2",
+            "ms@2.1.3",
+            "ms@3.0.0-canary.1",
+            "is-number@6.0.0",
+            "is-number@7.0.0",
+            "has-flag@3.0.0",
+            "rimraf@3.0.2",
+            "@esbuild/linux-x64@0.20.2",
+        ] {
+            assert!(has(id), "{manager}: {id} not parsed");
+        }
+        for id in &listing.packages {
+            let (name, version) = split_id(id);
+            assert!(
+                name != ALIAS && !name.starts_with("bulwark-") && !name.starts_with("@bulwark-"),
+                "{manager}: {id} parsed as a package"
+            );
+            assert!(
+                version.starts_with(|c: char| c.is_ascii_digit()) || version.contains("://"),
+                "{manager}: {id} has no version"
+            );
+        }
+        if let Some(prod) = &listing.prod {
+            assert!(prod.contains("chalk@4.1.2") && !prod.contains("rimraf@3.0.2"));
+        }
+        match &listing.skips {
+            PlatformSkips::None => assert!(has("fsevents@2.3.3"), "{manager}"),
+            PlatformSkips::Named(names) => {
+                assert!(names.contains("fsevents") && names.contains("@esbuild/win32-x64"));
+            }
+            PlatformSkips::Unnamed => assert!(!has("fsevents@2.3.3"), "{manager}"),
+        }
     }
     let bun = bun_listing(&fixture("bun"), &Manifests::read(&fixture("bun")));
     assert!(
         bun.packages
             .contains("is-odd@https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz")
-    );
-    let pnpm = pnpm_listing(&fixture("pnpm10"));
-    assert!(pnpm.packages.contains(ALIASED_PACKAGE));
-    assert!(pnpm.packages.contains("fsevents@2.3.3"));
-    let yarn4 = yarn4_listing(&fixture("yarn4"));
-    assert!(yarn4.packages.contains(ALIASED_PACKAGE));
-    assert!(
-        !yarn4
-            .packages
-            .iter()
-            .any(|id| id.starts_with("bulwark-fixture@"))
     );
 }
