@@ -58,6 +58,8 @@ impl Bound {
 pub struct EventRange {
     bounds: Vec<Bound>,
     limits: Vec<Version>,
+    /// Human form, rendered once: findings clone it instead of formatting per match.
+    label: String,
 }
 
 /// Parse an event version leniently: npm semver, or a partial (`1`, `1.2`) padded with
@@ -111,7 +113,13 @@ impl EventRange {
             }
             .then(rank(a).cmp(&rank(b)))
         });
-        Some(Self { bounds, limits })
+        let mut range = Self {
+            bounds,
+            limits,
+            label: String::new(),
+        };
+        range.label = range.render();
+        Some(range)
     }
 
     /// True for the bare catch-all: only `introduced: "0"` events, nothing else.
@@ -161,6 +169,12 @@ impl fmt::Display for EventRange {
     /// Human form: `>=4.1.1 <=4.1.2`, `<1.2.3`, `*` (every version), several intervals
     /// joined with `||`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
+}
+
+impl EventRange {
+    fn render(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut open: Option<String> = None;
         for bound in &self.bounds {
@@ -202,9 +216,9 @@ impl fmt::Display for EventRange {
                 .collect();
         }
         if parts.is_empty() {
-            return f.write_str("(no version)");
+            return "(no version)".to_owned();
         }
-        f.write_str(&parts.join(" || "))
+        parts.join(" || ")
     }
 }
 
@@ -296,7 +310,7 @@ impl CompiledAffected {
     pub fn evaluate(&self, version: &Version) -> Option<RangeHit> {
         if let Some(range) = self.ranges.iter().find(|r| r.contains(version)) {
             return Some(RangeHit {
-                range: range.to_string(),
+                range: range.label.clone(),
                 fixed: range.fixed_after(version).cloned(),
             });
         }
