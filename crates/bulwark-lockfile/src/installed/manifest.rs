@@ -5,9 +5,12 @@
 //! Duplicate keys resolve to the last one, as `JSON.parse` (and so Node) does: a package must
 //! not be able to show bulwark one name or version and Node another.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::Read as _;
 use std::path::Path;
 
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::DependencyKind;
@@ -79,48 +82,98 @@ pub(super) fn read_bounded(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, S
     Ok(Some(bytes))
 }
 
+/// The fields bulwark reads from a `package.json`; every other value is skipped without being
+/// built (READMEs can be megabytes). A repeated key keeps its last value, as `JSON.parse` does.
+#[derive(Default)]
+struct Wire {
+    name: Option<Value>,
+    version: Option<Value>,
+    dependencies: Option<Value>,
+    dev_dependencies: Option<Value>,
+    optional_dependencies: Option<Value>,
+    peer_dependencies: Option<Value>,
+    resolved: Option<Value>,
+    integrity: Option<Value>,
+    workspaces: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for Wire {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(WireVisitor)
+    }
+}
+
+struct WireVisitor;
+
+impl<'de> Visitor<'de> for WireVisitor {
+    type Value = Wire;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Wire, A::Error> {
+        let mut wire = Wire::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "name" => &mut wire.name,
+                "version" => &mut wire.version,
+                "dependencies" => &mut wire.dependencies,
+                "devDependencies" => &mut wire.dev_dependencies,
+                "optionalDependencies" => &mut wire.optional_dependencies,
+                "peerDependencies" => &mut wire.peer_dependencies,
+                "_resolved" => &mut wire.resolved,
+                "_integrity" => &mut wire.integrity,
+                "workspaces" => &mut wire.workspaces,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value::<Value>()?);
+        }
+        Ok(wire)
+    }
+}
+
 /// Parses `package.json` bytes.
 pub(super) fn parse(bytes: &[u8]) -> Result<Manifest, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("is not a JSON object".to_owned());
+    }
+    let wire: Wire = serde_json::from_slice(bytes).map_err(|error| {
         if error.line() > 0 {
             format!("invalid JSON at line {}: {error}", error.line())
         } else {
             format!("invalid JSON: {error}")
         }
     })?;
-    let Value::Object(object) = value else {
-        return Err("is not a JSON object".to_owned());
+    let string = |value: Option<Value>| match value {
+        Some(Value::String(text)) if !text.is_empty() => Some(text),
+        _ => None,
     };
-    let string = |key: &str| {
-        object
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|text| !text.is_empty())
-            .map(str::to_owned)
-    };
-    let names = |key: &str| -> Vec<String> {
-        match object.get(key) {
+    let names = |value: &Option<Value>| -> Vec<String> {
+        match value {
             Some(Value::Object(map)) => string_entries(map),
             _ => Vec::new(),
         }
     };
-    let optional = names("optionalDependencies");
-    let mut dependencies: Vec<(String, DependencyKind)> = optional
-        .iter()
-        .map(|name| (name.clone(), DependencyKind::Optional))
+    let mut dependencies: Vec<(String, DependencyKind)> = names(&wire.optional_dependencies)
+        .into_iter()
+        .map(|name| (name, DependencyKind::Optional))
         .collect();
-    for (key, kind) in [
-        ("dependencies", DependencyKind::Prod),
-        ("peerDependencies", DependencyKind::Peer),
+    for (value, kind) in [
+        (&wire.dependencies, DependencyKind::Prod),
+        (&wire.peer_dependencies, DependencyKind::Peer),
     ] {
-        for name in names(key) {
+        for name in names(value) {
             if !dependencies.iter().any(|(known, _)| *known == name) {
                 dependencies.push((name, kind));
             }
         }
     }
-    let workspaces = match object.get("workspaces") {
+    let workspaces = match &wire.workspaces {
         Some(Value::Array(items)) => strings(items),
         Some(Value::Object(map)) => match map.get("packages") {
             Some(Value::Array(items)) => strings(items),
@@ -129,13 +182,13 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Manifest, String> {
         _ => Vec::new(),
     };
     Ok(Manifest {
-        name: string("name"),
-        version: string("version"),
+        dev_dependencies: names(&wire.dev_dependencies),
+        name: string(wire.name),
+        version: string(wire.version),
         version_line: top_level_key_line(bytes, "version").unwrap_or(1),
         dependencies,
-        dev_dependencies: names("devDependencies"),
-        resolved: string("_resolved"),
-        integrity: string("_integrity"),
+        resolved: string(wire.resolved),
+        integrity: string(wire.integrity),
         workspaces,
     })
 }

@@ -6,8 +6,11 @@
 //! never followed. The walk itself is sequential and cheap (one `read_dir` per
 //! `node_modules`); reading the manifests is the parallel part.
 
+use std::collections::HashSet;
 use std::fs::FileType;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
 
 /// How many `node_modules` levels below the top one are read.
 pub const MAX_DEPTH: usize = 64;
@@ -57,6 +60,8 @@ struct Walker<'a> {
     walk: Walk,
     /// `node_modules` directories still to read: path relative to the root, and depth.
     pending: Vec<(String, usize)>,
+    /// Links found, their targets not resolved yet.
+    links: Vec<Entry>,
     full: bool,
 }
 
@@ -68,12 +73,41 @@ pub(super) fn walk(root: &Path, canonical_root: &Path, tops: &[String]) -> Walk 
         canonical_root,
         walk: Walk::default(),
         pending: Vec::new(),
+        links: Vec::new(),
         full: false,
     };
     for top in tops {
         walker.node_modules(top, 0, true);
         while let Some((dir, depth)) = walker.pending.pop() {
             walker.node_modules(&dir, depth, false);
+        }
+    }
+    // Links straight to a directory the walk read (pnpm, bun and yarn store links) are
+    // resolved from their text; the others are canonicalised, in parallel.
+    let directories: HashSet<&str> = walker
+        .walk
+        .entries
+        .iter()
+        .map(|entry| entry.path.as_str())
+        .collect();
+    let resolved: Vec<Result<String, String>> = walker
+        .links
+        .par_iter()
+        .map(|link| {
+            std::fs::read_link(root.join(&link.path))
+                .ok()
+                .and_then(|raw| lexical_target(&link.path, &raw))
+                .filter(|target| directories.contains(target.as_str()))
+                .map_or_else(|| link_target(root, canonical_root, &link.path), Ok)
+        })
+        .collect();
+    for (mut link, target) in walker.links.into_iter().zip(resolved) {
+        match target {
+            Ok(target) => {
+                link.kind = EntryKind::Link(target);
+                walker.walk.entries.push(link);
+            }
+            Err(warning) => walker.walk.warnings.push(warning),
         }
     }
     walker.walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
@@ -143,7 +177,7 @@ impl Walker<'_> {
         if self.full {
             return;
         }
-        if self.walk.entries.len() >= MAX_ENTRIES {
+        if self.walk.entries.len() + self.links.len() >= MAX_ENTRIES {
             self.full = true;
             self.warn(format!(
                 "{}: more than {MAX_ENTRIES} installed packages; the rest were not read",
@@ -152,13 +186,11 @@ impl Walker<'_> {
             return;
         }
         if kind.is_symlink() {
-            if let Some(target) = self.link_target(path) {
-                self.walk.entries.push(Entry {
-                    path: path.to_owned(),
-                    name: name.to_owned(),
-                    kind: EntryKind::Link(target),
-                });
-            }
+            self.links.push(Entry {
+                path: path.to_owned(),
+                name: name.to_owned(),
+                kind: EntryKind::Link(String::new()),
+            });
         } else if kind.is_dir() {
             self.walk.entries.push(Entry {
                 path: path.to_owned(),
@@ -184,48 +216,6 @@ impl Walker<'_> {
                 _ => {}
             }
         }
-    }
-
-    /// Where the link at `path` leads, relative to the root; `None` (with a warning) for
-    /// broken links, links to non-directories and links out of the root.
-    fn link_target(&mut self, path: &str) -> Option<String> {
-        let absolute = self.root.join(path);
-        let raw = std::fs::read_link(&absolute)
-            .map(|target| target.display().to_string())
-            .unwrap_or_default();
-        let target = match std::fs::canonicalize(&absolute) {
-            Ok(target) => target,
-            Err(error) => {
-                self.warn(format!(
-                    "{}: broken symbolic link to `{raw}` ({error}); skipped",
-                    absolute.display()
-                ));
-                return None;
-            }
-        };
-        let Ok(relative) = target.strip_prefix(self.canonical_root) else {
-            self.warn(format!(
-                "{}: symbolic link points outside the project root (to `{}`); not followed",
-                absolute.display(),
-                target.display()
-            ));
-            return None;
-        };
-        if !std::fs::metadata(&target).is_ok_and(|meta| meta.is_dir()) {
-            self.warn(format!(
-                "{}: symbolic link to `{raw}` is not a directory; skipped",
-                absolute.display()
-            ));
-            return None;
-        }
-        let Some(relative) = slash_path(relative) else {
-            self.warn(format!(
-                "{}: symbolic link target is not valid UTF-8; skipped",
-                absolute.display()
-            ));
-            return None;
-        };
-        Some(relative)
     }
 
     /// The entries of directory `dir` (relative to the root), sorted by name.
@@ -277,6 +267,68 @@ impl Walker<'_> {
     }
 }
 
+/// The target of the link at `path` (relative to the root) whose text is `raw`, worked out
+/// without the file system: only for relative targets whose `..` steps all come first, so
+/// that they climb real directories (the walk only descends those) and the rest descends.
+/// The result is sound only if it names a directory the walk read, which the caller checks.
+fn lexical_target(path: &str, raw: &Path) -> Option<String> {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    parts.pop();
+    let mut descending = false;
+    for component in raw.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if !descending => {
+                parts.pop()?;
+            }
+            Component::Normal(name) => {
+                descending = true;
+                parts.push(name.to_str()?);
+            }
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Where the link at `path` (relative to `root`) leads, relative to the root; a warning for
+/// broken links, links to non-directories and links out of the root.
+fn link_target(root: &Path, canonical_root: &Path, path: &str) -> Result<String, String> {
+    let absolute = root.join(path);
+    let raw = || {
+        std::fs::read_link(&absolute)
+            .map(|target| target.display().to_string())
+            .unwrap_or_default()
+    };
+    let target = std::fs::canonicalize(&absolute).map_err(|error| {
+        format!(
+            "{}: broken symbolic link to `{}` ({error}); skipped",
+            absolute.display(),
+            raw()
+        )
+    })?;
+    let Ok(relative) = target.strip_prefix(canonical_root) else {
+        return Err(format!(
+            "{}: symbolic link points outside the project root (to `{}`); not followed",
+            absolute.display(),
+            target.display()
+        ));
+    };
+    if !std::fs::metadata(&target).is_ok_and(|meta| meta.is_dir()) {
+        return Err(format!(
+            "{}: symbolic link to `{}` is not a directory; skipped",
+            absolute.display(),
+            raw()
+        ));
+    }
+    slash_path(relative).ok_or_else(|| {
+        format!(
+            "{}: symbolic link target is not valid UTF-8; skipped",
+            absolute.display()
+        )
+    })
+}
+
 fn is_real_dir(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_dir())
 }
@@ -293,5 +345,42 @@ pub(super) fn join(root: &Path, relative: &str) -> PathBuf {
         root.to_path_buf()
     } else {
         root.join(relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexical_targets_only_for_leading_parent_steps() {
+        let cases = [
+            (
+                "node_modules/.pnpm/a@1/node_modules/b",
+                "../../b@1/node_modules/b",
+                Some("node_modules/.pnpm/b@1/node_modules/b"),
+            ),
+            (
+                "node_modules/a",
+                ".pnpm/a@1/node_modules/a",
+                Some("node_modules/.pnpm/a@1/node_modules/a"),
+            ),
+            (
+                "node_modules/@s/a",
+                "../.pnpm/x/./node_modules/@s/a",
+                Some("node_modules/.pnpm/x/node_modules/@s/a"),
+            ),
+            ("node_modules/self", "..", Some("")),
+            ("node_modules/up", "../..", None),
+            ("node_modules/abs", "/etc", None),
+            ("node_modules/mixed", "x/../y", None),
+        ];
+        for (path, raw, expected) in cases {
+            assert_eq!(
+                lexical_target(path, Path::new(raw)).as_deref(),
+                expected,
+                "{path} -> {raw}"
+            );
+        }
     }
 }
