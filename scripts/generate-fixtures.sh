@@ -43,8 +43,10 @@ log() { printf '\n== %s\n' "$*" >&2; }
 #   - optional platform packages: esbuild's 23 @esbuild/* optionals, and fsevents (darwin) as
 #     a direct optionalDependency
 #   - peer: react-dom's peer react, satisfied by the root
-#   - workspace: packages/a depends on packages/b and on ms@2.1.3 (a second ms version);
-#     packages/b depends on is-number and on ms@3.0.0-canary.1 (a prerelease, a third ms)
+#   - workspace: packages/a depends on packages/b, on ms@2.1.3 (a second ms version) and on
+#     react-dom@18.2.0 with react@18.3.1 (the same react-dom under a second peer react);
+#     packages/b depends on is-number, on ms@3.0.0-canary.1 (a prerelease, a third ms) and on
+#     JSONStream (an upper-case legacy name)
 template() {
     local dir="$1" workspace_spec="$2" pnpm="$3"
     mkdir -p "$dir/packages/a" "$dir/packages/b" "$dir/vendor/local-dep"
@@ -76,12 +78,17 @@ write("package.json", root);
 write("packages/a/package.json", {
   name: "@bulwark-fixture/a",
   version: "1.0.0",
-  dependencies: { "@bulwark-fixture/b": process.env.WS_SPEC, ms: "2.1.3" },
+  dependencies: {
+    "@bulwark-fixture/b": process.env.WS_SPEC,
+    ms: "2.1.3",
+    react: "18.3.1",
+    "react-dom": "18.2.0",
+  },
 });
 write("packages/b/package.json", {
   name: "@bulwark-fixture/b",
   version: "1.0.0",
-  dependencies: { "is-number": "7.0.0", ms: "3.0.0-canary.1" },
+  dependencies: { "is-number": "7.0.0", JSONStream: "1.3.5", ms: "3.0.0-canary.1" },
 });
 write("vendor/local-dep/package.json", {
   name: "bulwark-local-dep",

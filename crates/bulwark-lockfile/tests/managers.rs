@@ -539,8 +539,8 @@ fn bun_lockb_equals_bun_pm_ls() {
 }
 
 /// The listing parsers themselves, on what every listing must show whatever the extractors
-/// do: the alias under its real name, the three `ms` versions, the packages the tarball and
-/// the local dependency pull in, and no workspace or local package.
+/// do: the alias under its real name, the three `ms` and two `react` versions, the packages
+/// the tarball and the local dependency pull in, and no workspace or local package.
 #[test]
 fn listing_parsers_read_every_listing() {
     let parsers: [(&str, ListingParser); 12] = [
@@ -569,6 +569,10 @@ fn listing_parsers_read_every_listing() {
             "is-number@6.0.0",
             "is-number@7.0.0",
             "has-flag@3.0.0",
+            "react@18.2.0",
+            "react@18.3.1",
+            "react-dom@18.2.0",
+            "JSONStream@1.3.5",
             "rimraf@3.0.2",
             "@esbuild/linux-x64@0.20.2",
         ] {
