@@ -23,6 +23,7 @@
 //! `checksum` is the SHA-512 of yarn's own zip archive, not of the npm tarball: it is kept as
 //! the integrity so it can be compared across installs, never against the registry.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io::Read as _;
@@ -33,7 +34,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::manifest::{Manifest, is_contained, read_manifest};
-use super::{Unresolved, percent_decode, split_descriptor};
+use super::{Unresolved, percent_decode, split_descriptor, syml};
 use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
 
 /// The format name in reports.
@@ -46,35 +47,39 @@ const MAX_YARNRC_BYTES: u64 = 1024 * 1024;
 /// How deeply a `patch:` may wrap another descriptor.
 const MAX_PATCH_NESTING: usize = 8;
 
-/// A YAML scalar of any type, as text (`version: 1` is a number to YAML).
+/// A YAML scalar of any type, as text (`version: 1` is a number to YAML); borrowed from the
+/// file where it is written plainly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Scalar(String);
+pub(super) struct Scalar<'a>(pub(super) Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Scalar {
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ScalarVisitor;
-        impl Visitor<'_> for ScalarVisitor {
-            type Value = Scalar;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string, number or boolean")
             }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Scalar, E> {
-                Ok(Scalar(value.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Borrowed(value)))
             }
-            fn visit_string<E: de::Error>(self, value: String) -> Result<Scalar, E> {
-                Ok(Scalar(value))
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Owned(value.to_owned())))
             }
-            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Scalar, E> {
-                Ok(Scalar(value.to_string()))
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Owned(value)))
             }
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Scalar, E> {
-                Ok(Scalar(value.to_string()))
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Owned(value.to_string())))
             }
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Scalar, E> {
-                Ok(Scalar(value.to_string()))
+            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Owned(value.to_string())))
             }
-            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Scalar, E> {
-                Ok(Scalar(value.to_string()))
+            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Owned(value.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+                Ok(Scalar(Cow::Owned(value.to_string())))
             }
         }
         deserializer.deserialize_any(ScalarVisitor)
@@ -82,25 +87,25 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 /// A mapping of scalars to scalars, in file order.
-#[derive(Debug, Clone, Default)]
-struct Pairs(Vec<(String, String)>);
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Pairs<'a>(pub(super) Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl<'de> Deserialize<'de> for Pairs {
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct PairsVisitor;
         impl<'de> Visitor<'de> for PairsVisitor {
-            type Value = Pairs;
+            type Value = Pairs<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a mapping of names to ranges")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
-                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4));
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(4).min(64));
                 while let Some((Scalar(key), Scalar(value))) = map.next_entry()? {
                     pairs.push((key, value));
                 }
                 Ok(Pairs(pairs))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Pairs, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(Pairs::default())
             }
         }
@@ -109,51 +114,56 @@ impl<'de> Deserialize<'de> for Pairs {
 }
 
 /// `dependenciesMeta.<name>`.
-#[derive(Debug, Clone, Default, Deserialize)]
-struct DependencyMeta {
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub(super) struct DependencyMeta {
     #[serde(default)]
-    optional: Option<bool>,
+    pub(super) optional: Option<bool>,
 }
 
 /// One lockfile entry as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Entry {
-    version: Option<Scalar>,
-    resolution: Option<Scalar>,
+pub(super) struct Entry<'a> {
+    #[serde(borrow)]
+    pub(super) version: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) resolution: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    pub(super) dependencies: Pairs<'a>,
+    #[serde(default, borrow)]
+    pub(super) peer_dependencies: Pairs<'a>,
     #[serde(default)]
-    dependencies: Pairs,
-    #[serde(default)]
-    peer_dependencies: Pairs,
-    #[serde(default)]
-    dependencies_meta: Option<BTreeMap<String, Option<DependencyMeta>>>,
-    checksum: Option<Scalar>,
-    link_type: Option<Scalar>,
+    pub(super) dependencies_meta: Option<BTreeMap<String, Option<DependencyMeta>>>,
+    #[serde(borrow)]
+    pub(super) checksum: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    pub(super) link_type: Option<Scalar<'a>>,
 }
 
 /// `__metadata`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Metadata {
-    version: Option<Scalar>,
+pub(super) struct Metadata<'a> {
+    #[serde(borrow)]
+    pub(super) version: Option<Scalar<'a>>,
 }
 
 /// The whole file: `__metadata` and the entries in file order.
-#[derive(Debug, Default)]
-struct Document {
-    metadata: Option<Metadata>,
-    entries: Vec<(String, Entry)>,
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Document<'a> {
+    pub(super) metadata: Option<Metadata<'a>>,
+    pub(super) entries: Vec<(Cow<'a, str>, Entry<'a>)>,
 }
 
-impl<'de> Deserialize<'de> for Document {
+impl<'de: 'a, 'a> Deserialize<'de> for Document<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct DocumentVisitor;
         impl<'de> Visitor<'de> for DocumentVisitor {
-            type Value = Document;
+            type Value = Document<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a mapping of descriptors to entries")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut document = Document::default();
                 while let Some(Scalar(key)) = map.next_key()? {
                     if key == "__metadata" {
@@ -172,19 +182,31 @@ impl<'de> Deserialize<'de> for Document {
 
 /// The `catalog:` ranges of `.yarnrc.yml`.
 #[derive(Debug, Default, Deserialize)]
-struct YarnRc {
-    #[serde(default)]
-    catalog: Option<BTreeMap<String, Scalar>>,
-    #[serde(default)]
-    catalogs: Option<BTreeMap<String, BTreeMap<String, Scalar>>>,
+struct YarnRc<'a> {
+    #[serde(default, borrow)]
+    catalog: Option<BTreeMap<String, Scalar<'a>>>,
+    #[serde(default, borrow)]
+    catalogs: Option<BTreeMap<String, BTreeMap<String, Scalar<'a>>>>,
     #[serde(flatten)]
     _rest: BTreeMap<String, IgnoredAny>,
 }
 
 /// Reads a berry `yarn.lock`.
 pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError> {
-    let document: Document =
-        serde_norway::from_str(text).map_err(|error| ExtractError::yaml(path, &error))?;
+    let (document, lines) = match syml::parse(text) {
+        Some(parsed) => parsed,
+        None => {
+            let document: Document =
+                serde_norway::from_str(text).map_err(|error| ExtractError::yaml(path, &error))?;
+            let top_level = top_level_lines(text);
+            let lines = document
+                .entries
+                .iter()
+                .map(|(key, _)| top_level.get(key.as_ref()).copied().unwrap_or(1))
+                .collect();
+            (document, lines)
+        }
+    };
     let Some(version) = document
         .metadata
         .as_ref()
@@ -209,10 +231,23 @@ pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError>
             ));
         }
     }
-    let lines = top_level_lines(text);
     let root = path.parent().unwrap_or_else(|| Path::new(""));
     let catalogs = read_catalogs(root, &mut lockfile.warnings);
-    Builder::new(path, root, &document, &lines, catalogs, &mut lockfile)?.build(&mut lockfile);
+    let root_manifest = match read_manifest(&root.join("package.json")) {
+        Ok(manifest) => manifest,
+        Err(reason) => {
+            lockfile.warnings.push(reason);
+            None
+        }
+    };
+    let resolutions = Resolutions::new(root_manifest.as_ref());
+    let context = Context {
+        root,
+        root_manifest,
+        catalogs,
+        resolutions,
+    };
+    Builder::new(path, &document, &lines, context, &mut lockfile)?.build(&mut lockfile);
     Ok(lockfile)
 }
 
@@ -225,49 +260,64 @@ enum Slot {
     Workspace(usize),
 }
 
+/// What the files beside the lockfile add.
+struct Context<'a> {
+    /// The project directory.
+    root: &'a Path,
+    /// The root `package.json`, if readable.
+    root_manifest: Option<Manifest>,
+    /// `catalog:` ranges of `.yarnrc.yml`.
+    catalogs: Catalogs,
+    /// The root manifest's `resolutions`.
+    resolutions: Resolutions,
+}
+
 /// Turns parsed entries into the model.
 struct Builder<'a> {
-    root: &'a Path,
-    document: &'a Document,
+    document: &'a Document<'a>,
+    context: Context<'a>,
     /// Entry index -> slot.
     slots: Vec<Slot>,
-    /// Normalised descriptor (`name@range`, `npm:` dropped) -> entry.
-    by_descriptor: HashMap<String, usize>,
-    /// (Normalised descriptor without its binding, the dependent locator) -> entry.
+    /// Normalised descriptor (`name@range`, see [`normalize_range`]) -> entry; borrowed from
+    /// the entry keys where they are already normal (always, for yarn 4).
+    by_descriptor: HashMap<Cow<'a, str>, usize>,
+    /// (Normalised descriptor without its binding, the locator it is bound to) -> entry.
     by_bound_descriptor: HashMap<(String, String), usize>,
+    /// Normalised descriptor without its binding -> entry, `None` when several entries share it.
+    by_unbound_descriptor: HashMap<String, Option<usize>>,
     /// Normalised descriptor a built-in compatibility patch wraps -> the patch's entry.
     builtin_patches: HashMap<String, usize>,
-    /// `catalog:` ranges.
-    catalogs: Catalogs,
     /// Workspace entries: (entry index, relative path).
     workspaces: Vec<(usize, String)>,
+    /// The root workspace's locator (what `resolutions` descriptors are bound to).
+    root_locator: Option<String>,
 }
 
 impl<'a> Builder<'a> {
     fn new(
-        path: &'a Path,
-        root: &'a Path,
-        document: &'a Document,
-        lines: &HashMap<&str, u32>,
-        catalogs: Catalogs,
+        path: &Path,
+        document: &'a Document<'a>,
+        lines: &[u32],
+        context: Context<'a>,
         lockfile: &mut Lockfile,
     ) -> Result<Self, ExtractError> {
         let count = document.entries.len();
         let mut builder = Builder {
-            root,
             document,
+            context,
             slots: Vec::with_capacity(count),
             by_descriptor: HashMap::with_capacity(count * 2),
             by_bound_descriptor: HashMap::new(),
+            by_unbound_descriptor: HashMap::new(),
             builtin_patches: HashMap::new(),
-            catalogs,
             workspaces: Vec::new(),
+            root_locator: None,
         };
         let mut patched = Vec::new();
         for (index, (key, entry)) in document.entries.iter().enumerate() {
-            let line = lines.get(key.as_str()).copied().unwrap_or(1);
+            let line = lines.get(index).copied().unwrap_or(1).max(1);
             builder.index_descriptors(key, index);
-            let resolution = entry.resolution.as_ref().map(|r| r.0.as_str());
+            let resolution = entry.resolution.as_ref().map(|r| r.0.as_ref());
             let Some(resolution) = resolution else {
                 return Err(ExtractError::at_line(
                     path,
@@ -285,6 +335,9 @@ impl<'a> Builder<'a> {
             }
             if let Some(workspace) = reference.strip_prefix("workspace:") {
                 let workspace = if workspace == "." { "" } else { workspace };
+                if workspace.is_empty() {
+                    builder.root_locator = Some(resolution.to_owned());
+                }
                 builder
                     .slots
                     .push(Slot::Workspace(builder.workspaces.len()));
@@ -300,7 +353,7 @@ impl<'a> Builder<'a> {
             };
             let mut package = Package::new(name, version.0.clone(), line);
             package.alias = key
-                .split(", ")
+                .split(',')
                 .map(|descriptor| split_descriptor(descriptor.trim()).0)
                 .find(|alias| *alias != name)
                 .map(str::to_owned);
@@ -335,36 +388,47 @@ impl<'a> Builder<'a> {
     }
 
     /// Indexes the descriptors of one entry key.
-    fn index_descriptors(&mut self, key: &str, index: usize) {
+    fn index_descriptors(&mut self, key: &'a str, index: usize) {
         for descriptor in key.split(',') {
             let descriptor = descriptor.trim();
             let (name, range) = split_descriptor(descriptor);
-            let range = range.strip_prefix("npm:").unwrap_or(range);
-            match range.split_once("::") {
-                Some((unbound, binding)) => {
-                    let locator = binding
-                        .split('&')
-                        .find_map(|param| param.strip_prefix("locator="))
-                        .map(percent_decode)
-                        .unwrap_or_default();
-                    self.by_bound_descriptor
-                        .insert((format!("{name}@{unbound}"), locator), index);
-                    self.by_descriptor.insert(format!("{name}@{range}"), index);
-                }
-                None => {
-                    self.by_descriptor.insert(format!("{name}@{range}"), index);
-                }
+            let normalized = normalize_range(range);
+            let (unbound, binding) = match normalized.split_once("::") {
+                Some((unbound, binding)) => (unbound, Some(binding)),
+                None => (normalized.as_ref(), None),
+            };
+            if let Some(binding) = binding {
+                let locator = binding
+                    .split('&')
+                    .find_map(|param| param.strip_prefix("locator="))
+                    .map(percent_decode)
+                    .unwrap_or_default();
+                self.by_bound_descriptor
+                    .insert((format!("{name}@{unbound}"), locator), index);
+                self.by_unbound_descriptor
+                    .entry(format!("{name}@{unbound}"))
+                    .and_modify(|slot| {
+                        if *slot != Some(index) {
+                            *slot = None;
+                        }
+                    })
+                    .or_insert(Some(index));
             }
-            if let Some(patch) = range.strip_prefix("patch:")
+            if let Some(patch) = unbound.strip_prefix("patch:")
                 && let Some((source, selector)) = patch.split_once('#')
                 && selector.contains("builtin<compat/")
             {
-                let source = percent_decode(source);
-                let (inner_name, inner_range) = split_descriptor(&source);
-                let inner_range = inner_range.strip_prefix("npm:").unwrap_or(inner_range);
-                self.builtin_patches
-                    .insert(format!("{inner_name}@{inner_range}"), index);
+                let (inner_name, inner_range) = split_descriptor(source);
+                self.builtin_patches.insert(
+                    format!("{inner_name}@{}", normalize_range(inner_range)),
+                    index,
+                );
             }
+            let key = match normalized {
+                Cow::Borrowed(_) => Cow::Borrowed(descriptor),
+                Cow::Owned(range) => Cow::Owned(format!("{name}@{range}")),
+            };
+            self.by_descriptor.insert(key, index);
         }
     }
 
@@ -374,26 +438,47 @@ impl<'a> Builder<'a> {
         name: &str,
         range: &str,
         dependent: &str,
+        dependent_name: &str,
         buffer: &mut String,
     ) -> Option<usize> {
         let range = match range.strip_prefix("catalog:") {
-            Some(catalog) => self.catalogs.range(catalog, name)?,
+            Some(catalog) => self.context.catalogs.range(catalog, name)?,
             None => range,
         };
-        let range = range.strip_prefix("npm:").unwrap_or(range);
+        let range = self
+            .context
+            .resolutions
+            .apply(dependent_name, name, range)
+            .unwrap_or(range);
+        let range = normalize_range(range);
         buffer.clear();
         buffer.push_str(name);
         buffer.push('@');
-        buffer.push_str(range);
+        buffer.push_str(&range);
         if let Some(&index) = self.builtin_patches.get(buffer.as_str()) {
             return Some(index);
         }
         if let Some(&index) = self.by_descriptor.get(buffer.as_str()) {
             return Some(index);
         }
-        self.by_bound_descriptor
-            .get(&(buffer.clone(), dependent.to_owned()))
+        if self.by_bound_descriptor.is_empty() {
+            return None;
+        }
+        for locator in [Some(dependent), self.root_locator.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(&index) = self
+                .by_bound_descriptor
+                .get(&(buffer.clone(), locator.to_owned()))
+            {
+                return Some(index);
+            }
+        }
+        self.by_unbound_descriptor
+            .get(buffer.as_str())
             .copied()
+            .flatten()
     }
 
     /// Resolves every edge and builds the importers.
@@ -404,7 +489,7 @@ impl<'a> Builder<'a> {
         let mut importers = Vec::with_capacity(self.workspaces.len());
         for (entry_index, relative) in &self.workspaces {
             let (_, entry) = &self.document.entries[*entry_index];
-            let resolution = entry.resolution.as_ref().map_or("", |r| r.0.as_str());
+            let resolution = entry.resolution.as_ref().map_or("", |r| r.0.as_ref());
             let (name, _) = split_descriptor(resolution);
             let manifest = self.workspace_manifest(relative, &mut missing_manifests);
             let meta = optional_names(entry);
@@ -413,7 +498,7 @@ impl<'a> Builder<'a> {
                 .0
                 .iter()
                 .map(|(dep_name, range)| {
-                    let kind = if meta.contains(dep_name.as_str()) {
+                    let kind = if meta.contains(dep_name.as_ref()) {
                         DependencyKind::Optional
                     } else {
                         manifest
@@ -425,7 +510,7 @@ impl<'a> Builder<'a> {
                         dep_name,
                         range,
                         kind,
-                        resolution,
+                        (resolution, name),
                         &mut buffer,
                         &mut unresolved,
                     )
@@ -442,14 +527,15 @@ impl<'a> Builder<'a> {
             let Slot::Package(package_index) = self.slots[entry_index] else {
                 continue;
             };
-            let resolution = entry.resolution.as_ref().map_or("", |r| r.0.as_str());
+            let resolution = entry.resolution.as_ref().map_or("", |r| r.0.as_ref());
+            let (name, _) = split_descriptor(resolution);
             let meta = optional_names(entry);
             let dependencies: Vec<Dependency> = entry
                 .dependencies
                 .0
                 .iter()
                 .map(|(dep_name, range)| {
-                    let kind = if meta.contains(dep_name.as_str()) {
+                    let kind = if meta.contains(dep_name.as_ref()) {
                         DependencyKind::Optional
                     } else {
                         DependencyKind::Prod
@@ -458,7 +544,7 @@ impl<'a> Builder<'a> {
                         dep_name,
                         range,
                         kind,
-                        resolution,
+                        (resolution, name),
                         &mut buffer,
                         &mut unresolved,
                     )
@@ -480,17 +566,17 @@ impl<'a> Builder<'a> {
         lockfile.warnings.extend(unresolved.into_warning());
     }
 
-    /// One resolved edge.
+    /// One resolved edge of `dependent` (its locator and name).
     fn edge(
         &self,
         name: &str,
         range: &str,
         kind: DependencyKind,
-        dependent: &str,
+        (dependent, dependent_name): (&str, &str),
         buffer: &mut String,
         unresolved: &mut Unresolved,
     ) -> Dependency {
-        let target = match self.lookup(name, range, dependent, buffer) {
+        let target = match self.lookup(name, range, dependent, dependent_name, buffer) {
             Some(entry) => match self.slots.get(entry) {
                 Some(Slot::Package(index)) => Some(PackageId(*index)),
                 _ => None,
@@ -509,11 +595,17 @@ impl<'a> Builder<'a> {
 
     /// The manifest of the workspace at `relative`, if it can be read.
     fn workspace_manifest(&self, relative: &str, missing: &mut Vec<String>) -> Option<Manifest> {
+        if relative.is_empty() {
+            if self.context.root_manifest.is_none() {
+                missing.push("the root package.json is missing".to_owned());
+            }
+            return self.context.root_manifest.clone();
+        }
         if !is_contained(relative) {
             missing.push(format!("`{relative}` leaves the project"));
             return None;
         }
-        let manifest_path = self.root.join(relative).join("package.json");
+        let manifest_path = self.context.root.join(relative).join("package.json");
         match read_manifest(&manifest_path) {
             Ok(Some(manifest)) => Some(manifest),
             Ok(None) => {
@@ -529,7 +621,7 @@ impl<'a> Builder<'a> {
 }
 
 /// Names marked `optional: true` in an entry's `dependenciesMeta` (keys may carry a range).
-fn optional_names(entry: &Entry) -> HashSet<&str> {
+fn optional_names<'a>(entry: &'a Entry<'_>) -> HashSet<&'a str> {
     entry
         .dependencies_meta
         .iter()
@@ -583,7 +675,7 @@ fn resolve_peers(document: &Document, slots: &[Slot], lockfile: &mut Lockfile) {
             peer_edges.push((
                 index,
                 Dependency {
-                    name: peer.clone(),
+                    name: peer.to_string(),
                     kind: DependencyKind::Peer,
                     target,
                 },
@@ -593,6 +685,126 @@ fn resolve_peers(document: &Document, slots: &[Slot], lockfile: &mut Lockfile) {
     for (index, edge) in peer_edges {
         lockfile.packages[index].dependencies.push(edge);
     }
+}
+
+/// A range in the form descriptors are indexed by: `npm:` added where no protocol is given
+/// (yarn 2 and 3 write `^1.0.0` where yarn 4 writes `npm:^1.0.0`), and `patch:` sources
+/// percent-decoded (yarn keeps them as the user wrote them, encoded or not).
+fn normalize_range(range: &str) -> Cow<'_, str> {
+    if let Some(patch) = range.strip_prefix("patch:") {
+        return if patch.contains('%') {
+            Cow::Owned(format!("patch:{}", percent_decode(patch)))
+        } else {
+            Cow::Borrowed(range)
+        };
+    }
+    if has_protocol(range) {
+        Cow::Borrowed(range)
+    } else {
+        Cow::Owned(format!("npm:{range}"))
+    }
+}
+
+/// Whether `range` starts with a protocol such as `npm:`, `workspace:` or `https:`.
+fn has_protocol(range: &str) -> bool {
+    let bytes = range.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_lowercase)
+        && bytes
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')))
+            .is_some_and(|end| bytes[end] == b':')
+}
+
+/// The root manifest's `resolutions`: `name`, `name@range`, `parent/name` and `**/name`
+/// patterns that replace the range of matching dependencies before they are looked up.
+#[derive(Debug, Default)]
+struct Resolutions {
+    /// Dependency name -> rules for it, in file order.
+    by_name: HashMap<String, Vec<ResolutionRule>>,
+}
+
+#[derive(Debug)]
+struct ResolutionRule {
+    /// Only for dependencies of this package.
+    parent: Option<String>,
+    /// Only for this (normalised) range.
+    range: Option<String>,
+    /// The range to use instead.
+    replacement: String,
+}
+
+impl Resolutions {
+    fn new(manifest: Option<&Manifest>) -> Self {
+        let mut by_name: HashMap<String, Vec<ResolutionRule>> = HashMap::new();
+        for (pattern, replacement) in manifest.map_or(&[][..], |m| &m.resolutions[..]) {
+            let pattern = pattern.strip_prefix("**/").unwrap_or(pattern);
+            let Some((first, rest)) = pattern_part(pattern) else {
+                continue;
+            };
+            let (parent, target) = if rest.is_empty() {
+                (None, first)
+            } else {
+                match pattern_part(rest) {
+                    Some((target, "")) => (Some(first.0), target),
+                    _ => continue,
+                }
+            };
+            by_name
+                .entry(target.0.to_owned())
+                .or_default()
+                .push(ResolutionRule {
+                    parent: parent.map(str::to_owned),
+                    range: target.1.map(|range| normalize_range(range).into_owned()),
+                    replacement: replacement.clone(),
+                });
+        }
+        Self { by_name }
+    }
+
+    /// The replacement range for the dependency `name@range` of `dependent`, the most
+    /// specific rule winning.
+    fn apply(&self, dependent: &str, name: &str, range: &str) -> Option<&str> {
+        let rules = self.by_name.get(name)?;
+        let normalized = normalize_range(range);
+        rules
+            .iter()
+            .filter(|rule| {
+                rule.parent
+                    .as_deref()
+                    .is_none_or(|parent| parent == dependent)
+            })
+            .filter(|rule| rule.range.as_deref().is_none_or(|r| r == normalized))
+            .max_by_key(|rule| (rule.parent.is_some(), rule.range.is_some()))
+            .map(|rule| rule.replacement.as_ref())
+    }
+}
+
+/// Splits one `name[@range]` step off a resolution pattern, returning it and what follows
+/// its `/` separator.
+fn pattern_part(pattern: &str) -> Option<((&str, Option<&str>), &str)> {
+    let name_end = if pattern.starts_with('@') {
+        let slash = pattern.find('/')?;
+        slash
+            + 1
+            + pattern[slash + 1..]
+                .find(['@', '/'])
+                .unwrap_or(pattern.len() - slash - 1)
+    } else {
+        pattern.find(['@', '/']).unwrap_or(pattern.len())
+    };
+    let name = &pattern[..name_end];
+    if name.is_empty() {
+        return None;
+    }
+    let rest = &pattern[name_end..];
+    let (range, rest) = match rest.strip_prefix('@') {
+        Some(after) => {
+            let end = after.find('/').unwrap_or(after.len());
+            (Some(&after[..end]), &after[end..])
+        }
+        None => (None, rest),
+    };
+    Some(((name, range), rest.strip_prefix('/').unwrap_or(rest)))
 }
 
 /// The source of a resolution's reference (`npm:1.2.3`, `patch:…`, `link:…`, a git URL).
@@ -624,10 +836,27 @@ fn source_of(reference: &str, link_type: Option<&Scalar>, depth: usize) -> Sourc
 
 /// yarn's `checksum` (`[<cache key>/]<128 hex>`) as a SHA-512 [`Integrity`] of yarn's zip.
 fn checksum_integrity(checksum: &str) -> Option<Integrity> {
-    let hex = checksum.rsplit_once('/').map_or(checksum, |(_, hex)| hex);
-    (hex.len() == 128)
-        .then(|| Integrity::from_hex(Algorithm::Sha512, hex).ok())
-        .flatten()
+    let hex = checksum
+        .rsplit_once('/')
+        .map_or(checksum, |(_, hex)| hex)
+        .as_bytes();
+    if hex.len() != Algorithm::Sha512.digest_len() * 2 {
+        return None;
+    }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
+    let digest = hex
+        .chunks_exact(2)
+        .map(|pair| Some((nibble(pair[0])? << 4) | nibble(pair[1])?))
+        .collect::<Option<Vec<u8>>>()?;
+    Some(Integrity {
+        algorithm: Algorithm::Sha512,
+        digest,
+    })
 }
 
 /// The line of every top-level key, found by a scan for non-indented lines.
@@ -655,8 +884,8 @@ fn top_level_lines(text: &str) -> HashMap<&str, u32> {
 /// The catalogs of `.yarnrc.yml`, for `catalog:` ranges.
 #[derive(Debug, Default)]
 struct Catalogs {
-    default: BTreeMap<String, Scalar>,
-    named: BTreeMap<String, BTreeMap<String, Scalar>>,
+    default: BTreeMap<String, String>,
+    named: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Catalogs {
@@ -666,8 +895,16 @@ impl Catalogs {
         } else {
             self.named.get(catalog)?
         };
-        map.get(name).map(|range| range.0.as_str())
+        map.get(name).map(String::as_str)
     }
+}
+
+/// A catalog with owned ranges.
+fn owned(catalog: BTreeMap<String, Scalar<'_>>) -> BTreeMap<String, String> {
+    catalog
+        .into_iter()
+        .map(|(name, range)| (name, range.0.into_owned()))
+        .collect()
 }
 
 /// Reads the catalogs from `.yarnrc.yml` beside the lockfile, if there is one.
@@ -692,8 +929,13 @@ fn read_catalogs(root: &Path, warnings: &mut Vec<String>) -> Catalogs {
     }
     match serde_norway::from_str::<YarnRc>(&text) {
         Ok(rc) => Catalogs {
-            default: rc.catalog.unwrap_or_default(),
-            named: rc.catalogs.unwrap_or_default(),
+            default: owned(rc.catalog.unwrap_or_default()),
+            named: rc
+                .catalogs
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, catalog)| (name, owned(catalog)))
+                .collect(),
         },
         Err(error) => {
             warnings.push(format!(
@@ -727,7 +969,7 @@ mod tests {
 
     #[test]
     fn sources() {
-        let soft = Scalar("soft".to_owned());
+        let soft = Scalar(Cow::Borrowed("soft"));
         let cases = [
             ("npm:1.2.3", None, SourceKind::Registry),
             (

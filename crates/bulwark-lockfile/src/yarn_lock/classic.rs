@@ -64,7 +64,7 @@ pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError>
         for specifier in &entry.specifiers {
             if by_specifier
                 .insert(split_descriptor(specifier), index)
-                .is_some()
+                .is_some_and(|previous| previous != index)
             {
                 duplicates += 1;
             }
@@ -471,7 +471,7 @@ fn parse_pair(content: &str) -> Result<(Cow<'_, str>, Option<Cow<'_, str>>), Str
 
 /// Parses a double-quoted string at the start of `text` (JSON escapes, as yarn writes them),
 /// returning it and the rest of `text`.
-fn parse_quoted(text: &str) -> Result<(Cow<'_, str>, &str), String> {
+pub(super) fn parse_quoted(text: &str) -> Result<(Cow<'_, str>, &str), String> {
     let bytes = text.as_bytes();
     let mut index = 1;
     let mut escaped = false;

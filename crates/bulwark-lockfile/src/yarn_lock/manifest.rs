@@ -34,6 +34,8 @@ pub(super) struct Manifest {
     pub(super) dependencies: Vec<(String, String, DependencyKind)>,
     /// The `workspaces` globs (array form or `{ "packages": [...] }`).
     pub(super) workspaces: Vec<String>,
+    /// `resolutions` (pattern, range), in file order.
+    pub(super) resolutions: Vec<(String, String)>,
 }
 
 impl Manifest {
@@ -125,7 +127,12 @@ pub(super) fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
         .filter_map(Value::as_str)
         .map(str::to_owned)
         .collect();
+    let resolutions = pairs("resolutions")
+        .into_iter()
+        .map(|(pattern, range)| (pattern.to_owned(), range.to_owned()))
+        .collect();
     Ok(Manifest {
+        resolutions,
         name: text("name"),
         version: text("version"),
         dependencies,

@@ -14,6 +14,7 @@ use crate::{ExtractError, Extractor, Input, Lockfile};
 mod berry;
 mod classic;
 mod manifest;
+mod syml;
 
 /// Extractor for `yarn.lock`, both classic and berry.
 #[derive(Debug, Clone, Copy)]
