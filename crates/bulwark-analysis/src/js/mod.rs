@@ -1,0 +1,128 @@
+//! JavaScript/TypeScript facts: each file is parsed once with oxc and walked once by
+//! [`visitor::FactCollector`]; rules then read the resulting [`JsFacts`] instead of walking the AST
+//! again. The facts are plain owned data, so the arena is dropped before any rule runs.
+
+pub(crate) mod resolve;
+pub(crate) mod visitor;
+
+use oxc_allocator::Allocator;
+use oxc_parser::{ParseOptions, Parser};
+use oxc_span::SourceType;
+
+/// What a call argument (or any expression) is made of, as far as cheap analysis can tell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ValueInfo {
+    /// The resolved constant string, when the expression folds to one (truncated).
+    pub(crate) constant: Option<String>,
+    /// The value comes out of a decoder (`Buffer.from(x,'base64')`, `atob`, `fromCharCode`, a
+    /// decipher, zlib) or is bound to a variable that does.
+    pub(crate) decoded: bool,
+    /// The value comes from the network (a response body) or from a variable that does.
+    pub(crate) remote: bool,
+    /// The value is read from a file (`fs.readFileSync`) or a variable that is.
+    pub(crate) from_file: bool,
+    /// The member path of the expression when it is a name or member chain (`process.env`).
+    pub(crate) path: Option<String>,
+}
+
+/// A call or `new` expression with its resolved callee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CallFact {
+    /// Normalised callee path: `child_process.exec`, `eval`, `fetch`, `fs.readFileSync`,
+    /// `https.request`; global prefixes (`window.`, `globalThis.`, `global.`) are removed.
+    pub(crate) callee: String,
+    /// `new X(...)` rather than `X(...)`.
+    pub(crate) is_new: bool,
+    /// One entry per argument (spread arguments are opaque).
+    pub(crate) arguments: Vec<ValueInfo>,
+    /// Byte offset of the call in the file.
+    pub(crate) offset: u32,
+}
+
+/// A string value found in the file: a literal, a folded concatenation or a decoded constant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StringFact {
+    /// The value, truncated to [`MAX_STRING_KEEP`] bytes.
+    pub(crate) value: String,
+    /// Length in bytes of the full value.
+    pub(crate) length: usize,
+    /// The value was produced by decoding (base64, hex, char codes).
+    pub(crate) decoded: bool,
+    /// Byte offset in the file.
+    pub(crate) offset: u32,
+}
+
+/// An assignment to a member path, e.g. `window.fetch = ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AssignFact {
+    /// Normalised target path (`fetch`, `XMLHttpRequest.prototype.open`).
+    pub(crate) target: String,
+    /// Byte offset in the file.
+    pub(crate) offset: u32,
+}
+
+/// A member access on an interesting root (`process.env`, `window.ethereum`, `os.homedir`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MemberFact {
+    /// Normalised path.
+    pub(crate) path: String,
+    /// Byte offset in the file.
+    pub(crate) offset: u32,
+}
+
+/// Everything the rules need to know about one JavaScript/TypeScript file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct JsFacts {
+    /// Calls and `new` expressions.
+    pub(crate) calls: Vec<CallFact>,
+    /// String values (literals, folded and decoded constants).
+    pub(crate) strings: Vec<StringFact>,
+    /// Assignments to member paths.
+    pub(crate) assignments: Vec<AssignFact>,
+    /// Member accesses on interesting roots.
+    pub(crate) members: Vec<MemberFact>,
+    /// Modules loaded with `require`/`import` (normalised, without `node:`), with offsets.
+    pub(crate) modules: Vec<(String, u32)>,
+    /// Identifiers (bindings and references) seen.
+    pub(crate) identifier_count: usize,
+    /// Identifiers in the obfuscator.io style `_0x` + hex digits.
+    pub(crate) hex_identifier_count: usize,
+    /// Parser errors (the AST is still used as far as it was recovered).
+    pub(crate) parse_errors: usize,
+    /// The walk stopped early because a fact limit was reached.
+    pub(crate) truncated: bool,
+}
+
+/// Longest string value kept in a [`StringFact`].
+pub(crate) const MAX_STRING_KEEP: usize = 4096;
+
+/// Parses `source` (its type chosen from `path`) and collects its facts.
+pub(crate) fn collect_facts(path: &str, source: &str) -> JsFacts {
+    let allocator = Allocator::default();
+    let source_type = source_type_for(path);
+    let options = ParseOptions { allow_return_outside_function: true, ..ParseOptions::default() };
+    let mut parsed = Parser::new(&allocator, source, source_type).with_options(options).parse();
+    if parsed.panicked && source_type.is_javascript() {
+        // Old sloppy-mode scripts (octal escapes, `with`) fail as modules: retry as a script.
+        let fallback = SourceType::cjs();
+        let retry = Parser::new(&allocator, source, fallback).with_options(options).parse();
+        if !retry.panicked {
+            parsed = retry;
+        }
+    }
+    let mut collector = visitor::FactCollector::default();
+    oxc_ast_visit::Visit::visit_program(&mut collector, &parsed.program);
+    let mut facts = collector.finish();
+    facts.parse_errors = parsed.diagnostics.len() + usize::from(parsed.panicked);
+    facts
+}
+
+fn source_type_for(path: &str) -> SourceType {
+    let extension = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    match extension.as_str() {
+        "ts" | "mts" | "cts" | "tsx" => SourceType::from_extension(&extension).unwrap_or_else(|_| SourceType::ts()),
+        "mjs" => SourceType::mjs(),
+        "cjs" => SourceType::cjs(),
+        _ => SourceType::unambiguous().with_jsx(true),
+    }
+}

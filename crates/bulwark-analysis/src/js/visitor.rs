@@ -1,0 +1,775 @@
+//! The single AST walk. [`FactCollector`] tracks just enough scope-free state (module aliases,
+//! constant strings, string tables, tainted variables) to resolve callee paths such as
+//! `child_process.exec` however they are spelled, and to tell whether a value was decoded or
+//! fetched before it reaches a sink.
+
+use std::collections::HashMap;
+
+use oxc_ast::ast::{
+    Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression, BindingPattern,
+    CallExpression, ChainElement, Expression, IdentifierReference, ImportDeclaration, ImportDeclarationSpecifier,
+    ModuleExportName, NewExpression, StaticMemberExpression, StringLiteral, TemplateLiteral, VariableDeclarator,
+};
+use oxc_ast_visit::{Visit, walk};
+use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
+
+use super::resolve::{self, MAX_RESOLVED, Resolved};
+use super::{AssignFact, CallFact, JsFacts, MAX_STRING_KEEP, MemberFact, StringFact, ValueInfo};
+
+/// Most facts of each kind kept per file; beyond that the file is marked truncated.
+const MAX_FACTS: usize = 200_000;
+/// Recursion bound of the resolver and the taint scan.
+const MAX_DEPTH: u32 = 12;
+/// Longest callee path kept.
+const MAX_PATH: usize = 200;
+/// Roots whose member accesses are recorded as [`MemberFact`]s.
+const MEMBER_ROOTS: &[&str] = &["process", "ethereum", "navigator", "os", "Intl", "document", "solana", "localStorage"];
+/// Roots of network APIs: a call on one of them yields remote data.
+const NETWORK_ROOTS: &[&str] = &[
+    "http", "https", "http2", "net", "tls", "dgram", "axios", "node-fetch", "got", "request", "needle",
+    "superagent", "undici", "fetch", "XMLHttpRequest", "WebSocket", "ws", "cross-fetch", "isomorphic-fetch",
+];
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Taint {
+    decoded: bool,
+    remote: bool,
+    from_file: bool,
+}
+
+impl Taint {
+    fn any(self) -> bool {
+        self.decoded || self.remote || self.from_file
+    }
+
+    fn union(self, other: Self) -> Self {
+        Self {
+            decoded: self.decoded || other.decoded,
+            remote: self.remote || other.remote,
+            from_file: self.from_file || other.from_file,
+        }
+    }
+}
+
+/// Collects [`JsFacts`] in one walk.
+#[derive(Debug, Default)]
+pub(crate) struct FactCollector {
+    facts: JsFacts,
+    /// Identifier → module or member path it stands for (`cp` → `child_process`).
+    aliases: HashMap<String, String>,
+    /// Identifier → constant string.
+    constants: HashMap<String, Resolved>,
+    /// Identifier → array of constant strings (string tables).
+    arrays: HashMap<String, Vec<Option<String>>>,
+    /// Identifier → where its value came from.
+    tainted: HashMap<String, Taint>,
+}
+
+impl FactCollector {
+    /// Returns the facts collected so far.
+    pub(crate) fn finish(self) -> JsFacts {
+        self.facts
+    }
+
+    fn full(&mut self, length: usize) -> bool {
+        if length >= MAX_FACTS {
+            self.facts.truncated = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn push_string(&mut self, value: &str, decoded: bool, offset: u32) {
+        if self.full(self.facts.strings.len()) {
+            return;
+        }
+        let mut end = value.len().min(MAX_STRING_KEEP);
+        while !value.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.facts.strings.push(StringFact { value: value[..end].to_owned(), length: value.len(), decoded, offset });
+    }
+
+    // ----- callee paths -------------------------------------------------------------------
+
+    /// The normalised path of an expression used as a callee or object.
+    fn path_of(&self, expression: &Expression<'_>, depth: u32) -> Option<String> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let path = match expression {
+            Expression::Identifier(identifier) => {
+                let name = identifier.name.as_str();
+                Some(self.aliases.get(name).cloned().unwrap_or_else(|| name.to_owned()))
+            }
+            Expression::ThisExpression(_) => Some("this".to_owned()),
+            Expression::StaticMemberExpression(member) => {
+                let object = self.path_of(&member.object, depth + 1).unwrap_or_else(|| "?".to_owned());
+                Some(format!("{object}.{}", member.property.name.as_str()))
+            }
+            Expression::ComputedMemberExpression(member) => {
+                let object = self.path_of(&member.object, depth + 1).unwrap_or_else(|| "?".to_owned());
+                let property = self.resolve(&member.expression, depth + 1).map_or_else(|| "[]".to_owned(), |resolved| resolved.value);
+                Some(format!("{object}.{property}"))
+            }
+            Expression::CallExpression(call) => self.required_module(call, depth),
+            Expression::ImportExpression(import) => {
+                self.resolve(&import.source, depth + 1).map(|resolved| normalize_module(&resolved.value))
+            }
+            Expression::ParenthesizedExpression(inner) => self.path_of(&inner.expression, depth + 1),
+            Expression::SequenceExpression(sequence) => {
+                sequence.expressions.last().and_then(|last| self.path_of(last, depth + 1))
+            }
+            Expression::ChainExpression(chain) => match &chain.expression {
+                ChainElement::StaticMemberExpression(member) => {
+                    let object = self.path_of(&member.object, depth + 1).unwrap_or_else(|| "?".to_owned());
+                    Some(format!("{object}.{}", member.property.name.as_str()))
+                }
+                _ => None,
+            },
+            Expression::AwaitExpression(inner) => self.path_of(&inner.argument, depth + 1),
+            Expression::TSAsExpression(inner) => self.path_of(&inner.expression, depth + 1),
+            Expression::TSNonNullExpression(inner) => self.path_of(&inner.expression, depth + 1),
+            Expression::NewExpression(new) => self.path_of(&new.callee, depth + 1).map(|callee| format!("new:{callee}")),
+            _ => None,
+        }?;
+        if path.len() > MAX_PATH {
+            return None;
+        }
+        Some(strip_global_prefix(&path).to_owned())
+    }
+
+    /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.
+    fn required_module(&self, call: &CallExpression<'_>, depth: u32) -> Option<String> {
+        let callee = self.path_of(&call.callee, depth + 1)?;
+        if callee != "require" && !callee.ends_with(".require") {
+            return None;
+        }
+        let first = call.arguments.first()?.as_expression()?;
+        self.resolve(first, depth + 1).map(|resolved| normalize_module(&resolved.value))
+    }
+
+    // ----- constant resolver ----------------------------------------------------------------
+
+    /// Folds an expression to a constant string when cheap rules allow it.
+    fn resolve(&self, expression: &Expression<'_>, depth: u32) -> Option<Resolved> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match expression {
+            Expression::StringLiteral(literal) => Some(Resolved::plain(literal.value.as_str())),
+            Expression::NumericLiteral(number) => resolve::number_to_string(number.value).map(Resolved::plain),
+            Expression::TemplateLiteral(template) => self.resolve_template_at(template, depth),
+            Expression::BinaryExpression(binary) => self.resolve_binary(binary, depth),
+            Expression::Identifier(identifier) => self.constants.get(identifier.name.as_str()).cloned(),
+            Expression::StaticMemberExpression(member) => {
+                let object = self.path_of(&member.object, depth + 1)?;
+                let property = member.property.name.as_str();
+                (object == "process.env" && matches!(property, "HOME" | "USERPROFILE")).then(|| Resolved::plain("~"))
+            }
+            Expression::ParenthesizedExpression(inner) => self.resolve(&inner.expression, depth + 1),
+            Expression::ComputedMemberExpression(member) => {
+                let Expression::Identifier(table) = &member.object else { return None };
+                let index = match &member.expression {
+                    Expression::NumericLiteral(number) => number.value,
+                    other => self.resolve(other, depth + 1)?.value.parse::<f64>().ok()?,
+                };
+                if index < 0.0 || index.fract() != 0.0 || index > 1e9 {
+                    return None;
+                }
+                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked range")]
+                let slot = index as usize;
+                let value = self.arrays.get(table.name.as_str())?.get(slot)?.clone()?;
+                Some(Resolved::plain(value))
+            }
+            Expression::CallExpression(call) => self.resolve_call(call, depth),
+            Expression::NewExpression(new) => {
+                // `new Buffer(x, 'base64')` behaves like `Buffer.from`.
+                let callee = self.path_of(&new.callee, depth + 1)?;
+                if callee == "Buffer" { self.resolve_buffer(&new.arguments, depth) } else { None }
+            }
+            _ => None,
+        }
+    }
+
+    fn resolve_template(&self, template: &TemplateLiteral<'_>) -> Option<Resolved> {
+        self.resolve_template_at(template, 0)
+    }
+
+    fn resolve_template_at(&self, template: &TemplateLiteral<'_>, depth: u32) -> Option<Resolved> {
+        let mut value = String::new();
+        let mut decoded = false;
+        for (index, quasi) in template.quasis.iter().enumerate() {
+            value.push_str(quasi.value.cooked.as_ref()?.as_str());
+            if let Some(inner) = template.expressions.get(index) {
+                let part = self.resolve(inner, depth + 1)?;
+                decoded |= part.decoded;
+                value.push_str(&part.value);
+            }
+            if value.len() > MAX_RESOLVED {
+                return None;
+            }
+        }
+        Some(Resolved { value, decoded })
+    }
+
+    fn resolve_binary(&self, binary: &BinaryExpression<'_>, depth: u32) -> Option<Resolved> {
+        if binary.operator != BinaryOperator::Addition {
+            return None;
+        }
+        let left = self.resolve(&binary.left, depth + 1)?;
+        let right = self.resolve(&binary.right, depth + 1)?;
+        if left.value.len() + right.value.len() > MAX_RESOLVED {
+            return None;
+        }
+        Some(Resolved { value: left.value + &right.value, decoded: left.decoded || right.decoded })
+    }
+
+    fn resolve_call(&self, call: &CallExpression<'_>, depth: u32) -> Option<Resolved> {
+        // `x.toString(...)`, `x.join('')`, `x.reverse()`, `x.split('')` on resolvable receivers.
+        if let Expression::StaticMemberExpression(member) = &call.callee {
+            let method = member.property.name.as_str();
+            match method {
+                "toString" | "valueOf" | "trim" => {
+                    let base = &member.object;
+                    if let Some(buffer) = self.buffer_call(base, depth) {
+                        return Some(buffer);
+                    }
+                    return self.resolve(base, depth + 1);
+                }
+                "join" => {
+                    let separator = match call.arguments.first().and_then(Argument::as_expression) {
+                        Some(expression) => self.resolve(expression, depth + 1)?.value,
+                        None => ",".to_owned(),
+                    };
+                    return self.resolve_join(&member.object, &separator, depth);
+                }
+                "fromCharCode" => {
+                    let mut codes = Vec::with_capacity(call.arguments.len());
+                    for argument in &call.arguments {
+                        let Some(Expression::NumericLiteral(number)) = argument.as_expression() else { return None };
+                        codes.push(number.value);
+                    }
+                    return resolve::from_char_codes(&codes).map(|value| Resolved { value, decoded: true });
+                }
+                "concat" => {
+                    let mut base = self.resolve(&member.object, depth + 1)?;
+                    for argument in &call.arguments {
+                        let part = self.resolve(argument.as_expression()?, depth + 1)?;
+                        base.value.push_str(&part.value);
+                        base.decoded |= part.decoded;
+                        if base.value.len() > MAX_RESOLVED {
+                            return None;
+                        }
+                    }
+                    return Some(base);
+                }
+                _ => {}
+            }
+        }
+        let callee = self.path_of(&call.callee, depth + 1)?;
+        match callee.as_str() {
+            "os.homedir" => return Some(Resolved::plain("~")),
+            "path.join" | "path.resolve" | "path.posix.join" | "path.win32.join" => {
+                let mut parts = Vec::with_capacity(call.arguments.len());
+                let mut decoded = false;
+                for argument in call.arguments.iter().take(32) {
+                    let part = self.resolve(argument.as_expression()?, depth + 1)?;
+                    decoded |= part.decoded;
+                    parts.push(part.value.trim_end_matches('/').to_owned());
+                }
+                return Some(Resolved { value: parts.join("/"), decoded });
+            }
+            _ => {}
+        }
+        if callee == "atob" {
+            let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
+            return resolve::decode_base64(&argument.value).map(|value| Resolved { value, decoded: true });
+        }
+        None
+    }
+
+    /// `Buffer.from(x, 'base64'|'hex')` (the receiver of `.toString()`).
+    fn buffer_call(&self, expression: &Expression<'_>, depth: u32) -> Option<Resolved> {
+        match expression {
+            Expression::CallExpression(call) if self.path_of(&call.callee, depth + 1).as_deref() == Some("Buffer.from") => {
+                self.resolve_buffer(&call.arguments, depth)
+            }
+            Expression::NewExpression(new) if self.path_of(&new.callee, depth + 1).as_deref() == Some("Buffer") => {
+                self.resolve_buffer(&new.arguments, depth)
+            }
+            _ => None,
+        }
+    }
+
+    fn resolve_buffer(&self, arguments: &[Argument<'_>], depth: u32) -> Option<Resolved> {
+        let data = self.resolve(arguments.first()?.as_expression()?, depth + 1)?;
+        let encoding = match arguments.get(1).and_then(Argument::as_expression) {
+            Some(expression) => self.resolve(expression, depth + 1)?.value.to_ascii_lowercase(),
+            None => "utf8".to_owned(),
+        };
+        match encoding.as_str() {
+            "base64" | "base64url" => resolve::decode_base64(&data.value).map(|value| Resolved { value, decoded: true }),
+            "hex" => resolve::decode_hex(&data.value).map(|value| Resolved { value, decoded: true }),
+            _ => Some(data),
+        }
+    }
+
+    fn resolve_join(&self, receiver: &Expression<'_>, separator: &str, depth: u32) -> Option<Resolved> {
+        let parts: Vec<String> = match receiver {
+            Expression::ArrayExpression(array) => {
+                let mut parts = Vec::with_capacity(array.elements.len());
+                for element in &array.elements {
+                    parts.push(self.resolve(element.as_expression()?, depth + 1)?.value);
+                }
+                parts
+            }
+            Expression::CallExpression(call) => {
+                // `'abc'.split('').reverse()`.
+                let Expression::StaticMemberExpression(member) = &call.callee else { return None };
+                if member.property.name.as_str() != "reverse" {
+                    return None;
+                }
+                let Expression::CallExpression(split) = &member.object else { return None };
+                let Expression::StaticMemberExpression(split_member) = &split.callee else { return None };
+                if split_member.property.name.as_str() != "split" {
+                    return None;
+                }
+                let text = self.resolve(&split_member.object, depth + 1)?.value;
+                return Some(Resolved::plain(text.chars().rev().collect::<String>()));
+            }
+            Expression::Identifier(identifier) => {
+                self.arrays.get(identifier.name.as_str())?.iter().cloned().collect::<Option<Vec<String>>>()?
+            }
+            _ => return None,
+        };
+        let value = parts.join(separator);
+        (value.len() <= MAX_RESOLVED).then(|| Resolved::plain(value))
+    }
+
+    // ----- taint ----------------------------------------------------------------------------
+
+    fn taint_of(&self, expression: &Expression<'_>, depth: u32) -> Taint {
+        if depth > MAX_DEPTH {
+            return Taint::default();
+        }
+        match expression {
+            Expression::Identifier(identifier) => self.tainted.get(identifier.name.as_str()).copied().unwrap_or_default(),
+            Expression::CallExpression(call) => {
+                let mut taint = Taint::default();
+                if let Some(callee) = self.path_of(&call.callee, depth + 1) {
+                    taint = taint.union(call_taint(&callee, call, self, depth));
+                }
+                if let Some(member) = call.callee.get_member_expr() {
+                    taint = taint.union(self.taint_of(member.object(), depth + 1));
+                }
+                for argument in call.arguments.iter().take(4) {
+                    if let Some(expression) = argument.as_expression() {
+                        taint = taint.union(self.taint_of(expression, depth + 1));
+                    }
+                }
+                taint
+            }
+            Expression::NewExpression(new) => {
+                let mut taint = Taint::default();
+                for argument in new.arguments.iter().take(4) {
+                    if let Some(expression) = argument.as_expression() {
+                        taint = taint.union(self.taint_of(expression, depth + 1));
+                    }
+                }
+                taint
+            }
+            Expression::StaticMemberExpression(member) => {
+                let mut taint = self.taint_of(&member.object, depth + 1);
+                if matches!(member.property.name.as_str(), "responseText" | "body") && !taint.remote {
+                    taint.remote = matches!(&member.object, Expression::Identifier(name) if is_response_name(name));
+                }
+                taint
+            }
+            Expression::ComputedMemberExpression(member) => self.taint_of(&member.object, depth + 1),
+            Expression::AwaitExpression(inner) => self.taint_of(&inner.argument, depth + 1),
+            Expression::ParenthesizedExpression(inner) => self.taint_of(&inner.expression, depth + 1),
+            Expression::BinaryExpression(binary) => {
+                self.taint_of(&binary.left, depth + 1).union(self.taint_of(&binary.right, depth + 1))
+            }
+            Expression::LogicalExpression(logical) => {
+                self.taint_of(&logical.left, depth + 1).union(self.taint_of(&logical.right, depth + 1))
+            }
+            Expression::ConditionalExpression(conditional) => {
+                self.taint_of(&conditional.consequent, depth + 1).union(self.taint_of(&conditional.alternate, depth + 1))
+            }
+            Expression::TemplateLiteral(template) => template
+                .expressions
+                .iter()
+                .take(16)
+                .fold(Taint::default(), |taint, inner| taint.union(self.taint_of(inner, depth + 1))),
+            Expression::SequenceExpression(sequence) => {
+                sequence.expressions.last().map(|last| self.taint_of(last, depth + 1)).unwrap_or_default()
+            }
+            Expression::TSAsExpression(inner) => self.taint_of(&inner.expression, depth + 1),
+            _ => Taint::default(),
+        }
+    }
+
+    fn value_info(&self, expression: &Expression<'_>) -> ValueInfo {
+        let resolved = self.resolve(expression, 0);
+        let taint = self.taint_of(expression, 0);
+        let decoded = taint.decoded || resolved.as_ref().is_some_and(|resolved| resolved.decoded);
+        ValueInfo {
+            constant: resolved.map(|resolved| {
+                let mut value = resolved.value;
+                if value.len() > MAX_STRING_KEEP {
+                    let mut end = MAX_STRING_KEEP;
+                    while !value.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    value.truncate(end);
+                }
+                value
+            }),
+            decoded,
+            remote: taint.remote,
+            from_file: taint.from_file,
+            path: match expression.get_inner_expression() {
+                Expression::Identifier(_) | Expression::StaticMemberExpression(_) | Expression::ComputedMemberExpression(_) => {
+                    self.path_of(expression, 0)
+                }
+                _ => None,
+            },
+        }
+    }
+
+    fn bind(&mut self, name: &str, init: &Expression<'_>) {
+        if self.aliases.len() >= MAX_FACTS {
+            return;
+        }
+        match init.get_inner_expression() {
+            Expression::ArrayExpression(array) if !array.elements.is_empty() => {
+                let values: Vec<Option<String>> = array
+                    .elements
+                    .iter()
+                    .take(100_000)
+                    .map(|element| match element {
+                        ArrayExpressionElement::StringLiteral(literal) => Some(literal.value.as_str().to_owned()),
+                        other => other.as_expression().and_then(|inner| self.resolve(inner, 0)).map(|resolved| resolved.value),
+                    })
+                    .collect();
+                if values.iter().any(Option::is_some) {
+                    self.arrays.insert(name.to_owned(), values);
+                }
+            }
+            Expression::Identifier(_)
+            | Expression::StaticMemberExpression(_)
+            | Expression::ComputedMemberExpression(_)
+            | Expression::CallExpression(_)
+                if self.is_aliasable(init) =>
+            {
+                if let Some(path) = self.path_of(init, 0) {
+                    self.aliases.insert(name.to_owned(), path);
+                }
+            }
+            _ => {}
+        }
+        if let Some(resolved) = self.resolve(init, 0) {
+            if resolved.decoded {
+                self.push_string(&resolved.value, true, 0);
+            }
+            self.constants.insert(name.to_owned(), resolved);
+        } else {
+            self.constants.remove(name);
+        }
+        let taint = self.taint_of(init, 0);
+        if taint.any() {
+            self.tainted.insert(name.to_owned(), taint);
+        }
+    }
+
+    /// Only names and member chains (not arbitrary calls) become aliases, plus `require()`.
+    fn is_aliasable(&self, init: &Expression<'_>) -> bool {
+        match init.get_inner_expression() {
+            Expression::CallExpression(call) => self.required_module(call, 0).is_some(),
+            Expression::StaticMemberExpression(member) => {
+                !matches!(member.object.get_inner_expression(), Expression::CallExpression(call) if self.required_module(call, 0).is_none())
+            }
+            _ => true,
+        }
+    }
+
+    fn mark_callback_params(&mut self, arguments: &[Argument<'_>], taint: Taint) {
+        for argument in arguments {
+            let params = match argument {
+                Argument::ArrowFunctionExpression(function) => &function.params,
+                Argument::FunctionExpression(function) => &function.params,
+                _ => continue,
+            };
+            for param in &params.items {
+                if let BindingPattern::BindingIdentifier(identifier) = &param.pattern {
+                    self.tainted.insert(identifier.name.as_str().to_owned(), taint);
+                }
+            }
+        }
+    }
+
+    fn count_identifier(&mut self, name: &str) {
+        self.facts.identifier_count += 1;
+        if let Some(rest) = name.strip_prefix("_0x")
+            && rest.len() >= 3
+            && rest.bytes().all(|byte| byte.is_ascii_hexdigit())
+        {
+            self.facts.hex_identifier_count += 1;
+        }
+    }
+}
+
+fn is_response_name(identifier: &IdentifierReference<'_>) -> bool {
+    matches!(identifier.name.as_str(), "res" | "response" | "resp" | "xhr" | "req" | "request")
+}
+
+/// Where a call's result comes from, by callee.
+fn call_taint(callee: &str, call: &CallExpression<'_>, collector: &FactCollector, depth: u32) -> Taint {
+    let root = callee.split('.').next().unwrap_or_default();
+    let method = callee.rsplit('.').next().unwrap_or_default();
+    let mut taint = Taint::default();
+    if NETWORK_ROOTS.contains(&root) {
+        taint.remote = true;
+    }
+    if matches!(method, "fromCharCode" | "atob" | "unescape" | "decodeURIComponent")
+        || method.to_ascii_lowercase().contains("decipher")
+        || matches!(method, "inflateSync" | "gunzipSync" | "brotliDecompressSync" | "inflateRawSync" | "unzipSync")
+    {
+        taint.decoded = true;
+    }
+    if callee == "Buffer.from" {
+        let encoding = call.arguments.get(1).and_then(Argument::as_expression).and_then(|encoding| collector.resolve(encoding, depth + 1));
+        if encoding.is_some_and(|encoding| matches!(encoding.value.as_str(), "base64" | "hex" | "base64url")) {
+            taint.decoded = true;
+        }
+    }
+    if callee.starts_with("fs.read") || callee.starts_with("fs/promises.read") {
+        taint.from_file = true;
+    }
+    if matches!(method, "json" | "text" | "arrayBuffer" | "blob") && root != "JSON" {
+        // `await (await fetch(u)).text()`: the object taint carries `remote` already.
+    }
+    taint
+}
+
+/// `node:child_process` → `child_process`, `fs/promises` → `fs`.
+pub(crate) fn normalize_module(specifier: &str) -> String {
+    let trimmed = specifier.trim();
+    let without_scheme = trimmed.strip_prefix("node:").unwrap_or(trimmed);
+    match without_scheme {
+        "fs/promises" => "fs".to_owned(),
+        "dns/promises" => "dns".to_owned(),
+        "child_process/" => "child_process".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+fn strip_global_prefix(path: &str) -> &str {
+    let mut current = path;
+    loop {
+        let next = ["window.", "globalThis.", "global.", "self.", "top.", "parent."]
+            .iter()
+            .find_map(|prefix| current.strip_prefix(prefix));
+        match next {
+            Some(rest) if !rest.is_empty() => current = rest,
+            _ => return current,
+        }
+    }
+}
+
+impl<'a> Visit<'a> for FactCollector {
+    fn visit_variable_declarator(&mut self, declarator: &VariableDeclarator<'a>) {
+        if let Some(init) = &declarator.init {
+            match &declarator.id {
+                BindingPattern::BindingIdentifier(identifier) => self.bind(identifier.name.as_str(), init),
+                BindingPattern::ObjectPattern(pattern) => {
+                    if let Some(base) = self.path_of(init, 0) {
+                        let taint = self.taint_of(init, 0);
+                        for property in &pattern.properties {
+                            let (Some(key), BindingPattern::BindingIdentifier(local)) = (property.key.static_name(), &property.value)
+                            else {
+                                continue;
+                            };
+                            self.aliases.insert(local.name.as_str().to_owned(), format!("{base}.{key}"));
+                            if taint.any() {
+                                self.tainted.insert(local.name.as_str().to_owned(), taint);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        walk::walk_variable_declarator(self, declarator);
+    }
+
+    fn visit_assignment_expression(&mut self, assignment: &AssignmentExpression<'a>) {
+        match &assignment.left {
+            AssignmentTarget::AssignmentTargetIdentifier(identifier) => {
+                let name = identifier.name.as_str().to_owned();
+                if assignment.operator == AssignmentOperator::Assign {
+                    self.bind(&name, &assignment.right);
+                } else {
+                    let taint = self.taint_of(&assignment.right, 0);
+                    if taint.any() {
+                        let merged = self.tainted.get(&name).copied().unwrap_or_default().union(taint);
+                        self.tainted.insert(name, merged);
+                    }
+                }
+            }
+            target => {
+                if let Some(member) = target.as_member_expression() {
+                    let object = self.path_of(member.object(), 0).unwrap_or_else(|| "?".to_owned());
+                    let property = match member {
+                        oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => Some(member.property.name.as_str().to_owned()),
+                        oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => {
+                            self.resolve(&member.expression, 0).map(|resolved| resolved.value)
+                        }
+                        oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
+                    };
+                    if let Some(property) = property
+                        && !self.full(self.facts.assignments.len())
+                    {
+                        let target = format!("{object}.{property}");
+                        if target.len() <= MAX_PATH {
+                            let offset = assignment.span.start;
+                            self.facts.assignments.push(AssignFact { target: strip_global_prefix(&target).to_owned(), offset });
+                        }
+                    }
+                }
+            }
+        }
+        walk::walk_assignment_expression(self, assignment);
+    }
+
+    fn visit_import_declaration(&mut self, declaration: &ImportDeclaration<'a>) {
+        let module = normalize_module(declaration.source.value.as_str());
+        if !self.full(self.facts.modules.len()) {
+            self.facts.modules.push((module.clone(), declaration.span.start));
+        }
+        if let Some(specifiers) = &declaration.specifiers {
+            for specifier in specifiers {
+                match specifier {
+                    ImportDeclarationSpecifier::ImportSpecifier(named) => {
+                        let imported = match &named.imported {
+                            ModuleExportName::IdentifierName(name) => name.name.as_str().to_owned(),
+                            ModuleExportName::IdentifierReference(name) => name.name.as_str().to_owned(),
+                            ModuleExportName::StringLiteral(name) => name.value.as_str().to_owned(),
+                        };
+                        self.aliases.insert(named.local.name.as_str().to_owned(), format!("{module}.{imported}"));
+                    }
+                    ImportDeclarationSpecifier::ImportDefaultSpecifier(default) => {
+                        self.aliases.insert(default.local.name.as_str().to_owned(), module.clone());
+                    }
+                    ImportDeclarationSpecifier::ImportNamespaceSpecifier(namespace) => {
+                        self.aliases.insert(namespace.local.name.as_str().to_owned(), module.clone());
+                    }
+                }
+            }
+        }
+        walk::walk_import_declaration(self, declaration);
+    }
+
+    fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
+        let callee = self.path_of(&call.callee, 0).unwrap_or_else(|| "?".to_owned());
+        if let Some(module) = self.required_module(call, 0)
+            && !self.full(self.facts.modules.len())
+        {
+            self.facts.modules.push((module, call.span.start));
+        }
+        let arguments: Vec<ValueInfo> = call
+            .arguments
+            .iter()
+            .take(4)
+            .map(|argument| argument.as_expression().map(|expression| self.value_info(expression)).unwrap_or_default())
+            .collect();
+        // Decoded constants become strings that the string rules can see.
+        if matches!(callee.rsplit('.').next(), Some("toString" | "fromCharCode" | "atob" | "join"))
+            && let Some(resolved) = self.resolve_call(call, 0)
+            && resolved.decoded
+        {
+            self.push_string(&resolved.value, true, call.span.start);
+        }
+        // Callbacks of network calls receive remote data.
+        let root = callee.split('.').next().unwrap_or_default();
+        let method = callee.rsplit('.').next().unwrap_or_default();
+        let receiver_taint = call.callee.get_member_expr().map(|member| self.taint_of(member.object(), 0)).unwrap_or_default();
+        if NETWORK_ROOTS.contains(&root) || (matches!(method, "on" | "then" | "once") && receiver_taint.remote) {
+            self.mark_callback_params(&call.arguments, Taint { remote: true, ..Taint::default() });
+        }
+        if !self.full(self.facts.calls.len()) {
+            self.facts.calls.push(CallFact { callee, is_new: false, arguments, offset: call.span.start });
+        }
+        walk::walk_call_expression(self, call);
+    }
+
+    fn visit_new_expression(&mut self, new: &NewExpression<'a>) {
+        let callee = self.path_of(&new.callee, 0).unwrap_or_else(|| "?".to_owned());
+        let arguments: Vec<ValueInfo> = new
+            .arguments
+            .iter()
+            .take(4)
+            .map(|argument| argument.as_expression().map(|expression| self.value_info(expression)).unwrap_or_default())
+            .collect();
+        if !self.full(self.facts.calls.len()) {
+            self.facts.calls.push(CallFact { callee, is_new: true, arguments, offset: new.span.start });
+        }
+        walk::walk_new_expression(self, new);
+    }
+
+    fn visit_static_member_expression(&mut self, member: &StaticMemberExpression<'a>) {
+        if let Some(path) = self.path_of(&member.object, 0) {
+            let root = path.split('.').next().unwrap_or_default();
+            if MEMBER_ROOTS.contains(&root) && !self.full(self.facts.members.len()) {
+                let path = format!("{path}.{}", member.property.name.as_str());
+                self.facts.members.push(MemberFact { path, offset: member.span.start });
+            }
+        }
+        walk::walk_static_member_expression(self, member);
+    }
+
+    fn visit_binary_expression(&mut self, binary: &BinaryExpression<'a>) {
+        if binary.operator == BinaryOperator::Addition
+            && let Some(resolved) = self.resolve_binary(binary, 0)
+        {
+            self.push_string(&resolved.value, resolved.decoded, binary.span.start);
+            return;
+        }
+        walk::walk_binary_expression(self, binary);
+    }
+
+    fn visit_string_literal(&mut self, literal: &StringLiteral<'a>) {
+        self.push_string(literal.value.as_str(), false, literal.span.start);
+    }
+
+    fn visit_template_literal(&mut self, template: &TemplateLiteral<'a>) {
+        if template.expressions.is_empty()
+            && let Some(quasi) = template.quasis.first()
+            && let Some(cooked) = &quasi.value.cooked
+        {
+            self.push_string(cooked.as_str(), false, template.span.start);
+        } else if let Some(resolved) = self.resolve_template(template) {
+            self.push_string(&resolved.value, resolved.decoded, template.span.start);
+        } else {
+            for quasi in &template.quasis {
+                if let Some(cooked) = &quasi.value.cooked
+                    && !cooked.is_empty()
+                {
+                    self.push_string(cooked.as_str(), false, quasi.span.start);
+                }
+            }
+        }
+        walk::walk_template_literal(self, template);
+    }
+
+    fn visit_identifier_reference(&mut self, identifier: &IdentifierReference<'a>) {
+        self.count_identifier(identifier.name.as_str());
+    }
+
+    fn visit_binding_identifier(&mut self, identifier: &oxc_ast::ast::BindingIdentifier<'a>) {
+        self.count_identifier(identifier.name.as_str());
+    }
+}

@@ -1,0 +1,287 @@
+//! The in-memory package model shared by directory and tarball input, so that `inspect`,
+//! `scan` and `diff` all see the same thing: a list of (relative path, bytes) pairs plus the
+//! notes about what was refused while reading.
+//!
+//! Nothing here follows links or trusts paths: tar entries with `..`, absolute paths, symlinks
+//! or hardlinks are refused and reported, and every read is bounded by [`Options`].
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::AnalysisError;
+use crate::options::Options;
+use crate::report::{FileNote, NoteKind};
+
+/// One file of a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageFile {
+    /// Relative path with `/` separators, without the tarball's leading `package/`.
+    pub path: String,
+    /// The raw bytes (never executed).
+    pub bytes: Vec<u8>,
+}
+
+/// All files of one package, sorted by path.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageFiles {
+    /// The files that were read.
+    pub files: Vec<PackageFile>,
+    /// Entries that were refused or skipped while reading.
+    pub notes: Vec<FileNote>,
+}
+
+impl PackageFiles {
+    /// Builds a package from (path, bytes) pairs, e.g. for tests or for a caller with its own I/O.
+    pub fn from_memory<P: Into<String>, B: Into<Vec<u8>>>(files: impl IntoIterator<Item = (P, B)>) -> Self {
+        let mut files: Vec<PackageFile> = files
+            .into_iter()
+            .map(|(path, bytes)| PackageFile { path: path.into(), bytes: bytes.into() })
+            .collect();
+        files.sort_by(|left, right| left.path.cmp(&right.path));
+        Self { files, notes: Vec::new() }
+    }
+
+    /// The file at `path`, if present.
+    pub fn get(&self, path: &str) -> Option<&PackageFile> {
+        self.files
+            .binary_search_by(|file| file.path.as_str().cmp(path))
+            .ok()
+            .and_then(|index| self.files.get(index))
+    }
+
+    /// Reads a package directory (an unpacked tarball or an installed `node_modules/<name>`).
+    ///
+    /// Symlinks are not followed, nested `node_modules` and `.git` are skipped (nested packages are
+    /// analysed on their own by `scan`).
+    ///
+    /// # Errors
+    /// [`AnalysisError::ReadDir`] when `root` itself cannot be listed.
+    pub fn from_dir(root: &Path, options: &Options) -> Result<Self, AnalysisError> {
+        let mut package = Self::default();
+        let mut total: u64 = 0;
+        let mut stack = vec![(root.to_path_buf(), String::new())];
+        let mut first = true;
+        while let Some((dir, prefix)) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(source) if first => return Err(AnalysisError::ReadDir { path: dir, source }),
+                Err(error) => {
+                    package.note(&prefix, NoteKind::Unreadable, error.to_string());
+                    continue;
+                }
+            };
+            first = false;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let relative = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+                let Ok(file_type) = entry.file_type() else { continue };
+                if file_type.is_symlink() {
+                    package.note(&relative, NoteKind::Link, "symlink not followed".to_owned());
+                } else if file_type.is_dir() {
+                    if name != "node_modules" && name != ".git" {
+                        stack.push((entry.path(), relative));
+                    }
+                } else if file_type.is_file() {
+                    if package.files.len() >= options.max_entries {
+                        package.note(&relative, NoteKind::LimitReached, "entry limit reached".to_owned());
+                        return Ok(package.finish());
+                    }
+                    let size = entry.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+                    if size > options.max_file_size {
+                        package.note(&relative, NoteKind::TooLarge, format!("{size} bytes, not read"));
+                        continue;
+                    }
+                    total = total.saturating_add(size);
+                    if total > options.max_total_size {
+                        package.note(&relative, NoteKind::LimitReached, "total size limit reached".to_owned());
+                        return Ok(package.finish());
+                    }
+                    match read_bounded(&entry.path(), options.max_file_size) {
+                        Ok(bytes) => package.files.push(PackageFile { path: relative, bytes }),
+                        Err(error) => package.note(&relative, NoteKind::Unreadable, error.to_string()),
+                    }
+                }
+            }
+        }
+        Ok(package.finish())
+    }
+
+    /// Reads a gzip-compressed npm tarball held in memory.
+    ///
+    /// The leading directory (`package/` for npm) is stripped. Entries with `..` or absolute paths,
+    /// symlinks and hardlinks are refused with a [`FileNote`]; limits on entry count, per-file size
+    /// and total uncompressed size stop the read early (also with a note) instead of failing.
+    ///
+    /// # Errors
+    /// [`AnalysisError::Tarball`] when the bytes are not gzip/tar at all.
+    pub fn from_tarball(bytes: &[u8], options: &Options) -> Result<Self, AnalysisError> {
+        let decoder = flate2::read::GzDecoder::new(bytes);
+        // Headers and padding add up to ~1 KiB per entry on top of the file contents.
+        let header_allowance = (options.max_entries as u64).saturating_mul(1024);
+        let bounded = decoder.take(options.max_total_size.saturating_add(header_allowance));
+        let mut archive = tar::Archive::new(bounded);
+        let entries = archive
+            .entries()
+            .map_err(|source| AnalysisError::Tarball { message: "not a tar archive".to_owned(), source: Some(source) })?;
+        let mut package = Self::default();
+        let mut total: u64 = 0;
+        let mut seen_entries = 0usize;
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(entry) => entry,
+                Err(source) => {
+                    if seen_entries == 0 {
+                        return Err(AnalysisError::Tarball {
+                            message: "unreadable first entry".to_owned(),
+                            source: Some(source),
+                        });
+                    }
+                    package.note("", NoteKind::LimitReached, format!("tarball truncated or corrupt: {source}"));
+                    break;
+                }
+            };
+            seen_entries += 1;
+            let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            if seen_entries > options.max_entries {
+                package.note(&raw_path, NoteKind::LimitReached, "entry limit reached".to_owned());
+                break;
+            }
+            let entry_type = entry.header().entry_type();
+            if entry_type.is_symlink() || entry_type.is_hard_link() {
+                package.note(&raw_path, NoteKind::Link, "link entry refused".to_owned());
+                continue;
+            }
+            if !(entry_type.is_file() || entry_type == tar::EntryType::Continuous) {
+                continue;
+            }
+            let Some(path) = sanitize_tar_path(&raw_path) else {
+                package.note(&raw_path, NoteKind::PathTraversal, "absolute or `..` path refused".to_owned());
+                continue;
+            };
+            let size = entry.header().size().unwrap_or(u64::MAX);
+            if size > options.max_file_size {
+                package.note(&path, NoteKind::TooLarge, format!("{size} bytes, not read"));
+                continue;
+            }
+            total = total.saturating_add(size);
+            if total > options.max_total_size {
+                package.note(&path, NoteKind::LimitReached, "total size limit reached".to_owned());
+                break;
+            }
+            let mut contents = Vec::with_capacity(usize::try_from(size.min(1 << 20)).unwrap_or(0));
+            match (&mut entry).take(options.max_file_size).read_to_end(&mut contents) {
+                Ok(_) => package.files.push(PackageFile { path, bytes: contents }),
+                Err(error) => {
+                    package.note(&path, NoteKind::Unreadable, error.to_string());
+                    break;
+                }
+            }
+        }
+        if seen_entries == 0 {
+            return Err(AnalysisError::Tarball { message: "empty archive".to_owned(), source: None });
+        }
+        Ok(package.finish())
+    }
+
+    fn note(&mut self, file: &str, kind: NoteKind, message: String) {
+        self.notes.push(FileNote { file: file.to_owned(), kind, message });
+    }
+
+    fn finish(mut self) -> Self {
+        self.files.sort_by(|left, right| left.path.cmp(&right.path));
+        // Duplicate paths in a tarball: the last one wins in npm, keep the last.
+        self.files.reverse();
+        self.files.dedup_by(|later, earlier| later.path == earlier.path);
+        self.files.reverse();
+        self
+    }
+}
+
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Strips the first path component and refuses absolute paths and `..` components.
+fn sanitize_tar_path(raw: &str) -> Option<String> {
+    let normalized = raw.replace('\\', "/");
+    if normalized.starts_with('/') || normalized.as_bytes().get(1) == Some(&b':') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for part in normalized.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return None,
+            other => parts.push(other),
+        }
+    }
+    if parts.len() < 2 {
+        // A file at the root of the archive (no `package/` dir): keep it as is.
+        return parts.first().map(|part| (*part).to_owned());
+    }
+    Some(parts[1..].join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tarball(entries: &[(&str, &[u8], tar::EntryType)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        for (path, data, kind) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*kind);
+            header.set_size(data.len() as u64);
+            header.set_mode(0o644);
+            // Write the raw name so that hostile paths reach the reader unchanged.
+            let name = &mut header.as_old_mut().name;
+            name[..path.len()].copy_from_slice(path.as_bytes());
+            if kind.is_symlink() {
+                header.set_link_name("/etc/passwd").expect("link name");
+            }
+            header.set_cksum();
+            builder.append(&header, *data).expect("append");
+        }
+        builder.into_inner().expect("tar").finish().expect("gzip")
+    }
+
+    #[test]
+    fn tarball_strips_package_dir_and_refuses_hostile_entries() {
+        let bytes = tarball(&[
+            ("package/package.json", b"{\"name\":\"a\"}", tar::EntryType::Regular),
+            ("package/lib/index.js", b"1", tar::EntryType::Regular),
+            ("package/../../etc/x", b"1", tar::EntryType::Regular),
+            ("/abs/file", b"1", tar::EntryType::Regular),
+            ("package/link", b"", tar::EntryType::Symlink),
+        ]);
+        let package = PackageFiles::from_tarball(&bytes, &Options::default()).expect("read");
+        let paths: Vec<&str> = package.files.iter().map(|file| file.path.as_str()).collect();
+        assert_eq!(paths, ["lib/index.js", "package.json"]);
+        let kinds: Vec<NoteKind> = package.notes.iter().map(|note| note.kind).collect();
+        assert_eq!(kinds, [NoteKind::PathTraversal, NoteKind::PathTraversal, NoteKind::Link]);
+    }
+
+    #[test]
+    fn tarball_limits_are_enforced() {
+        let big = vec![b'a'; 4096];
+        let bytes = tarball(&[
+            ("package/a.js", &big, tar::EntryType::Regular),
+            ("package/b.js", b"1", tar::EntryType::Regular),
+            ("package/c.js", b"1", tar::EntryType::Regular),
+        ]);
+        let options = Options { max_file_size: 1024, max_entries: 2, ..Options::default() };
+        let package = PackageFiles::from_tarball(&bytes, &options).expect("read");
+        assert_eq!(package.files.len(), 1);
+        let kinds: Vec<NoteKind> = package.notes.iter().map(|note| note.kind).collect();
+        assert_eq!(kinds, [NoteKind::TooLarge, NoteKind::LimitReached]);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(PackageFiles::from_tarball(b"not gzip at all", &Options::default()).is_err());
+        assert!(PackageFiles::from_tarball(&[], &Options::default()).is_err());
+    }
+}

@@ -1,0 +1,79 @@
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+use crate::rules::{is_process_call, values};
+
+const GEO_GATES: &[&str] = &[
+    "ru-RU", "ru_RU", "be-BY", "Europe/Moscow", "Europe/Minsk", "Asia/Tehran", "Russia", "Belarus", "country_code",
+    "countryCode", "country_name", "ipgeolocation", "ipapi.co", "ip-api.com", "geoip", "geolocation-db",
+];
+const DESTRUCTIVE_COMMANDS: &[&str] = &["rm -rf", "rd /s /q", "del /f /s /q", "del /s /q", "format c:", "shutdown -h", "shutdown /s", "mkfs"];
+
+declare_rule! {
+    /// ### What it does
+    /// Finds destructive actions (recursive deletes, file overwrites, `rm -rf`, shutdowns) in a
+    /// file that also checks the victim's country, language or time zone (`ru-RU`,
+    /// `Europe/Moscow`, IP geolocation services, `Intl…timeZone`).
+    ///
+    /// ### Why is this bad?
+    /// Protestware (node-ipc 2022 overwrote files on Russian and Belarusian IPs) and wipers gate
+    /// their damage on geography; no library needs both.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// if (country === 'RU') fs.rmSync(home, { recursive: true });
+    /// ```
+    /// Correct:
+    /// ```js
+    /// fs.rmSync(tmpDir, { recursive: true });
+    /// ```
+    GeoGatedDestructive, "geo-gated-destructive", Destructive
+}
+
+impl Rule for GeoGatedDestructive {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if file.kind != FileKind::Script {
+            return;
+        }
+        let Some(facts) = file.js else { return };
+        let file_values = values(file);
+        let gate = file_values.iter().find(|value| value.text.len() < 200 && GEO_GATES.iter().any(|gate| value.text.contains(gate)))
+            .map(|value| value.offset)
+            .or_else(|| facts.members.iter().find(|member| member.path.starts_with("Intl.")).map(|member| member.offset as usize))
+            .or_else(|| file.text.find("resolvedOptions().timeZone"));
+        let Some(gate_offset) = gate else { return };
+        let destructive_call = facts.calls.iter().find(|call| {
+            matches!(call.callee.as_str(), "fs.rmSync" | "fs.rmdirSync" | "fs.rm" | "fs.rmdir" | "rimraf" | "rimraf.sync" | "fs-extra.removeSync" | "fs-extra.emptyDirSync")
+                || is_process_call(&call.callee) && call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|command| DESTRUCTIVE_COMMANDS.iter().any(|destructive| command.contains(destructive)))
+        });
+        let overwrite = file.text.contains("❤️") && facts.calls.iter().any(|call| call.callee.starts_with("fs.writeFile"));
+        let offset = destructive_call.map(|call| call.offset as usize).or(overwrite.then_some(gate_offset));
+        if let Some(offset) = offset {
+            out.push(file.finding(&Self::META, Severity::Critical, Confidence::Medium, Some(offset), "destructive action gated on the victim's country, language or time zone".to_owned(), None));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "const fs = require('fs'); fs.rmSync(tmpDir, { recursive: true });".into(),
+            "const lang = Intl.DateTimeFormat().resolvedOptions().locale; console.log(lang === 'ru-RU');".into(),
+        ];
+        let fail = vec![
+            "const fs = require('fs'); if (Intl.DateTimeFormat().resolvedOptions().timeZone === 'Europe/Moscow') fs.rmSync(require('os').homedir(), { recursive: true, force: true });".into(),
+            "const { execSync } = require('child_process'); fetch('https://api.ipgeolocation.io/ipgeo').then(r => r.json()).then(j => { if (j.country_name === 'Russia') execSync('rm -rf ~/'); });".into(),
+        ];
+        test_rule(GeoGatedDestructive::META.name, pass, fail);
+    }
+}

@@ -1,0 +1,2 @@
+//! Destructive and protestware actions.
+pub(crate) mod geo_gated_destructive;

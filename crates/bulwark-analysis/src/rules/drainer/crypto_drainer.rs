@@ -1,0 +1,115 @@
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+
+/// Fragments of address-matching regular expressions, one group per chain.
+const ADDRESS_PATTERNS: &[(&str, &[&str])] = &[
+    ("Ethereum", &["0x[a-fA-F0-9]{40}", "0x[0-9a-fA-F]{40}", "0x[a-f0-9]{40}", "0x[0-9a-f]{40}"]),
+    ("Bitcoin", &["[13][a-km-zA-HJ-NP-Z1-9]{25,34}", "bc1[a-z0-9]{39,59}", "(bc1|[13])", "bc1q[a-z0-9]"]),
+    ("Tron", &["T[1-9A-HJ-NP-Za-km-z]{33}", "T[A-Za-z1-9]{33}"]),
+    ("Solana", &["[1-9A-HJ-NP-Za-km-z]{32,44}", "[1-9A-HJ-NP-Za-km-z]{43,44}"]),
+    ("Litecoin", &["[LM3][a-km-zA-HJ-NP-Z1-9]{26,33}", "ltc1[a-z0-9]"]),
+    ("Bitcoin Cash", &["bitcoincash:", "[qp][a-z0-9]{41}"]),
+];
+
+fn is_eth_address(text: &str) -> bool {
+    text.len() == 42 && text.starts_with("0x") && text[2..].bytes().all(|byte| byte.is_ascii_hexdigit())
+}
+
+declare_rule! {
+    /// ### What it does
+    /// Finds browser crypto-drainer shapes: hooking `window.ethereum` (assignment, `Proxy`,
+    /// `Object.defineProperty`), monkey-patching `fetch`/`XMLHttpRequest.prototype.open|send`,
+    /// address-replacement machinery (regular expressions for several chains' addresses, long
+    /// lists of wallet address literals, Levenshtein-nearest address picking). Hook plus
+    /// addresses is critical; a wallet hook alone is high; a network patch alone is low.
+    ///
+    /// ### Why is this bad?
+    /// The September 2025 chalk/debug compromise and the lottie-player drainer rewrote
+    /// transaction recipients in the browser by intercepting wallet and network calls and
+    /// swapping every address for the nearest-looking attacker address.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// const o = window.fetch; window.fetch = async (...a) => swapAddresses(await o(...a));
+    /// ```
+    /// Correct:
+    /// ```js
+    /// const isAddress = (a) => /^0x[0-9a-fA-F]{40}$/.test(a);
+    /// ```
+    CryptoDrainer, "crypto-drainer", Drainer
+}
+
+impl Rule for CryptoDrainer {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if file.kind != FileKind::Script {
+            return;
+        }
+        let text = file.text;
+        let chains: Vec<&str> = ADDRESS_PATTERNS
+            .iter()
+            .filter(|(_, fragments)| fragments.iter().any(|fragment| text.contains(fragment)))
+            .map(|(chain, _)| *chain)
+            .collect();
+        let Some(facts) = file.js else {
+            if chains.len() >= 3 {
+                out.push(file.finding(&Self::META, Severity::Medium, Confidence::Low, None, format!("address patterns for {}", chains.join(", ")), None));
+            }
+            return;
+        };
+        let mut addresses: Vec<&str> = facts.strings.iter().map(|fact| fact.value.as_str()).filter(|value| is_eth_address(value)).collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        let wallet_hook = facts.assignments.iter().find(|assignment| assignment.target.starts_with("ethereum.") || assignment.target == "ethereum")
+            .map(|assignment| assignment.offset)
+            .or_else(|| facts.calls.iter().find(|call| {
+                (call.callee == "new:Proxy" || call.callee == "Proxy") && call.arguments.first().and_then(|argument| argument.path.as_deref()).is_some_and(|path| path.starts_with("ethereum"))
+                    || call.callee == "Object.defineProperty" && call.arguments.get(1).and_then(|argument| argument.constant.as_deref()).is_some_and(|name| name == "ethereum" || name == "request")
+            }).map(|call| call.offset));
+        let network_patch = facts.assignments.iter().find(|assignment| {
+            matches!(assignment.target.as_str(), "fetch" | "XMLHttpRequest.prototype.open" | "XMLHttpRequest.prototype.send")
+        });
+        let levenshtein = text.contains("levenshtein") || text.contains("Levenshtein");
+        let replacement = chains.len() >= 3 || addresses.len() >= 10 || levenshtein && (chains.len() >= 2 || addresses.len() >= 3);
+        let hook_offset = wallet_hook.or(network_patch.map(|assignment| assignment.offset));
+        if let Some(offset) = hook_offset
+            && replacement
+        {
+            out.push(file.finding(&Self::META, Severity::Critical, Confidence::High, Some(offset as usize), format!("intercepts wallet/network calls and carries address-replacement logic ({} chains, {} address literals)", chains.len(), addresses.len()), None));
+            return;
+        }
+        if let Some(offset) = wallet_hook {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(offset as usize), "hooks `window.ethereum`".to_owned(), None));
+        } else if let Some(patch) = network_patch {
+            out.push(file.finding(&Self::META, Severity::Low, Confidence::Low, Some(patch.offset as usize), format!("monkey-patches `{}`", patch.target), None));
+        }
+        if replacement {
+            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Low, None, format!("address patterns for {} chains and {} address literals", chains.len(), addresses.len()), None));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "const isAddress = (a) => /^0x[0-9a-fA-F]{40}$/.test(a);".into(),
+            "const provider = window.ethereum; provider.request({ method: 'eth_accounts' });".into(),
+        ];
+        let fail = vec![
+            "const o = window.fetch; window.fetch = async (...a) => o(...a); const re = [/0x[a-fA-F0-9]{40}/g, /(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,39}/g, /T[1-9A-HJ-NP-Za-km-z]{33}/g, /[1-9A-HJ-NP-Za-km-z]{32,44}/g];".into(),
+            "window.ethereum.request = async function (args) { return orig(args); };".into(),
+            "Object.defineProperty(window, 'ethereum', { get() { return proxy; } });".into(),
+        ];
+        test_rule(CryptoDrainer::META.name, pass, fail);
+    }
+}

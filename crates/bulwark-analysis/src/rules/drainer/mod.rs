@@ -1,0 +1,2 @@
+//! Browser crypto drainers.
+pub(crate) mod crypto_drainer;

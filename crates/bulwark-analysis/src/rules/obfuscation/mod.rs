@@ -1,0 +1,3 @@
+//! Hiding what the code does.
+pub(crate) mod encoded_blob;
+pub(crate) mod obfuscator_signature;

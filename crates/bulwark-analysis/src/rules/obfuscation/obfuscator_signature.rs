@@ -1,0 +1,82 @@
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+
+declare_rule! {
+    /// ### What it does
+    /// Recognises javascript-obfuscator (obfuscator.io) output: many `_0x`-hex identifiers,
+    /// the rotated string table (`_0x…['push'](_0x…['shift']())` inside a `while (!![])` loop)
+    /// and dense `\x` escape sequences in the source.
+    ///
+    /// ### Why is this bad?
+    /// Published npm libraries have no reason to be obfuscated (minifiers do not produce these
+    /// shapes); the chalk/debug drainer, Shai-Hulud's `bun_environment.js` and most stealers are.
+    /// Obfuscation alone only makes a package suspicious (see `docs/verdict.md`).
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// var _0x1a2b=['log'];(function(_0x3c4d,_0x5e6f){while(!![]){_0x3c4d['push'](_0x3c4d['shift']());}})(_0x1a2b,0x1);
+    /// ```
+    /// Correct:
+    /// ```js
+    /// var a=['log'];console[a[0]]('hi');
+    /// ```
+    ObfuscatorSignature, "obfuscator-signature", Obfuscation
+}
+
+impl Rule for ObfuscatorSignature {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if file.kind != FileKind::Script {
+            return;
+        }
+        let text = file.text;
+        let rotation = (text.contains("['push'](") && text.contains("['shift']()"))
+            || (text.contains("[\"push\"](") && text.contains("[\"shift\"]()"))
+            || text.contains("while(!![])")
+            || text.contains("while (!![])");
+        let hex_identifiers = file.js.map_or_else(|| count_hex_identifiers(text), |facts| facts.hex_identifier_count);
+        let escapes = memchr::memmem::find_iter(text.as_bytes(), b"\\x").count();
+        let first = text.find("_0x").unwrap_or(0);
+        if hex_identifiers >= 20 && rotation {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(first), format!("obfuscator.io output: {hex_identifiers} `_0x` identifiers and a rotated string table"), None));
+        } else if hex_identifiers >= 30 {
+            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(first), format!("{hex_identifiers} obfuscator-style `_0x` identifiers"), None));
+        } else if escapes >= 200 && escapes * 4 * 10 > text.len() {
+            let position = text.find("\\x").unwrap_or(0);
+            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(position), format!("{escapes} `\\x` escapes make up most of the file"), None));
+        }
+    }
+}
+
+fn count_hex_identifiers(text: &str) -> usize {
+    memchr::memmem::find_iter(text.as_bytes(), b"_0x")
+        .filter(|position| {
+            let rest = &text.as_bytes()[position + 3..];
+            rest.iter().take(4).filter(|byte| byte.is_ascii_hexdigit()).count() >= 3
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "var a=['log'];console[a[0]]('hi');".into(),
+            "const _0x = 1; const x_0x12 = 2;".into(),
+            "!function(e,t){'object'==typeof exports?module.exports=t():e.lib=t()}(this,function(){return 1});".into(),
+        ];
+        let fail = vec![
+            "var _0x1a2b=['log','hi'];(function(_0x3c4d,_0x5e6f){var _0x1111=function(_0x2222){while(--_0x2222){_0x3c4d['push'](_0x3c4d['shift']());}};_0x1111(++_0x5e6f);}(_0x1a2b,0x1a3));var _0xab12=function(_0xcd34,_0xef56){_0xcd34=_0xcd34-0x0;var _0x7890=_0x1a2b[_0xcd34];return _0x7890;};console[_0xab12('0x0')](_0xab12('0x1'));var _0xa1=1,_0xa2=2,_0xa3=3,_0xa4=4,_0xa5=5,_0xa6=6,_0xa7=7,_0xa8=8,_0xa9=9;".into(),
+        ];
+        test_rule(ObfuscatorSignature::META.name, pass, fail);
+    }
+}

@@ -1,0 +1,2 @@
+//! Persistence beyond the install.
+pub(crate) mod persistence_write;

@@ -1,0 +1,112 @@
+use crate::context::{FileContext, FileKind};
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+use crate::rules::{has_call, is_process_call, values};
+
+/// (needle, what); matched in string values with `\` normalised to `/`.
+const TARGETS: &[(&str, &str)] = &[
+    (".github/workflows", "GitHub Actions workflows"),
+    (".claude/settings.json", "Claude Code settings (hooks run commands)"),
+    (".claude/", "Claude Code configuration"),
+    (".vscode/tasks.json", "VS Code tasks (run on folder open)"),
+    (".cursor/", "Cursor configuration"),
+    (".bashrc", "the bash startup file"),
+    (".zshrc", "the zsh startup file"),
+    (".bash_profile", "the bash login file"),
+    (".profile", "the shell login file"),
+    ("crontab", "cron"),
+    ("/etc/cron", "cron"),
+    ("systemd/system", "systemd units"),
+    (".config/systemd/user", "systemd user units"),
+    ("authorized_keys", "SSH authorized keys"),
+    ("library/launchagents", "macOS launch agents"),
+    ("currentversion/run", "the Windows Run registry key"),
+    ("start menu/programs/startup", "the Windows startup folder"),
+    (".git/hooks/", "git hooks"),
+];
+
+/// Directory names that are only a target when they are a whole path segment value.
+const EXACT_TARGETS: &[(&str, &str)] = &[
+    (".claude", "Claude Code configuration"),
+    (".cursor", "Cursor configuration"),
+    (".bashrc", "the bash startup file"),
+    (".zshrc", "the zsh startup file"),
+    ("authorized_keys", "SSH authorized keys"),
+];
+
+fn writes(callee: &str) -> bool {
+    let method = callee.rsplit('.').next().unwrap_or_default();
+    callee.starts_with("fs.") && (method.starts_with("write") || method.starts_with("append") || method.starts_with("copy") || method == "createWriteStream" || method.starts_with("rename"))
+}
+
+declare_rule! {
+    /// ### What it does
+    /// Finds package code that names persistence locations — `.github/workflows`,
+    /// `.claude/settings.json`, `.vscode/tasks.json`, `.cursor/`, shell rc files, cron, systemd
+    /// units, `authorized_keys`, launch agents, the Windows Run key — in a file that also writes
+    /// files or runs commands (high), or just names them (low).
+    ///
+    /// ### Why is this bad?
+    /// Worms keep access by planting workflows, editor tasks and AI-agent hooks that run on the
+    /// next open or push, or by appending to shell start-up files and `authorized_keys`.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// fs.writeFileSync('.github/workflows/discussion.yaml', workflow);
+    /// ```
+    /// Correct:
+    /// ```js
+    /// const docs = 'see .github/workflows in your repository';
+    /// ```
+    PersistenceWrite, "persistence-write", Persistence
+}
+
+impl Rule for PersistenceWrite {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
+            return;
+        }
+        let acts = file.kind == FileKind::ShellLike || has_call(file, |callee| writes(callee) || is_process_call(callee));
+        for value in values(file) {
+            if value.text.len() > 1000 {
+                continue;
+            }
+            let normalized = value.text.replace('\\', "/").to_ascii_lowercase();
+            let exact = EXACT_TARGETS.iter().find(|(needle, _)| normalized == *needle);
+            if let Some((needle, what)) = exact.or_else(|| TARGETS.iter().find(|(needle, _)| normalized.contains(needle))) {
+                // Prose and globs mentioning a path are not writes.
+                if normalized.contains(' ') && !normalized.contains("echo") && !normalized.contains(">>") || normalized.contains('*') {
+                    continue;
+                }
+                let (severity, confidence) = if acts { (Severity::High, Confidence::Medium) } else { (Severity::Low, Confidence::Low) };
+                out.push(file.finding(&Self::META, severity, confidence, Some(value.offset), format!("writes to {what} (`{needle}`)"), None));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "const docs = 'see .github/workflows in your repository';".into(),
+            "const files = glob('.github/workflows/*.yml');".into(),
+        ];
+        let fail = vec![
+            "const fs = require('fs'); fs.writeFileSync('.github/workflows/discussion.yaml', wf);".into(),
+            "const fs = require('fs'); fs.appendFileSync(require('os').homedir() + '/.bashrc', line);".into(),
+            "const fs = require('fs'); fs.writeFileSync(require('path').join(dir, '.claude', 'settings.json'), hooks);".into(),
+            "const fs = require('fs'); fs.appendFileSync('/root/.ssh/authorized_keys', key);".into(),
+        ];
+        test_rule(PersistenceWrite::META.name, pass, fail);
+    }
+}

@@ -1,0 +1,2 @@
+//! Process execution.
+pub(crate) mod process_execution;

@@ -1,0 +1,2 @@
+//! Worm-style self-propagation.
+pub(crate) mod npm_self_publish;
