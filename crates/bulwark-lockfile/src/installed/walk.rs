@@ -56,7 +56,6 @@ pub(super) struct Walk {
 
 struct Walker<'a> {
     root: &'a Path,
-    canonical_root: &'a Path,
     walk: Walk,
     /// `node_modules` directories still to read: path relative to the root, and depth.
     pending: Vec<(String, usize)>,
@@ -70,7 +69,6 @@ struct Walker<'a> {
 pub(super) fn walk(root: &Path, canonical_root: &Path, tops: &[String]) -> Walk {
     let mut walker = Walker {
         root,
-        canonical_root,
         walk: Walk::default(),
         pending: Vec::new(),
         links: Vec::new(),
