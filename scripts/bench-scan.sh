@@ -12,7 +12,7 @@ work=${1:-/tmp/bulwark-bench-scan-1500}
 command -v hyperfine >/dev/null || { echo "hyperfine is missing (apt-get install hyperfine)" >&2; exit 2; }
 mkdir -p "$work"
 if ! cmp -s "$repo/benches/scan-1500/package-lock.json" "$work/package-lock.json" || [ ! -d "$work/node_modules" ]; then
-  cp "$repo/benches/scan-1500/package.json" "$repo/benches/scan-1500/package-lock.json" "$work/"
+  cp "$repo/benches/scan-1500/package.json" "$repo/benches/scan-1500/package-lock.json" "$repo/benches/scan-1500/.npmrc" "$work/"
   (cd "$work" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark

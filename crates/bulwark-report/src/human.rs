@@ -107,13 +107,7 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
         let sources: Vec<String> = summary
             .by_source
             .iter()
-            .map(|(source, count)| {
-                let name = serde_json::to_value(source)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                format!("{name} {count}")
-            })
+            .map(|(source, count)| format!("{} {count}", serde_label(source)))
             .collect();
         writeln!(out)?;
         writeln!(
@@ -123,6 +117,7 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
             sources.join(", ")
         )?;
     }
+    write_findings(report, &palette, out)?;
     for ignored in &report.ignored {
         writeln!(
             out,
@@ -154,6 +149,62 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
         )?;
     }
     Ok(())
+}
+
+fn write_findings(report: &ScanReport, palette: &Palette, out: &mut dyn Write) -> io::Result<()> {
+    if report.findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} ({})",
+        "Findings".style(palette.heading),
+        report.findings.len()
+    )?;
+    for finding in &report.findings {
+        let severity = serde_label(&finding.severity).to_uppercase();
+        let style = if finding.severity >= crate::Severity::High {
+            palette.error
+        } else {
+            palette.warning
+        };
+        writeln!(
+            out,
+            "  {:9} {} {}@{}  {}",
+            severity.style(style),
+            serde_label(&finding.kind),
+            finding.package.name,
+            finding.package.version,
+            finding.id.style(palette.dim),
+        )?;
+        writeln!(out, "            {}", finding.summary)?;
+        writeln!(
+            out,
+            "            {}:{}{}",
+            finding.location.file.display(),
+            finding.location.line,
+            finding
+                .paths
+                .first()
+                .map(|path| format!("  via {}", path.join(" > ")))
+                .unwrap_or_default()
+        )?;
+        if let Some(fixed) = &finding.fixed {
+            writeln!(out, "            fixed in {fixed}")?;
+        }
+        if let Some(source) = &finding.source {
+            writeln!(out, "            {}", source.style(palette.dim))?;
+        }
+    }
+    Ok(())
+}
+
+fn serde_label<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {

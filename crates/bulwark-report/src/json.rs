@@ -28,6 +28,8 @@ pub struct ScanReport {
     pub projects: Vec<ProjectEntry>,
     /// Every package of every project.
     pub packages: Vec<PackageEntry>,
+    /// Known-bad matches and analysis findings, most severe first.
+    pub findings: Vec<Finding>,
     /// Files that could not be read; the scan went on without them.
     pub errors: Vec<ErrorEntry>,
     /// Files skipped on purpose.
@@ -58,6 +60,78 @@ pub struct Summary {
     pub by_format: BTreeMap<&'static str, usize>,
     /// Files that failed.
     pub errors: usize,
+    /// Findings per kind.
+    pub findings: BTreeMap<FindingKind, usize>,
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A known malicious package version (an OSV `MAL-*` report).
+    Malicious,
+    /// A version on a list of compromised versions of a past incident.
+    CompromisedVersion,
+    /// A version with a known vulnerability.
+    Vulnerability,
+}
+
+/// How severe a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Informational.
+    None,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical: every malicious or compromised version.
+    Critical,
+}
+
+/// One finding about one package of one project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// What kind of finding.
+    pub kind: FindingKind,
+    /// The advisory id (`MAL-2025-47141`, `GHSA-…`) or `IOC:<campaign>`.
+    pub id: String,
+    /// Other ids of the same advisory.
+    pub aliases: Vec<String>,
+    /// Severity.
+    pub severity: Severity,
+    /// CVSS base score, or null.
+    pub score: Option<f64>,
+    /// One line for people.
+    pub summary: String,
+    /// The affected package.
+    pub package: FindingPackage,
+    /// The project's [`ProjectEntry::id`].
+    pub project: usize,
+    /// Where the package is defined.
+    pub location: LocationEntry,
+    /// Shortest dependency paths that pull the package in.
+    pub paths: Vec<Vec<String>>,
+    /// Affected versions in human form.
+    pub affected_range: Option<String>,
+    /// The first fixed version, or null.
+    pub fixed: Option<String>,
+    /// Incident name for compromised-version indicators, or null.
+    pub campaign: Option<String>,
+    /// Where the knowledge comes from (URL or feed), or null.
+    pub source: Option<String>,
+}
+
+/// `name@version` of a finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingPackage {
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
 }
 
 /// One project: a lockfile or installed tree.
@@ -227,6 +301,7 @@ impl ScanReport {
         summary.packages = packages.len();
         summary.distinct_packages = distinct.len();
         Self {
+            findings: Vec::new(),
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: "bulwark",
@@ -251,6 +326,26 @@ impl ScanReport {
                     reason: reason.clone(),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl ScanReport {
+    /// Adds findings, keeping them sorted most severe first and the summary in step.
+    pub fn add_findings(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.findings.extend(findings);
+        self.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.kind.cmp(&b.kind))
+                .then_with(|| a.package.name.cmp(&b.package.name))
+                .then_with(|| a.package.version.cmp(&b.package.version))
+                .then(a.project.cmp(&b.project))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        self.summary.findings.clear();
+        for finding in &self.findings {
+            *self.summary.findings.entry(finding.kind).or_default() += 1;
         }
     }
 }

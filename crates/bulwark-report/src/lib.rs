@@ -7,7 +7,9 @@ pub mod cyclonedx;
 pub mod human;
 pub mod json;
 
-pub use json::{SCHEMA_VERSION, ScanReport};
+pub use json::{
+    Finding, FindingKind, FindingPackage, LocationEntry, SCHEMA_VERSION, ScanReport, Severity,
+};
 
 /// The output formats of `bulwark scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,9 @@ pub(crate) struct Args {
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub(crate) color: ColorChoice,
+    /// The advisory database file (default: the platform data directory).
+    #[arg(long, global = true, env = "BULWARK_DB", value_name = "PATH")]
+    pub(crate) db: Option<PathBuf>,
     /// The command to run.
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -31,8 +34,69 @@ pub(crate) enum ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Find every lockfile and installed tree under DIR and build the dependency inventory.
+    /// Find every lockfile and installed tree under DIR, build the dependency inventory and
+    /// match it against known-bad versions and advisories.
     Scan(ScanArgs),
+    /// Manage the embedded database of advisories and indicators.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `bulwark db` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// Import OSV advisories (a JSON file, a directory of them, or an OSV `all.zip`), or with
+    /// `--iocs` a list of compromised versions (`package,version[,campaign]` or `name@version`
+    /// per line).
+    Import(DbImportArgs),
+    /// Download OSV data (default: OSV's npm `all.zip`), verify it parses, then swap it in.
+    Update(DbUpdateArgs),
+    /// Say what is loaded, from where, and how old it is.
+    Status(DbStatusArgs),
+}
+
+/// Arguments of `bulwark db import`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DbImportArgs {
+    /// OSV files, directories or zips to import.
+    #[arg(value_name = "PATH", required_unless_present = "iocs")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// A user list of compromised versions to add.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) iocs: Vec<PathBuf>,
+}
+
+/// Arguments of `bulwark db update`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DbUpdateArgs {
+    /// Where to download the OSV archive from (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub(crate) url: Vec<String>,
+}
+
+/// Arguments of `bulwark db status`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DbStatusArgs {
+    /// Output format: human or json.
+    #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
+    pub(crate) format: OutputFormat,
+}
+
+/// Which findings make `scan` exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Never fail on findings.
+    Never,
+    /// Known-malicious or compromised versions.
+    Malicious,
+    /// Also vulnerabilities of critical severity.
+    Critical,
+    /// Also vulnerabilities of high severity.
+    High,
+    /// Also vulnerabilities of medium severity.
+    Medium,
+    /// Any finding.
+    Any,
 }
 
 /// Arguments of `bulwark scan`.
@@ -48,6 +112,12 @@ pub(crate) struct ScanArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Exit with 1 when there are findings at this level or above.
+    #[arg(long, value_enum, default_value_t = FailOn::Malicious)]
+    pub(crate) fail_on: FailOn,
+    /// Only use the built-in indicator feed, not the database.
+    #[arg(long)]
+    pub(crate) no_db: bool,
 }
 
 fn parse_format(value: &str) -> Result<OutputFormat, String> {
@@ -62,6 +132,7 @@ mod tests {
         let all: Vec<&str> = ["bulwark", "scan"].iter().chain(args).copied().collect();
         match Args::try_parse_from(all).unwrap().command {
             Command::Scan(scan) => scan,
+            Command::Db(_) => unreachable!("parsed a scan"),
         }
     }
 
@@ -83,6 +154,52 @@ mod tests {
             OutputFormat::Human
         );
         assert!(Args::try_parse_from(["bulwark", "scan", "--format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn fail_on_levels() {
+        assert_eq!(scan(&[]).fail_on, FailOn::Malicious);
+        assert_eq!(scan(&["--fail-on", "high"]).fail_on, FailOn::High);
+        assert_eq!(
+            scan(&["--fail-on", "never", "--fail-on", "any"]).fail_on,
+            FailOn::Any
+        );
+        assert!(Args::try_parse_from(["bulwark", "scan", "--fail-on", "suspicious-ish"]).is_err());
+    }
+
+    #[test]
+    fn db_commands() {
+        let args = Args::try_parse_from([
+            "bulwark",
+            "--db",
+            "/tmp/x.db",
+            "db",
+            "import",
+            "a.zip",
+            "--iocs",
+            "l.csv",
+        ])
+        .unwrap();
+        assert_eq!(args.db, Some(PathBuf::from("/tmp/x.db")));
+        let Command::Db(DbCommand::Import(import)) = args.command else {
+            panic!("not an import")
+        };
+        assert_eq!(import.paths, vec![PathBuf::from("a.zip")]);
+        assert_eq!(import.iocs, vec![PathBuf::from("l.csv")]);
+        assert!(
+            Args::try_parse_from(["bulwark", "db", "import"]).is_err(),
+            "import needs something"
+        );
+        assert!(Args::try_parse_from(["bulwark", "db", "import", "--iocs", "l.csv"]).is_ok());
+        let args = Args::try_parse_from([
+            "bulwark",
+            "db",
+            "update",
+            "--url",
+            "http://127.0.0.1:1/all.zip",
+        ])
+        .unwrap();
+        assert!(matches!(args.command, Command::Db(DbCommand::Update(ref u)) if u.url.len() == 1));
     }
 
     #[test]

@@ -15,6 +15,8 @@ use clap::Parser as _;
 pub(crate) enum Outcome {
     /// Nothing to report.
     Clean,
+    /// Findings at or above the `--fail-on` level.
+    Findings,
     /// Some input could not be read; the rest was processed.
     Errors,
 }
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     let args = cli::Args::parse();
     match commands::run(args) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
         Ok(Outcome::Errors) => ExitCode::from(2),
         Err(error) => {
             if error.chain().any(|cause| {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod db;
 mod scan;
 
 use std::io::IsTerminal as _;
@@ -10,7 +11,8 @@ use crate::cli::{Args, ColorChoice, Command};
 /// Runs the chosen command.
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
-        Command::Scan(scan_args) => scan::run(&scan_args, args.color),
+        Command::Scan(scan_args) => scan::run(&scan_args, args.color, args.db.as_deref()),
+        Command::Db(db_command) => db::run(&db_command, args.db.as_deref()),
     }
 }
 
