@@ -165,8 +165,10 @@ generate_pnpm() {
         "$manager" install --no-frozen-lockfile --ignore-scripts --store-dir "$CACHE/$manager-store" \
             --config.confirmModulesPurge=false >&2
         listing "$manager" list --recursive --depth Infinity --json >pnpm-list.json
+        listing "$manager" list --recursive --depth Infinity --json --no-optional \
+            >pnpm-list-no-optional.json
     )
-    keep "$manager" "$dir" pnpm-lock.yaml pnpm-list.json
+    keep "$manager" "$dir" pnpm-lock.yaml pnpm-list.json pnpm-list-no-optional.json
 }
 
 generate_yarn1() {

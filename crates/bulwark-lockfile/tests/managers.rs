@@ -4,7 +4,8 @@
 //!
 //! Each listing is parsed here with test-only code. The comparison is on distinct
 //! `name@version` sets with workspace members excluded on both sides. Where the listing records
-//! dev-ness, bulwark's `dev` flags must agree. The one legitimate difference is spelled out per
+//! dev-ness (npm, pnpm, bun) or optional-ness (pnpm), bulwark's `dev` and `optional` flags must
+//! agree. The one legitimate difference is spelled out per
 //! manager in [`PlatformSkips`]: `npm ls` and `bun pm ls` list what was installed on this
 //! machine (linux-x64), so optional packages for other platforms are in the lockfile but not
 //! in the listing. `bun pm ls` also names a tarball-URL dependency by its URL instead of a
@@ -14,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use bulwark_lockfile::{Project, extract_file, extractor_for};
+use bulwark_lockfile::{InventoryPackage, Project, extract_file, extractor_for};
 use serde_json::Value;
 
 /// The template's `npm:` alias, as written in the root `package.json`.
@@ -117,6 +118,8 @@ struct Listing {
     packages: BTreeSet<String>,
     /// The packages the listing shows outside dev dependencies, where it records that.
     prod: Option<BTreeSet<String>>,
+    /// The packages the listing shows outside optional dependencies, where it records that.
+    required: Option<BTreeSet<String>>,
     skips: PlatformSkips,
 }
 
@@ -181,6 +184,7 @@ fn npm_listing(dir: &Path, manifests: &Manifests) -> Listing {
     Listing {
         packages,
         prod: Some(prod),
+        required: None,
         skips: PlatformSkips::Named(missing),
     }
 }
@@ -208,11 +212,11 @@ fn pnpm_tree(manifests: &Manifests, deps: &Value, packages: &mut BTreeSet<String
     }
 }
 
-fn pnpm_listing(dir: &Path, manifests: &Manifests) -> Listing {
-    let importers = json(&dir.join("pnpm-list.json"));
+/// One `pnpm list` file: every listed package, and those outside `devDependencies`.
+fn pnpm_file(path: &Path, manifests: &Manifests) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut packages = BTreeSet::new();
     let mut prod = BTreeSet::new();
-    for importer in importers.as_array().expect("pnpm list prints an array") {
+    for importer in json(path).as_array().expect("pnpm list prints an array") {
         // `unsavedDependencies` (pnpm 10, workspace members) are links into the root's
         // `node_modules`, not packages of the member: left out.
         pnpm_tree(manifests, &importer["dependencies"], &mut prod);
@@ -220,9 +224,17 @@ fn pnpm_listing(dir: &Path, manifests: &Manifests) -> Listing {
         pnpm_tree(manifests, &importer["devDependencies"], &mut packages);
     }
     packages.extend(prod.iter().cloned());
+    (packages, prod)
+}
+
+/// `pnpm-list.json`, and `pnpm-list-no-optional.json` (`--no-optional`) for optional-ness.
+fn pnpm_listing(dir: &Path, manifests: &Manifests) -> Listing {
+    let (packages, prod) = pnpm_file(&dir.join("pnpm-list.json"), manifests);
+    let (required, _) = pnpm_file(&dir.join("pnpm-list-no-optional.json"), manifests);
     Listing {
         packages,
         prod: Some(prod),
+        required: Some(required),
         skips: PlatformSkips::None,
     }
 }
@@ -255,6 +267,7 @@ fn yarn1_listing(dir: &Path, manifests: &Manifests) -> Listing {
     Listing {
         packages,
         prod: None,
+        required: None,
         skips: PlatformSkips::None,
     }
 }
@@ -278,6 +291,7 @@ fn yarn4_listing(dir: &Path, manifests: &Manifests) -> Listing {
     Listing {
         packages,
         prod: None,
+        required: None,
         skips: PlatformSkips::None,
     }
 }
@@ -303,6 +317,7 @@ fn bun_listing(dir: &Path, manifests: &Manifests) -> Listing {
     Listing {
         packages: bun_tree(manifests, &dir.join("bun-pm-ls.txt")),
         prod: Some(bun_tree(manifests, &dir.join("bun-pm-ls-prod.txt"))),
+        required: None,
         skips: PlatformSkips::Unnamed,
     }
 }
@@ -326,6 +341,9 @@ fn check(manager: &str, lockfile: &str, listing: impl FnOnce(&Path, &Manifests) 
     let mut listing = listing(&dir, &manifests);
     listing.packages = resolve_urls(&project, &listing.packages);
     listing.prod = listing.prod.map(|prod| resolve_urls(&project, &prod));
+    listing.required = listing
+        .required
+        .map(|required| resolve_urls(&project, &required));
     assert!(
         listing.packages.len() > 20,
         "{manager}: the listing parsed to only {:?}",
@@ -360,7 +378,16 @@ fn check(manager: &str, lockfile: &str, listing: impl FnOnce(&Path, &Manifests) 
 
     check_alias(manager, &project);
     if let Some(prod) = &listing.prod {
-        check_dev(manager, &project, &listing.packages, prod);
+        check_flag(manager, &project, Flag::Dev, &listing.packages, prod);
+    }
+    if let Some(required) = &listing.required {
+        check_flag(
+            manager,
+            &project,
+            Flag::Optional,
+            &listing.packages,
+            required,
+        );
     }
 }
 
@@ -435,40 +462,71 @@ fn check_alias(manager: &str, project: &Project) {
     );
 }
 
-/// Every listed package is dev exactly when the listing shows it only under dev dependencies.
-/// The importers' direct dependencies are reported first, as they matter most.
-fn check_dev(manager: &str, project: &Project, listed: &BTreeSet<String>, prod: &BTreeSet<String>) {
+/// A dev/optional flag, as bulwark and the listing record it.
+#[derive(Clone, Copy)]
+enum Flag {
+    Dev,
+    Optional,
+}
+
+impl Flag {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dev => "dev",
+            Self::Optional => "optional",
+        }
+    }
+
+    fn of(self, package: &InventoryPackage) -> bool {
+        match self {
+            Self::Dev => package.dev,
+            Self::Optional => package.optional,
+        }
+    }
+}
+
+/// Every listed package has `flag` exactly when the listing drops it from the listing made
+/// `without` that kind of dependency (`npm ls --omit=dev`, `pnpm list --no-optional`, …).
+/// bulwark may hold one `name@version` several times (pnpm peer variants, yarn patches): it
+/// has the flag only if every copy has it. The importers' direct dependencies are reported
+/// first, as they matter most.
+fn check_flag(
+    manager: &str,
+    project: &Project,
+    flag: Flag,
+    listed: &BTreeSet<String>,
+    without: &BTreeSet<String>,
+) {
     let direct: BTreeSet<String> = project
         .packages
         .iter()
         .filter(|package| package.paths.iter().any(|path| path.len() == 2))
-        .map(|package| package.id())
+        .map(InventoryPackage::id)
         .collect();
     assert!(
         direct.contains("rimraf@3.0.2") && direct.contains("chalk@4.1.2"),
         "{manager}: direct dependencies {direct:?}"
     );
-    let mut wrong: BTreeMap<bool, Vec<String>> = BTreeMap::new();
+    let mut ours: BTreeMap<String, bool> = BTreeMap::new();
     for package in &project.packages {
-        let id = package.id();
-        if !listed.contains(&id) {
-            continue;
-        }
-        let expected = !prod.contains(&id);
-        if package.dev != expected {
-            let what = if expected { "dev" } else { "not dev" };
-            wrong
-                .entry(!direct.contains(&id))
-                .or_default()
-                .push(format!(
-                    "{id} (listing: {what}, bulwark: dev={})",
-                    package.dev
-                ));
+        let all = ours.entry(package.id()).or_insert(true);
+        *all &= flag.of(package);
+    }
+    let mut wrong: BTreeMap<bool, Vec<String>> = BTreeMap::new();
+    for (id, &has) in ours.iter().filter(|(id, _)| listed.contains(*id)) {
+        let expected = !without.contains(id);
+        if has != expected {
+            let name = flag.name();
+            let what = if expected { "" } else { "not " };
+            wrong.entry(!direct.contains(id)).or_default().push(format!(
+                "{id} (listing: {what}{name}, bulwark: {name}={has})"
+            ));
         }
     }
     assert!(
         wrong.is_empty(),
-        "{manager}: dev flags disagree with the listing\ndirect: {:#?}\ntransitive: {:#?}",
+        "{manager}: {} flags disagree with the listing\ndirect: {:#?}\ntransitive: {:#?}",
+        flag.name(),
         wrong.get(&false),
         wrong.get(&true),
     );
@@ -591,6 +649,11 @@ fn listing_parsers_read_every_listing() {
         }
         if let Some(prod) = &listing.prod {
             assert!(prod.contains("chalk@4.1.2") && !prod.contains("rimraf@3.0.2"));
+        }
+        if let Some(required) = &listing.required {
+            assert!(required.contains("esbuild@0.20.2"), "{manager}");
+            assert!(!required.contains("@esbuild/linux-x64@0.20.2"), "{manager}");
+            assert!(!required.contains("fsevents@2.3.3"), "{manager}");
         }
         match &listing.skips {
             PlatformSkips::None => assert!(has("fsevents@2.3.3"), "{manager}"),
