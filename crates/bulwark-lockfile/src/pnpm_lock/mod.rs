@@ -39,6 +39,11 @@ use lines::{Document, SectionLines};
 /// At most this many YAML documents are read from one lockfile (pnpm writes one or two).
 const MAX_DOCUMENTS: usize = 8;
 
+/// Flow collections (`[`, `{`) nested deeper than this are refused before `serde_norway`
+/// sees them: libyaml's cost grows with the square of the flow depth, so a small hostile file
+/// could otherwise take minutes. pnpm nests them two deep.
+const MAX_FLOW_DEPTH: u32 = 1000;
+
 /// At most this many individual warnings are kept; the rest are counted.
 const MAX_WARNINGS: usize = 50;
 
@@ -146,6 +151,13 @@ fn select_document<'a>(
         };
         return Ok((wire, document, None));
     }
+    if let Some(line) = flow_too_deep(text) {
+        return Err(ExtractError::at_line(
+            path,
+            line,
+            format!("YAML flow collections nested more than {MAX_FLOW_DEPTH} levels deep"),
+        ));
+    }
     let mut parsed = Vec::new();
     for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
         if index >= MAX_DOCUMENTS {
@@ -210,6 +222,27 @@ fn select_document<'a>(
     };
     let wire = parsed.swap_remove(chosen);
     Ok((wire, document, skipped))
+}
+
+/// The line where `[`/`{` nesting first exceeds [`MAX_FLOW_DEPTH`], counting every bracket
+/// (quoted ones too, which can only over-count).
+fn flow_too_deep(text: &str) -> Option<u32> {
+    let mut depth = 0u32;
+    let mut line = 1u32;
+    for byte in text.bytes() {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Some(line);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => line = line.saturating_add(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// pnpm's env lockfile: its importers only hold config and package-manager dependencies.
@@ -391,17 +424,13 @@ impl Converter<'_, '_> {
                     format!("cannot tell the package name of key `{key}` (and it has no `name:`)"),
                 )
             })?;
+        // pnpm 8 records no version for directories: the key (`file:dir`) is what it
+        // installs, as the v9 key `name@file:dir` says.
         let version = metadata
             .and_then(|m| m.version.as_ref())
             .map(|v| v.0.as_ref())
             .or(parts.map(|p| p.version))
-            .ok_or_else(|| {
-                ExtractError::at_line(
-                    self.path,
-                    line,
-                    format!("cannot tell the version of key `{key}` (and it has no `version:`)"),
-                )
-            })?;
+            .unwrap_or(key);
         let mut package = Package::new(name, version, line);
         self.resolution(&mut package, metadata, key);
         package.flags.dev = metadata.and_then(|m| m.dev);
@@ -625,6 +654,537 @@ fn assign_aliases(lockfile: &mut Lockfile) {
     for (package, alias) in packages.iter_mut().zip(aliases) {
         if package.alias.is_none() {
             package.alias = alias;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::Project;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pnpm")
+            .join(name)
+    }
+
+    fn real(folder: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/lockfiles-real")
+            .join(folder)
+            .join("pnpm-lock.yaml")
+    }
+
+    fn run(path: &Path, parser: Parser) -> Result<Lockfile, ExtractError> {
+        let contents = std::fs::read(path).unwrap();
+        extract(
+            &Input {
+                path,
+                contents: &contents,
+            },
+            parser,
+        )
+    }
+
+    fn load(name: &str) -> Lockfile {
+        let path = fixture(name);
+        PnpmLockExtractor
+            .extract(&Input {
+                path: &path,
+                contents: &std::fs::read(&path).unwrap(),
+            })
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// `name@version source dev optional peer alias` of every package, sorted.
+    fn rows(project: &Project) -> Vec<String> {
+        let mut rows: Vec<String> = project
+            .packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {:?} dev={} optional={} peer={} alias={}",
+                    p.id(),
+                    p.source,
+                    p.dev,
+                    p.optional,
+                    p.peer,
+                    p.alias.as_deref().unwrap_or("-")
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// Every package's line is the line of its key in `packages:` or `snapshots:`.
+    fn assert_lines_point_at_keys(lockfile: &Lockfile) {
+        let text = std::fs::read_to_string(&lockfile.file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for package in &lockfile.packages {
+            let line = lines[package.line as usize - 1];
+            let is_key = line.starts_with("  ")
+                && !line.starts_with("   ")
+                && (line.ends_with(':') || line.ends_with(": {}"));
+            assert!(
+                is_key && (line.contains(&package.name) || package.source != SourceKind::Registry),
+                "{}@{} points at line {}: {line:?}",
+                package.name,
+                package.version,
+                package.line
+            );
+        }
+    }
+
+    #[test]
+    fn file_required() {
+        let cases = [
+            ("pnpm-lock.yaml", true),
+            ("project/pnpm-lock.yaml", true),
+            ("/abs/project/packages/app/pnpm-lock.yaml", true),
+            ("project/pnpm-lock.yml", false),
+            ("project/pnpm-lock.yaml.bak", false),
+            ("project/pnpm-lock.yaml.orig/x", false),
+            ("project/PNPM-LOCK.YAML", false),
+            ("project/.pnpm-lock.yaml", false),
+            ("project/node_modules/.pnpm/lock.yaml", false),
+            ("project/node_modules/.pnpm-lock.yaml", false),
+            ("project/node_modules/dep/pnpm-lock.yaml", false),
+            ("project/pnpm-workspace.yaml", false),
+            ("project/pnpm-lock.json", false),
+            ("project/package-lock.json", false),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(
+                PnpmLockExtractor.file_required(Path::new(path)),
+                expected,
+                "{path}"
+            );
+        }
+    }
+
+    /// The same workspace locked by pnpm 7, 8, 9 and 10 gives the same inventory.
+    #[test]
+    fn extract_generated_workspace_in_every_version() {
+        let expected_registry = [
+            "ansi-regex@5.0.1 Registry dev=false optional=false peer=false alias=-",
+            "fsevents@2.3.3 Registry dev=false optional=true peer=false alias=-",
+            "is-number@6.0.0 Registry dev=true optional=false peer=false alias=-",
+            "is-number@7.0.0 Registry dev=false optional=false peer=false alias=-",
+            "is-odd@3.0.1 Registry dev=true optional=false peer=false alias=-",
+            "js-tokens@4.0.0 Registry dev=false optional=false peer=false alias=-",
+            "loose-envify@1.4.0 Registry dev=false optional=false peer=false alias=-",
+            "ms@2.1.3 Registry dev=false optional=false peer=false alias=ms-tarball",
+            "react@18.2.0 Registry dev=true optional=false peer=false alias=-",
+            "react@18.3.1 Registry dev=false optional=false peer=false alias=-",
+            "strip-ansi@6.0.1 Registry dev=false optional=false peer=false alias=strip",
+            "use-sync-external-store@1.2.0 Registry dev=false optional=false peer=false alias=-",
+        ];
+        let cases = [
+            ("workspace.v5.yaml", "5.4", "local-dir@3.0.0"),
+            (
+                "workspace.v6.yaml",
+                "6.0",
+                "local-dir@file:packages/local-dir",
+            ),
+            (
+                "workspace.v9.yaml",
+                "9.0",
+                "local-dir@file:packages/local-dir",
+            ),
+            (
+                "workspace-pnpm10.v9.yaml",
+                "9.0",
+                "local-dir@file:packages/local-dir",
+            ),
+        ];
+        for (name, version, local) in cases {
+            let lockfile = load(name);
+            assert_eq!(lockfile.format, "pnpm/lock");
+            assert_eq!(lockfile.format_version, version, "{name}");
+            assert!(
+                lockfile.warnings.is_empty(),
+                "{name}: {:?}",
+                lockfile.warnings
+            );
+            assert_lines_point_at_keys(&lockfile);
+            let paths: Vec<&str> = lockfile.importers.iter().map(|i| i.path.as_str()).collect();
+            assert_eq!(paths, ["", "packages/a", "packages/b"], "{name}");
+            let link = lockfile.importers[1]
+                .dependencies
+                .iter()
+                .find(|d| d.name == "@fixture/b")
+                .unwrap();
+            assert_eq!(
+                link.target, None,
+                "{name}: workspace links are not packages"
+            );
+            let kinds: Vec<(&str, DependencyKind)> = lockfile.importers[0]
+                .dependencies
+                .iter()
+                .map(|d| (d.name.as_str(), d.kind))
+                .collect();
+            assert!(kinds.contains(&("is-odd", DependencyKind::Dev)), "{name}");
+            assert!(
+                kinds.contains(&("fsevents", DependencyKind::Optional)),
+                "{name}"
+            );
+            assert!(kinds.contains(&("strip", DependencyKind::Prod)), "{name}");
+            let sync = lockfile
+                .packages
+                .iter()
+                .find(|p| p.name == "use-sync-external-store")
+                .unwrap();
+            assert_eq!(sync.dependencies.len(), 1);
+            assert_eq!(sync.dependencies[0].kind, DependencyKind::Peer, "{name}");
+            let registry = lockfile
+                .packages
+                .iter()
+                .filter(|p| p.source == SourceKind::Registry);
+            for package in registry {
+                assert!(package.integrity.is_some(), "{name}: {}", package.name);
+                assert_eq!(package.resolved, None);
+            }
+
+            let project = lockfile.into_inventory();
+            let local_row = format!("{local} File dev=false optional=false peer=false alias=-");
+            let mut expected: Vec<String> =
+                expected_registry.iter().map(|s| s.to_string()).collect();
+            expected.push(local_row);
+            expected.sort();
+            assert_eq!(rows(&project), expected, "{name}");
+            let ansi = project
+                .packages
+                .iter()
+                .find(|p| p.name == "ansi-regex")
+                .unwrap();
+            assert!(
+                ansi.paths.contains(&vec![
+                    "packages/a".to_owned(),
+                    "ansi-regex@5.0.1".to_owned()
+                ]),
+                "{name}: {:?}",
+                ansi.paths
+            );
+            assert_eq!(project.importers, ["(root)", "packages/a", "packages/b"]);
+        }
+    }
+
+    /// pnpm 10's own listing of the lockfile (`pnpm list --lockfile-only`) names the same
+    /// packages.
+    #[test]
+    fn extract_matches_pnpm_list() {
+        fn walk(value: &serde_json::Value, out: &mut BTreeSet<String>) {
+            for list in ["dependencies", "devDependencies", "optionalDependencies"] {
+                let Some(entries) = value.get(list).and_then(|v| v.as_object()) else {
+                    continue;
+                };
+                for entry in entries.values() {
+                    let version = entry["version"].as_str().unwrap();
+                    if !version.starts_with("link:") {
+                        out.insert(format!("{}@{version}", entry["from"].as_str().unwrap()));
+                    }
+                    walk(entry, out);
+                }
+            }
+        }
+        let listing: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture("workspace-pnpm10.list.json")).unwrap(),
+        )
+        .unwrap();
+        let mut theirs = BTreeSet::new();
+        for importer in listing.as_array().unwrap() {
+            walk(importer, &mut theirs);
+        }
+        let project = load("workspace-pnpm10.v9.yaml").into_inventory();
+        let ours: BTreeSet<String> = project.packages.iter().map(|p| p.id()).collect();
+        assert_eq!(ours, theirs);
+        assert_eq!(ours.len(), 13);
+    }
+
+    /// Git, tarball, file, custom-registry and aliased packages, in all three key styles.
+    #[test]
+    fn extract_every_source_kind() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let gitlab = "fedcba9876543210fedcba9876543210fedcba98";
+        let expected = [
+            (
+                "@fixture/tool",
+                "0.5.0",
+                SourceKind::Git,
+                Some(format!(
+                    "https://codeload.github.com/user/tool/tar.gz/{sha}"
+                )),
+                false,
+            ),
+            ("@types/node", "20.12.5", SourceKind::Registry, None, true),
+            (
+                "gitlab-dep",
+                "4.0.0",
+                SourceKind::Git,
+                Some(format!(
+                    "git+ssh://git@gitlab.com/group/gitlab-dep.git#{gitlab}"
+                )),
+                false,
+            ),
+            (
+                "left-pad",
+                "1.3.0",
+                SourceKind::RemoteTarball,
+                Some("https://example.com/left-pad-1.3.0.tgz".to_owned()),
+                false,
+            ),
+            ("native", "1.2.3", SourceKind::Registry, None, true),
+            ("plugin", "1.0.0", SourceKind::Registry, None, true),
+            (
+                "private-pkg",
+                "2.0.1",
+                SourceKind::Registry,
+                Some("https://registry.example.com/private-pkg/-/private-pkg-2.0.1.tgz".to_owned()),
+                true,
+            ),
+            ("undici-types", "5.26.5", SourceKind::Registry, None, true),
+            (
+                "vendored",
+                "2.0.0",
+                SourceKind::File,
+                Some("file:vendor/vendored-2.0.0.tgz".to_owned()),
+                true,
+            ),
+        ];
+        for (name, version) in [
+            ("sources.v5.yaml", "5.4"),
+            ("sources.v6.yaml", "6.0"),
+            ("sources.v9.yaml", "9.0"),
+        ] {
+            let lockfile = load(name);
+            assert_eq!(lockfile.format_version, version);
+            assert!(
+                lockfile.warnings.is_empty(),
+                "{name}: {:?}",
+                lockfile.warnings
+            );
+            assert_lines_point_at_keys(&lockfile);
+            assert_eq!(lockfile.importers.len(), 1, "{name}");
+            assert_eq!(lockfile.importers[0].path, "");
+            assert_eq!(lockfile.importers[0].dependencies.len(), 8, "{name}");
+            assert!(
+                lockfile.importers[0]
+                    .dependencies
+                    .iter()
+                    .all(|d| d.target.is_some()),
+                "{name}"
+            );
+            let plugin = lockfile
+                .packages
+                .iter()
+                .find(|p| p.name == "plugin")
+                .unwrap();
+            assert_eq!(plugin.dependencies[0].kind, DependencyKind::Peer, "{name}");
+            let mut got: Vec<_> = lockfile
+                .packages
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.as_str(),
+                        p.version.as_str(),
+                        p.source,
+                        p.resolved.clone(),
+                        p.integrity.is_some(),
+                    )
+                })
+                .collect();
+            got.sort_by(|a, b| a.0.cmp(b.0));
+            let want: Vec<_> = expected
+                .iter()
+                .map(|(n, v, s, r, i)| (*n, *v, *s, r.clone(), *i))
+                .collect();
+            assert_eq!(got, want, "{name}");
+            let project = lockfile.into_inventory();
+            let flagged: BTreeSet<(String, bool, bool)> = project
+                .packages
+                .iter()
+                .filter(|p| p.dev || p.optional || p.peer || p.alias.is_some())
+                .map(|p| (format!("{} {:?}", p.id(), p.alias), p.dev, p.optional))
+                .collect();
+            let want: BTreeSet<(String, bool, bool)> = [
+                (
+                    "@types/node@20.12.5 Some(\"types\")".to_owned(),
+                    false,
+                    false,
+                ),
+                ("native@1.2.3 None".to_owned(), false, true),
+                ("plugin@1.0.0 None".to_owned(), true, false),
+            ]
+            .into_iter()
+            .collect();
+            assert_eq!(flagged, want, "{name}");
+        }
+    }
+
+    /// A lockfile that starts with pnpm's env document: the project's document is read.
+    #[test]
+    fn extract_two_documents() {
+        let lockfile = load("two-documents.v9.yaml");
+        let ids: Vec<String> = lockfile
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        assert_eq!(ids, ["ms@2.1.3"]);
+        assert_eq!(lockfile.importers.len(), 1);
+        assert_eq!(
+            lockfile.importers[0].dependencies[0].target,
+            Some(PackageId(0))
+        );
+        assert_lines_point_at_keys(&lockfile);
+        assert_eq!(lockfile.packages[0].line, 59);
+        assert_eq!(lockfile.warnings.len(), 1);
+        assert!(
+            lockfile.warnings[0].contains("env lockfile"),
+            "{:?}",
+            lockfile.warnings
+        );
+    }
+
+    /// Hostile or broken input: an error naming the file (and the line where known).
+    #[test]
+    fn extract_negative_fixtures() {
+        let cases = [
+            ("not-yaml.txt", Some(1), "invalid YAML"),
+            ("truncated.v9.yaml", None, "invalid YAML"),
+            ("wrong-types.v9.yaml", Some(15), "invalid YAML"),
+            ("deeply-nested.v9.yaml", Some(4), "invalid type: sequence"),
+            ("binary.v9.yaml", Some(2), "not valid UTF-8"),
+            (
+                "no-version.v9.yaml",
+                Some(1),
+                "`lockfileVersion` is missing",
+            ),
+            (
+                "unsupported-version.v4.yaml",
+                Some(1),
+                "unsupported pnpm lockfileVersion `4.0`",
+            ),
+            (
+                "duplicate-key.v9.yaml",
+                Some(16),
+                "`ms@2.1.3` appears twice",
+            ),
+            (
+                "nameless-key.v6.yaml",
+                Some(8),
+                "cannot tell the package name",
+            ),
+        ];
+        for (name, line, message) in cases {
+            let path = fixture(name);
+            let error = run(&path, Parser::Fast).expect_err(name);
+            assert_eq!(error.file, path, "{name}");
+            assert!(error.message.contains(message), "{name}: {error}");
+            assert!(error.to_string().contains(name), "{name}: {error}");
+            match line {
+                Some(line) => assert_eq!(error.line, Some(line), "{name}: {error}"),
+                None => assert!(error.line.is_some_and(|l| l > 1), "{name}: {error}"),
+            }
+        }
+    }
+
+    /// Deep nesting where pnpm's fields are ignored is skipped without recursion, and in
+    /// block style (which the fast reader bounds) falls back to `serde_norway`.
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let path = fixture("deep.v9.yaml");
+        let flow = format!(
+            "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    engines: {}{}\n",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let mut block =
+            String::from("lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    engines:\n");
+        for depth in 0..200 {
+            block.push_str(&" ".repeat(6 + depth * 2));
+            block.push_str("k:\n");
+        }
+        for text in [flow, block] {
+            let input = Input {
+                path: &path,
+                contents: text.as_bytes(),
+            };
+            let started = std::time::Instant::now();
+            match PnpmLockExtractor.extract(&input) {
+                Ok(lockfile) => assert_eq!(lockfile.packages.len(), 1),
+                Err(error) => {
+                    assert_eq!(error.file, path);
+                    assert_eq!(error.line, Some(4), "{error}");
+                    assert!(error.message.contains("nested more than 1000"), "{error}");
+                }
+            }
+            assert!(
+                started.elapsed().as_secs() < 5,
+                "deep nesting must stay cheap"
+            );
+        }
+    }
+
+    /// Cutting a lockfile anywhere gives a lockfile or an error, never a panic.
+    #[test]
+    fn truncated_input_never_panics() {
+        for name in ["workspace.v5.yaml", "workspace.v6.yaml", "sources.v9.yaml"] {
+            let path = fixture(name);
+            let contents = std::fs::read(&path).unwrap();
+            for end in (0..contents.len()).step_by(13) {
+                let input = Input {
+                    path: &path,
+                    contents: &contents[..end],
+                };
+                if let Err(error) = PnpmLockExtractor.extract(&input) {
+                    assert_eq!(error.file, path);
+                }
+            }
+        }
+    }
+
+    /// The fast reader and `serde_norway` read every fixture and real lockfile the same, and
+    /// the fast one is what reads the files pnpm wrote.
+    #[test]
+    fn fast_reader_agrees_with_serde_norway() {
+        let mut paths: Vec<PathBuf> = [
+            "workspace.v5.yaml",
+            "workspace.v6.yaml",
+            "workspace.v9.yaml",
+            "workspace-pnpm10.v9.yaml",
+            "sources.v5.yaml",
+            "sources.v6.yaml",
+            "sources.v9.yaml",
+            "two-documents.v9.yaml",
+        ]
+        .iter()
+        .map(|name| fixture(name))
+        .collect();
+        for folder in [
+            "pnpm-v5/vue-core-5.3",
+            "pnpm-v5/vite-5.4",
+            "pnpm-v6/vue-core",
+            "pnpm-v7/pnpm",
+            "pnpm-v9/vue-core",
+        ] {
+            paths.push(real(folder));
+        }
+        for path in &paths {
+            let fast = run(path, Parser::Fast).unwrap();
+            let slow = run(path, Parser::SerdeNorway).unwrap();
+            assert_eq!(fast, slow, "{path:?}");
+            let text = std::fs::read_to_string(path).unwrap();
+            let fast_read = fast_yaml::parse(&text).ok().and_then(|tree| {
+                WireLockfile::deserialize(fast_yaml::NodeDeserializer(&tree)).ok()
+            });
+            let multi_document = path.ends_with("two-documents.v9.yaml");
+            assert_eq!(fast_read.is_some(), !multi_document, "{path:?}");
         }
     }
 }
