@@ -196,16 +196,164 @@ fn npm_shrinkwrap_firebase_tools() {
 #[test]
 fn yarn_v1_vue_core() {
     check("yarn-v1/vue-core", "yarn.lock");
+    // reference.json: 912 entries, every one a distinct name@version; the root package.json
+    // names 16 workspace members (`packages/*`), which yarn 1 leaves out of the lockfile.
+    let path = fixtures().join("yarn-v1/vue-core/yarn.lock");
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    assert_eq!(lockfile.format_version, "1");
+    assert_eq!(lockfile.packages.len(), 912);
+    assert_eq!(lockfile.importers.len(), 17);
+    assert!(lockfile.warnings.is_empty(), "{:?}", lockfile.warnings);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for package in &lockfile.packages {
+        let header = lines[package.line as usize - 1];
+        assert!(
+            !header.starts_with(' ') && header.ends_with(':') && header.contains(&package.name),
+            "{}@{} points at line {}: {header}",
+            package.name,
+            package.version,
+            package.line
+        );
+        assert!(package.integrity.is_some(), "{}", package.name);
+        for dep in &package.dependencies {
+            assert!(
+                dep.target.is_some(),
+                "{} -> {} unresolved",
+                package.name,
+                dep.name
+            );
+        }
+    }
+    let project = lockfile.into_inventory();
+    // Everything is reachable from the root or a member; the root's tooling is dev-only.
+    assert!(project.packages.iter().all(|p| !p.paths.is_empty()));
+    let dev = project.packages.iter().filter(|p| p.dev).count();
+    assert!(dev > 800 && dev < 912, "{dev} dev packages");
+}
+
+/// The berry lockfiles as read: `(packages, importers, packages without a checksum)` from
+/// `reference.json` (entries less workspaces; `no_checksum` plus the `link:` entries), every
+/// dependency resolved and every line a non-indented entry key naming the package.
+fn check_berry(folder: &str, packages: usize, importers: usize, no_checksum: usize) {
+    let path = fixtures().join(folder).join("yarn.lock");
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    assert_eq!(lockfile.packages.len(), packages, "{folder}");
+    assert_eq!(lockfile.importers.len(), importers, "{folder}");
+    assert_eq!(
+        lockfile
+            .packages
+            .iter()
+            .filter(|p| p.integrity.is_none())
+            .count(),
+        no_checksum,
+        "{folder}"
+    );
+    assert!(
+        lockfile
+            .warnings
+            .iter()
+            .all(|w| w.contains("patched locally")),
+        "{folder}: {:?}",
+        lockfile.warnings
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for package in &lockfile.packages {
+        let key = lines[package.line as usize - 1];
+        assert!(
+            !key.starts_with(' ') && key.ends_with(':') && key.contains(&package.name),
+            "{folder}: {}@{} points at line {}: {key}",
+            package.name,
+            package.version,
+            package.line
+        );
+    }
+    let unresolved: Vec<_> = lockfile
+        .importers
+        .iter()
+        .flat_map(|importer| &importer.dependencies)
+        .chain(
+            lockfile
+                .packages
+                .iter()
+                .flat_map(|package| &package.dependencies),
+        )
+        .filter(|dep| dep.kind != bulwark_lockfile::DependencyKind::Peer && dep.target.is_none())
+        .map(|dep| dep.name.clone())
+        .collect();
+    // Edges to workspace members are links, not packages; nothing else may be unresolved.
+    let members: BTreeSet<_> = lockfile
+        .importers
+        .iter()
+        .filter_map(|i| i.name.clone())
+        .collect();
+    let stray: Vec<_> = unresolved
+        .iter()
+        .filter(|name| !members.contains(*name))
+        .collect();
+    assert!(stray.is_empty(), "{folder}: unresolved {stray:?}");
 }
 
 #[test]
 fn yarn_berry_babel_m8() {
-    check("yarn-berry/babel-m8", "yarn.lock");
+    // The reference (like yarn's own `yarn info`, see yarn-info-check.json) lists berry's four
+    // `link:` entries (`$repo-utils` twice, and `link:./nope` stand-ins for two `@types`
+    // packages) as `name@0.0.0-use.local`. bulwark classifies them as local
+    // (`SourceKind::Link`: nothing is downloaded), which `check` leaves out. So this compares
+    // the full reference with bulwark's non-local packages plus exactly those links.
+    let dir = fixtures().join("yarn-berry/babel-m8");
+    let path = dir.join("yarn.lock");
+    let project = extract_file(extractor_for(&path).unwrap(), &path)
+        .unwrap()
+        .into_inventory();
+    let links: Vec<_> = project
+        .packages
+        .iter()
+        .filter(|p| p.source.is_local())
+        .collect();
+    assert_eq!(links.len(), 4);
+    assert!(
+        links
+            .iter()
+            .all(|p| p.source == bulwark_types::SourceKind::Link
+                && p.version == "0.0.0-use.local"
+                && p.resolved.as_deref().is_some_and(|r| r.contains("@link:")))
+    );
+    let ours: BTreeSet<String> = project.packages.iter().map(|p| p.id()).collect();
+    let reference: BTreeSet<String> = std::fs::read_to_string(dir.join("reference-packages.txt"))
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    assert_eq!(reference.len(), 1575);
+    let missing: Vec<_> = reference.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&reference).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    check_berry("yarn-berry/babel-m8", 1584, 164, 73);
+    // `interpret@3.1.1` and `rollup-plugin-dts@6.1.0` carry local patches.
+    let patched: Vec<_> = project
+        .packages
+        .iter()
+        .filter(|p| {
+            p.resolved
+                .as_deref()
+                .is_some_and(|r| r.contains("@patch:") && !r.contains("builtin<"))
+        })
+        .map(|p| p.id())
+        .collect();
+    assert_eq!(patched, ["interpret@3.1.1", "rollup-plugin-dts@6.1.0"]);
 }
 
 #[test]
 fn yarn_berry_jest_m6() {
     check("yarn-berry/jest-m6", "yarn.lock");
+    check_berry("yarn-berry/jest-m6", 2046, 71, 43);
 }
 
 #[test]
