@@ -153,6 +153,11 @@ generate_npm() {
         listing npm ls --all --json --omit=dev >npm-ls-omit-dev.json
     )
     [[ -n "$shrinkwrap" ]] && lockfile=npm-shrinkwrap.json
+    # Everyone else's lockfiles record `resolved`; make sure no npmrc setting dropped it.
+    if ! grep -q '"resolved": "https://registry.npmjs.org/' "$dir/$lockfile"; then
+        printf 'error: %s has no registry `resolved` URLs\n' "$lockfile" >&2
+        return 1
+    fi
     keep "$manager" "$dir" "$lockfile" npm-ls.json npm-ls-omit-dev.json
 }
 
