@@ -356,29 +356,181 @@ fn yarn_berry_jest_m6() {
     check_berry("yarn-berry/jest-m6", 2046, 71, 43);
 }
 
+/// pnpm lockfiles against `reference.json` and what pnpm itself records: package instances
+/// (peer variants included, `virtual_store_dirs` of `pnpm-ls-check.json` for v7/v9), importers,
+/// distinct names, `link:` importer dependencies, and the dev/optional counts where pnpm
+/// records them (v5/v6 `dev:`; `optional:` in all). Flags derived from bulwark's own edges
+/// (recorded flags cleared) must equal the recorded ones, every package must be reachable,
+/// and every line must point at the package's key.
+fn check_pnpm(folder: &str, counts: [usize; 5], dev: Option<usize>, optional: usize) {
+    let [instances, importers, names, links, local] = counts;
+    let path = fixtures().join(folder).join("pnpm-lock.yaml");
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    assert!(
+        lockfile.warnings.is_empty(),
+        "{folder}: {:?}",
+        lockfile.warnings
+    );
+    assert_eq!(lockfile.packages.len(), instances, "{folder}: instances");
+    assert_eq!(lockfile.importers.len(), importers, "{folder}: importers");
+    let link_dependencies = lockfile
+        .importers
+        .iter()
+        .flat_map(|importer| &importer.dependencies)
+        .filter(|dependency| dependency.target.is_none())
+        .count();
+    assert_eq!(
+        link_dependencies, links,
+        "{folder}: link: importer dependencies"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for package in &lockfile.packages {
+        let line = lines[package.line as usize - 1];
+        // Directory packages are keyed by their directory (`file:playground/dep`).
+        let named = line.contains(&package.name)
+            || package
+                .resolved
+                .as_deref()
+                .is_some_and(|r| line.contains(r));
+        assert!(
+            line.starts_with("  ") && !line.starts_with("   ") && named,
+            "{folder}: {}@{} points at {line:?}",
+            package.name,
+            package.version
+        );
+    }
+    let mut unflagged = lockfile.clone();
+    for package in &mut unflagged.packages {
+        package.flags = bulwark_lockfile::Flags::default();
+    }
+    let project = lockfile.into_inventory();
+    let derived = unflagged.into_inventory();
+    for (recorded, derived) in project.packages.iter().zip(&derived.packages) {
+        assert_eq!(
+            (recorded.dev, recorded.optional),
+            (derived.dev, derived.optional),
+            "{folder}: {} flags derived from the graph differ from pnpm's",
+            recorded.id()
+        );
+        assert!(
+            !recorded.paths.is_empty(),
+            "{folder}: {} unreachable",
+            recorded.id()
+        );
+    }
+    if let Some(dev) = dev {
+        assert_eq!(
+            project.packages.iter().filter(|p| p.dev).count(),
+            dev,
+            "{folder}: dev"
+        );
+    }
+    let optional_count = project.packages.iter().filter(|p| p.optional).count();
+    assert_eq!(optional_count, optional, "{folder}: optional");
+    let distinct: BTreeSet<&str> = project.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(distinct.len(), names, "{folder}: distinct names");
+    let local_count = project
+        .packages
+        .iter()
+        .filter(|p| p.source.is_local())
+        .count();
+    assert_eq!(local_count, local, "{folder}: local packages");
+}
+
 #[test]
 fn pnpm_v5_vue_core_5_3() {
     check("pnpm-v5/vue-core-5.3", "pnpm-lock.yaml");
+    // reference.json: 924 keys, 17 importers, 784 names, 31 link deps, f_dev 898, f_optional 23.
+    check_pnpm("pnpm-v5/vue-core-5.3", [924, 17, 784, 31, 0], Some(898), 23);
 }
 
 #[test]
 fn pnpm_v5_vite_5_4() {
-    check("pnpm-v5/vite-5.4", "pnpm-lock.yaml");
+    // The reference (like pnpm's own listing, see pnpm-convert-check.json) lists the 57
+    // `file:` directory packages (`resolution: {type: directory}`) that pnpm copies into its
+    // store, by the name and version their entries record. bulwark classifies them as local
+    // (`SourceKind::File`: nothing is downloaded), which `check` leaves out. So this compares
+    // the full reference with bulwark's non-local packages plus exactly those directories.
+    let dir = fixtures().join("pnpm-v5/vite-5.4");
+    let path = dir.join("pnpm-lock.yaml");
+    let project = extract_file(extractor_for(&path).unwrap(), &path)
+        .unwrap()
+        .into_inventory();
+    let local: Vec<_> = project
+        .packages
+        .iter()
+        .filter(|p| p.source.is_local())
+        .collect();
+    assert_eq!(local.len(), 57);
+    assert!(local.iter().all(|p| {
+        p.source == bulwark_types::SourceKind::File
+            && p.resolved
+                .as_deref()
+                .is_some_and(|r| r.starts_with("playground/"))
+            && p.integrity.is_none()
+    }));
+    let ours: BTreeSet<String> = project.packages.iter().map(|p| p.id()).collect();
+    let reference: BTreeSet<String> = std::fs::read_to_string(dir.join("reference-packages.txt"))
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    assert_eq!(reference.len(), 1232);
+    let missing: Vec<_> = reference.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&reference).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    // reference.json: 1237 keys, 160 importers, 1058 names, 44 link deps, f_dev 756,
+    // f_optional 75, res_directory 57.
+    check_pnpm("pnpm-v5/vite-5.4", [1237, 160, 1058, 44, 57], Some(756), 75);
+    // Three packages carry patches (`patchedDependencies`); the hash is their key's suffix.
+    let mut patched: Vec<_> = project
+        .packages
+        .iter()
+        .filter(|p| {
+            ["sirv@2.0.2", "dotenv-expand@9.0.0", "chokidar@3.5.3"].contains(&p.id().as_str())
+        })
+        .map(|p| p.location.line)
+        .collect();
+    patched.sort_unstable();
+    assert_eq!(patched, [4409, 5070, 8872]);
+    // `slash3: npm:slash@^3.0.0` style aliases resolve to the real package.
+    let slash: Vec<_> = project
+        .packages
+        .iter()
+        .filter(|p| p.name == "slash")
+        .map(|p| (p.version.as_str(), p.alias.as_deref()))
+        .collect();
+    assert!(slash.contains(&("3.0.0", Some("slash3"))), "{slash:?}");
+    assert!(slash.contains(&("5.0.0", Some("slash5"))), "{slash:?}");
 }
 
 #[test]
 fn pnpm_v6_vue_core() {
     check("pnpm-v6/vue-core", "pnpm-lock.yaml");
+    // reference.json: 730 keys, 17 importers, 631 names, 31 link deps, f_dev 699, f_optional 69.
+    check_pnpm("pnpm-v6/vue-core", [730, 17, 631, 31, 0], Some(699), 69);
 }
 
 #[test]
 fn pnpm_v7_pnpm() {
     check("pnpm-v7/pnpm", "pnpm-lock.yaml");
+    // 1642 snapshots (virtual_store_dirs), 154 importers, 1393 names, 1036 link deps. v7 does
+    // not record dev flags; 52 snapshots say `optional: true`.
+    check_pnpm("pnpm-v7/pnpm", [1642, 154, 1393, 1036, 0], None, 52);
 }
 
 #[test]
 fn pnpm_v9_vue_core() {
     check("pnpm-v9/vue-core", "pnpm-lock.yaml");
+    // 621 snapshots (virtual_store_dirs), 18 importers, 563 names, 33 link deps; 143 snapshots
+    // say `optional: true`.
+    check_pnpm("pnpm-v9/vue-core", [621, 18, 563, 33, 0], None, 143);
 }
 
 #[test]
