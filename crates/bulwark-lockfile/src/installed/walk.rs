@@ -229,7 +229,14 @@ impl Walker<'_> {
             }
         };
         let mut listed = Vec::new();
-        for entry in entries {
+        for (count, entry) in entries.enumerate() {
+            if count >= MAX_ENTRIES {
+                self.warn(format!(
+                    "{}: more than {MAX_ENTRIES} entries; the rest were not read",
+                    self.display(dir)
+                ));
+                break;
+            }
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
