@@ -140,12 +140,18 @@ struct IocEntry {
     source: String,
 }
 
+/// Everything known about one package name; one hash lookup per inventory package.
+#[derive(Debug, Default)]
+struct NameEntry {
+    affected: Vec<AffectedEntry>,
+    iocs: Vec<IocEntry>,
+}
+
 /// In-memory index of advisories and compromised versions by package name.
 #[derive(Debug, Default)]
 pub struct Matcher {
     advisories: Vec<AdvisoryMeta>,
-    by_name: HashMap<String, Vec<AffectedEntry>>,
-    iocs: HashMap<String, Vec<IocEntry>>,
+    by_name: HashMap<String, NameEntry>,
     skipped_ranges: usize,
 }
 
@@ -255,13 +261,14 @@ impl Matcher {
         self.by_name
             .entry(name)
             .or_default()
+            .affected
             .push(AffectedEntry { advisory, compiled });
     }
 
     /// Add compromised-version indicator rows.
     pub fn add_compromised_versions(&mut self, rows: &[CompromisedVersion]) {
         for row in rows {
-            let entries = self.iocs.entry(row.package.clone()).or_default();
+            let entries = &mut self.by_name.entry(row.package.clone()).or_default().iocs;
             let version = Version::parse(&row.version).ok();
             // The same version from two feeds under the same campaign is one finding.
             if entries
@@ -302,13 +309,11 @@ impl Matcher {
                 continue;
             }
             let start = found.len();
-            let affected = self.by_name.get(package.name.as_str());
-            let iocs = self.iocs.get(package.name.as_str());
-            if affected.is_none() && iocs.is_none() {
+            let Some(known) = self.by_name.get(package.name.as_str()) else {
                 continue;
-            }
+            };
             let version = Version::parse(&package.version).ok();
-            for entry in affected.into_iter().flatten() {
+            for entry in &known.affected {
                 let hit = match &version {
                     Some(version) => entry.compiled.evaluate(version),
                     None => entry.compiled.evaluate_raw(&package.version).or_else(|| {
@@ -348,7 +353,7 @@ impl Matcher {
                     found.push(candidate);
                 }
             }
-            for ioc in iocs.into_iter().flatten() {
+            for ioc in &known.iocs {
                 let same = match (&version, &ioc.version) {
                     (Some(a), Some(b)) => a == b,
                     _ => ioc.text == package.version,

@@ -95,10 +95,10 @@ impl EventRange {
                 bounds.push(Bound::Fixed(event_version(fixed)?));
             } else if let Some(last) = &event.last_affected {
                 bounds.push(Bound::LastAffected(event_version(last)?));
-            } else if let Some(limit) = &event.limit {
-                if limit.trim() != "*" {
-                    limits.push(event_version(limit)?);
-                }
+            } else if let Some(limit) = &event.limit
+                && limit.trim() != "*"
+            {
+                limits.push(event_version(limit)?);
             }
         }
         // Sort by version, "0" first; at equal versions `introduced` comes first so that a
