@@ -9,8 +9,10 @@ misses) and false positives on the clean samples.
 Samples:
 - malcontent-samples: each `npm|javascript|typescript/<sample>/` directory is one malicious
   package, except `javascript/clean/` (each file a clean sample), `javascript/2024.obfuscated/`
-  (each file a malicious sample), files named `*.clean.*` (clean twins, analysed alone) and the
-  fixed `@solana/web3.js` 1.95.8 build (clean, analysed alone; 1.95.7 is the backdoored one).
+  (each file a malicious sample) and the fixed `@solana/web3.js` 1.95.8 build (clean, analysed
+  alone; 1.95.7 is the backdoored one). `node-telegram/telegram.clean.js` is *not* clean despite
+  its name: diffed against `telegram.js` it is the same backdoor with another SSH key and
+  callback domain, so it stays part of the malicious sample.
 - guarddog-tests: the npm rule tests (`*.js`, `*.json` under `tests/analyzer/sourcecode/` and
   `semgrep-era/...`); files in `benign/` are clean samples. JSON tests are package manifests and
   are analysed as `package.json`.
@@ -67,7 +69,7 @@ def collect(workdir):
             twins = []
             for current, _, files in os.walk(sample_dir):
                 for name in files:
-                    if ".clean." in name or name == "v1.95.8.index.browser.esm.js":
+                    if name == "v1.95.8.index.browser.esm.js":
                         twins.append(os.path.join(current, name))
             for twin in twins:
                 name = os.path.basename(twin)

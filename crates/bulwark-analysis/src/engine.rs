@@ -29,7 +29,8 @@ const INTERESTING_TOKENS: &[&str] = &[
     "child_process", "eval", "Function", "exec", "spawn", "fork", "vm", "require", "import", "http", "fetch",
     "XMLHttpRequest", "WebSocket", "net", "dgram", "dns", "process", "Buffer", "atob", "fromCharCode", "_0x",
     "ethereum", "homedir", "readFile", "writeFile", "Module", "global", "window[", "constructor", "os.",
-    "unescape", "decodeURI",
+    "unescape", "decodeURI", "ActiveX", "WScript", "GetObject", "rundll", "regsvr", "mshta", "LD_PRELOAD", "DYLD_",
+    "powershell", "curl", "wget",
 ];
 
 static PREFILTER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| AhoCorasick::new(INTERESTING_TOKENS).ok());

@@ -33,6 +33,8 @@ pub(crate) struct CallFact {
     pub(crate) callee: String,
     /// `new X(...)` rather than `X(...)`.
     pub(crate) is_new: bool,
+    /// The function is reached through a computed member (`cp['sp' + 'awn']`).
+    pub(crate) computed: bool,
     /// One entry per argument (spread arguments are opaque).
     pub(crate) arguments: Vec<ValueInfo>,
     /// Byte offset of the call in the file.

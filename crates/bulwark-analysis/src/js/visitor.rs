@@ -63,6 +63,8 @@ pub(crate) struct FactCollector {
     arrays: HashMap<String, Vec<Option<String>>>,
     /// Identifier → where its value came from.
     tainted: HashMap<String, Taint>,
+    /// Callback parameters just tainted by their call; shadowing must not clear them.
+    protected_params: std::collections::HashSet<String>,
 }
 
 impl FactCollector {
@@ -113,7 +115,15 @@ impl FactCollector {
                 let property = self.resolve(&member.expression, depth + 1).map_or_else(|| "[]".to_owned(), |resolved| resolved.value);
                 Some(format!("{object}.{property}"))
             }
-            Expression::CallExpression(call) => self.required_module(call, depth),
+            Expression::CallExpression(call) => {
+                // `f.bind(thisArg)(...)` calls `f`.
+                if let Expression::StaticMemberExpression(member) = &call.callee
+                    && member.property.name.as_str() == "bind"
+                {
+                    return self.path_of(&member.object, depth + 1);
+                }
+                self.required_module(call, depth)
+            }
             Expression::ImportExpression(import) => {
                 self.resolve(&import.source, depth + 1).map(|resolved| normalize_module(&resolved.value))
             }
@@ -482,6 +492,8 @@ impl FactCollector {
         let taint = self.taint_of(init, 0);
         if taint.any() {
             self.tainted.insert(name.to_owned(), taint);
+        } else {
+            self.tainted.remove(name);
         }
     }
 
@@ -506,6 +518,7 @@ impl FactCollector {
             for param in &params.items {
                 if let BindingPattern::BindingIdentifier(identifier) = &param.pattern {
                     self.tainted.insert(identifier.name.as_str().to_owned(), taint);
+                    self.protected_params.insert(identifier.name.as_str().to_owned());
                 }
             }
         }
@@ -519,6 +532,23 @@ impl FactCollector {
         {
             self.facts.hex_identifier_count += 1;
         }
+    }
+}
+
+/// The callee reaches its function through a computed member (`cp['sp' + 'awn']`), possibly
+/// wrapped in `.call`/`.apply`/`.bind`.
+fn callee_is_computed(callee: &Expression<'_>) -> bool {
+    match callee {
+        Expression::ComputedMemberExpression(_) => true,
+        Expression::StaticMemberExpression(member) if matches!(member.property.name.as_str(), "call" | "apply" | "bind") => {
+            callee_is_computed(&member.object)
+        }
+        Expression::CallExpression(call) => match &call.callee {
+            Expression::StaticMemberExpression(member) if member.property.name.as_str() == "bind" => callee_is_computed(&member.object),
+            _ => false,
+        },
+        Expression::ParenthesizedExpression(inner) => callee_is_computed(&inner.expression),
+        _ => false,
     }
 }
 
@@ -701,7 +731,8 @@ impl<'a> Visit<'a> for FactCollector {
             self.mark_callback_params(&call.arguments, Taint { remote: true, ..Taint::default() });
         }
         if !self.full(self.facts.calls.len()) {
-            self.facts.calls.push(CallFact { callee, is_new: false, arguments, offset: call.span.start });
+            let computed = callee_is_computed(&call.callee);
+            self.facts.calls.push(CallFact { callee, is_new: false, computed, arguments, offset: call.span.start });
         }
         walk::walk_call_expression(self, call);
     }
@@ -715,7 +746,8 @@ impl<'a> Visit<'a> for FactCollector {
             .map(|argument| argument.as_expression().map(|expression| self.value_info(expression)).unwrap_or_default())
             .collect();
         if !self.full(self.facts.calls.len()) {
-            self.facts.calls.push(CallFact { callee, is_new: true, arguments, offset: new.span.start });
+            let computed = callee_is_computed(&new.callee);
+            self.facts.calls.push(CallFact { callee, is_new: true, computed, arguments, offset: new.span.start });
         }
         walk::walk_new_expression(self, new);
     }
@@ -763,6 +795,18 @@ impl<'a> Visit<'a> for FactCollector {
             }
         }
         walk::walk_template_literal(self, template);
+    }
+
+    fn visit_formal_parameter(&mut self, parameter: &oxc_ast::ast::FormalParameter<'a>) {
+        // A parameter shadows any outer variable of the same name (scope-free approximation).
+        if let BindingPattern::BindingIdentifier(identifier) = &parameter.pattern {
+            let name = identifier.name.as_str();
+            if !self.protected_params.remove(name) {
+                self.tainted.remove(name);
+                self.constants.remove(name);
+            }
+        }
+        walk::walk_formal_parameter(self, parameter);
     }
 
     fn visit_identifier_reference(&mut self, identifier: &IdentifierReference<'a>) {

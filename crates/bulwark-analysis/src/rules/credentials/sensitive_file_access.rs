@@ -47,6 +47,8 @@ const TARGETS: &[(&str, Severity, &str)] = &[
     (".zsh_history", Severity::Medium, "shell history"),
     ("/proc/self/mem", Severity::High, "process memory in /proc"),
     ("/mem", Severity::Low, "process memory in /proc"),
+    ("fromsecretkey(", Severity::High, "wallet secret keys written in source files"),
+    ("privatekey=", Severity::High, "private keys written in source files"),
 ];
 
 static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> =

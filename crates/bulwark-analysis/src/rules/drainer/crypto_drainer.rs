@@ -69,7 +69,12 @@ impl Rule for CryptoDrainer {
             .map(|assignment| assignment.offset)
             .or_else(|| facts.calls.iter().find(|call| {
                 (call.callee == "new:Proxy" || call.callee == "Proxy") && call.arguments.first().and_then(|argument| argument.path.as_deref()).is_some_and(|path| path.starts_with("ethereum"))
-                    || call.callee == "Object.defineProperty" && call.arguments.get(1).and_then(|argument| argument.constant.as_deref()).is_some_and(|name| name == "ethereum" || name == "request")
+                    || call.callee == "Object.defineProperty" && {
+                        let target = call.arguments.first().and_then(|argument| argument.path.as_deref()).unwrap_or_default();
+                        let name = call.arguments.get(1).and_then(|argument| argument.constant.as_deref()).unwrap_or_default();
+                        matches!(target, "window" | "globalThis" | "self" | "global") && name == "ethereum"
+                            || target.starts_with("ethereum") && matches!(name, "request" | "send" | "sendAsync")
+                    }
             }).map(|call| call.offset));
         let network_patch = facts.assignments.iter().find(|assignment| {
             matches!(assignment.target.as_str(), "fetch" | "XMLHttpRequest.prototype.open" | "XMLHttpRequest.prototype.send")

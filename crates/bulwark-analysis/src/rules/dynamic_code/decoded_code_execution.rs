@@ -12,7 +12,7 @@ fn is_code_sink(call: &CallFact) -> bool {
             | "module.constructor._compile" | "Module.prototype._compile" | "setTimeout" | "setInterval"
             | "execScript" | "require" | "import"
     ) || callee.ends_with("._compile")
-        || callee.ends_with(".constructor") && call.arguments.len() == 1
+        || callee.ends_with("constructor.constructor")
 }
 
 declare_rule! {
@@ -51,6 +51,10 @@ impl Rule for DecodedCodeExecution {
             let Some(argument) = (if call.callee.contains("Function") { call.arguments.last() } else { call.arguments.first() }) else { continue };
             let is_require = call.callee == "require" || call.callee == "import";
             let is_timer = call.callee == "setTimeout" || call.callee == "setInterval";
+            // Timers take functions; only a decoded *string* is code.
+            if is_timer && !(argument.decoded && argument.constant.is_some()) {
+                continue;
+            }
             let graded = if argument.remote {
                 Some((Severity::High, Confidence::High, format!("evaluates code downloaded from the network via `{}`", call.callee)))
             } else if argument.decoded {

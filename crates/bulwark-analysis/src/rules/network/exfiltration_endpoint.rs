@@ -17,8 +17,8 @@ const ENDPOINTS: &[&str] = &[
     "api.ipify.org", "ifconfig.me", "hastebin", "paste.ee", "rentry.co", "temp.sh", "workers.dev", "glitch.me",
     "herokuapp.com", "repl.co", "000webhostapp.com",
 ];
-/// The last few entries are lookup or hosting services: medium, not high.
-const MEDIUM_FROM: usize = 35;
+/// From `ipinfo.io` on, entries are IP lookup or free hosting services: medium, not high.
+const MEDIUM_FROM: usize = 33;
 
 static ENDPOINT_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(ENDPOINTS));
 

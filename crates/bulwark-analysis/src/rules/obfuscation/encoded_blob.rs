@@ -94,7 +94,7 @@ impl Rule for EncodedBlob {
                 out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(fact.offset as usize), message, None));
             }
         }
-        if file.js.is_none() {
+        {
             if let Some((start, length)) = longest_encoded_run(file.text.as_bytes())
                 && length >= MIN_BLOB
                 && entropy(file.text.get(start..start + length).unwrap_or_default()) >= 3.5

@@ -44,6 +44,12 @@ impl Rule for ObfuscatorSignature {
         let first = text.find("_0x").unwrap_or(0);
         if hex_identifiers >= 20 && rotation {
             out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(first), format!("obfuscator.io output: {hex_identifiers} `_0x` identifiers and a rotated string table"), None));
+        } else if hex_identifiers >= 100 {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(first), format!("{hex_identifiers} obfuscator-style `_0x` identifiers"), None));
+        } else if let Some((count, position)) = dense_hex_literals(text) {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(position), format!("{count} hex number literals, a dense index-shuffling obfuscation"), None));
+        } else if let Some((count, position)) = junk_identifiers(text) {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(position), format!("{count} random 40+ letter names (generated obfuscation)"), None));
         } else if hex_identifiers >= 30 {
             out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(first), format!("{hex_identifiers} obfuscator-style `_0x` identifiers"), None));
         } else if escapes >= 200 && escapes * 4 * 10 > text.len() {
@@ -51,6 +57,48 @@ impl Rule for ObfuscatorSignature {
             out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(position), format!("{escapes} `\\x` escapes make up most of the file"), None));
         }
     }
+}
+
+/// At least 150 hex number literals (`0x4a`) and one per 100 bytes: js-confuser/JScrambler index
+/// arithmetic. Minified code and crypto tables are far sparser.
+fn dense_hex_literals(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    let mut first = None;
+    for position in memchr::memmem::find_iter(bytes, b"0x") {
+        let before = position.checked_sub(1).and_then(|index| bytes.get(index));
+        let after = bytes.get(position + 2);
+        if before.is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'_' || *byte == b'$') || !after.is_some_and(u8::is_ascii_hexdigit) {
+            continue;
+        }
+        count += 1;
+        first.get_or_insert(position);
+    }
+    (count >= 150 && count * 100 >= text.len()).then(|| (count, first.unwrap_or(0)))
+}
+
+/// At least 50 runs of 40+ lowercase letters (generated junk names); prose and dictionaries
+/// have no such words.
+fn junk_identifiers(text: &str) -> Option<(usize, usize)> {
+    let mut count = 0;
+    let mut first = None;
+    let mut run_start = 0;
+    let mut run = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        if byte.is_ascii_lowercase() {
+            if run == 0 {
+                run_start = index;
+            }
+            run += 1;
+            if run == 40 {
+                count += 1;
+                first.get_or_insert(run_start);
+            }
+        } else {
+            run = 0;
+        }
+    }
+    (count >= 50).then(|| (count, first.unwrap_or(0)))
 }
 
 fn count_hex_identifiers(text: &str) -> usize {

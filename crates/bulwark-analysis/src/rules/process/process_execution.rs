@@ -65,10 +65,14 @@ impl Rule for ProcessExecution {
                 (Severity::High, Confidence::High, format!("runs a `{token}` command via `{}`", call.callee))
             } else if call.arguments.first().is_some_and(|argument| argument.decoded || argument.remote) {
                 (Severity::High, Confidence::High, format!("runs a decoded or downloaded command via `{}`", call.callee))
-            } else if hidden_module && file.js.is_some() {
+            } else if hidden_module {
                 (Severity::High, Confidence::Medium, format!("runs commands via `{}` with the module name hidden", call.callee))
-            } else if window.contains("detached") && (window.contains("'ignore'") || window.contains("\"ignore\"")) || window.contains("windowsHide: true") && window.contains("detached") {
-                (Severity::Medium, Confidence::Medium, format!("starts a detached, silent process via `{}`", call.callee))
+            } else if call.computed {
+                (Severity::High, Confidence::Medium, format!("reaches `{}` through a computed member to hide the call", call.callee))
+            } else if window.contains("detached") && (window.contains("'ignore'") || window.contains("\"ignore\"")) {
+                let own_runtime = window.get(..window.find("detached").unwrap_or(0)).unwrap_or_default().contains("process.execPath");
+                let severity = if own_runtime { Severity::Medium } else { Severity::High };
+                (severity, Confidence::Medium, format!("starts a detached, silent process via `{}`", call.callee))
             } else {
                 let shown = if command.is_empty() { "a computed command".to_owned() } else { format!("`{}`", crate::report::evidence(command)) };
                 (Severity::Low, Confidence::Medium, format!("runs {shown} via `{}`", call.callee))
@@ -98,6 +102,8 @@ mod tests {
             "var a = ['exec', 'child_process']; require(a[1])[a[0]]('id');".into(),
             "require(Buffer.from('Y2hpbGRfcHJvY2Vzcw==', 'base64').toString()).exec('id');".into(),
             "process.binding('spawn_sync').spawn({file: 'sh'});".into(),
+            "const cp = require('child_process'); cp['sp' + 'awn']('node', ['x.js']);".into(),
+            "const cp = require('child_process'); cp[String.fromCharCode(0x73, 0x70, 0x61, 0x77, 0x6e)].call(cp, 'node', ['x.js']);".into(),
         ];
         test_rule(ProcessExecution::META.name, pass, fail);
     }

@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::values;
+use crate::rules::{is_process_call, values};
 
 declare_rule! {
     /// ### What it does
@@ -36,6 +36,15 @@ impl Rule for NpmSelfPublish {
             return;
         }
         let file_values = values(file);
+        if let Some(facts) = file.js {
+            for call in facts.calls.iter().filter(|call| is_process_call(&call.callee)) {
+                let command: String = call.arguments.iter().filter_map(|argument| argument.constant.as_deref()).collect::<Vec<_>>().join(" ");
+                if command.contains("npm publish") || command.contains("npm whoami") || command.contains("npm token") {
+                    out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(call.offset as usize), "runs npm publishing/token commands from package code".to_owned(), None));
+                    return;
+                }
+            }
+        }
         let repacks = file_values.iter().any(|value| value.text.contains("package.tgz") || value.text.contains("npm pack") || value.text.contains("package/package.json"));
         for value in &file_values {
             if value.text.len() > 2000 {

