@@ -586,6 +586,109 @@ fn malformed_manifests_are_warnings_and_the_walk_goes_on() {
 }
 
 #[test]
+fn old_npm_resolved_and_integrity_are_kept() {
+    let fx = Fixture::new();
+    fx.package(
+        "",
+        "app",
+        "1.0.0",
+        json!({ "dependencies": { "a": "1", "g": "1", "bad": "1" } }),
+    );
+    fx.package(
+        "node_modules/a",
+        "a",
+        "1.0.0",
+        json!({
+            "_resolved": "https://registry.npmjs.org/a/-/a-1.0.0.tgz",
+            "_integrity": "sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk= sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg=="
+        }),
+    );
+    fx.package(
+        "node_modules/g",
+        "g",
+        "1.0.0",
+        json!({ "_resolved": "git+ssh://git@github.com/u/g.git#abc" }),
+    );
+    fx.package(
+        "node_modules/bad",
+        "bad",
+        "1.0.0",
+        json!({ "_integrity": "sha512-???" }),
+    );
+    let lock = fx.extract();
+    let by_name = |name: &str| lock.packages.iter().find(|p| p.name == name).unwrap();
+    let a = by_name("a");
+    assert_eq!(
+        a.resolved.as_deref(),
+        Some("https://registry.npmjs.org/a/-/a-1.0.0.tgz")
+    );
+    assert_eq!(a.source, SourceKind::Registry);
+    let integrity = a.integrity.as_ref().unwrap();
+    assert_eq!(
+        integrity.algorithm,
+        bulwark_types::Algorithm::Sha512,
+        "the strongest is kept"
+    );
+    assert_eq!(by_name("g").source, SourceKind::Git);
+    assert_eq!(by_name("bad").integrity, None);
+    assert_eq!(lock.warnings.len(), 1, "{:?}", lock.warnings);
+    assert!(
+        lock.warnings[0]
+            .contains("node_modules/bad/package.json: `_integrity` is not a valid SRI value"),
+        "{:?}",
+        lock.warnings
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn yarn_pnpm_linker_store_packages_are_read_once() {
+    let fx = Fixture::new();
+    fx.package("", "app", "1.0.0", json!({ "dependencies": { "a": "1" } }));
+    fx.package(
+        "node_modules/.store/a-npm-1.0.0-abc/package",
+        "a",
+        "1.0.0",
+        json!({ "dependencies": { "b": "1" } }),
+    );
+    fx.link(
+        "node_modules/.store/a-npm-1.0.0-abc/node_modules/a",
+        "../package",
+    );
+    fx.link(
+        "node_modules/.store/a-npm-1.0.0-abc/node_modules/b",
+        "../../b-npm-1.0.0-def/package",
+    );
+    fx.package(
+        "node_modules/.store/b-npm-1.0.0-def/package",
+        "b",
+        "1.0.0",
+        json!({}),
+    );
+    fx.write(
+        "node_modules/.store/nameless-0/package/package.json",
+        "{\"version\": \"1.0.0\"}",
+    );
+    fx.link("node_modules/a", ".store/a-npm-1.0.0-abc/package");
+    let lock = fx.extract();
+    assert_eq!(lock.format_version, "yarn");
+    assert_eq!(
+        summary(&lock),
+        strings(&[
+            "node_modules/.store/a-npm-1.0.0-abc/package a@1.0.0 Registry [b=node_modules/.store/b-npm-1.0.0-def/package]",
+            "node_modules/.store/b-npm-1.0.0-def/package b@1.0.0 Registry []",
+            "node_modules/.store/nameless-0/package @1.0.0 Registry []",
+        ])
+    );
+    assert_eq!(
+        warnings(&lock, fx.root()),
+        strings(&[
+            "<root>/node_modules/.store/nameless-0/package/package.json: has no `name`, and its path does not tell it; inventoried with an empty name"
+        ])
+    );
+}
+
+#[test]
 fn missing_root_manifest_takes_every_top_level_package_as_direct() {
     let fx = Fixture::new();
     fx.package(
