@@ -3,13 +3,15 @@
 //! must equal the manager's own listing of the same install, package for package.
 //!
 //! Each listing is parsed here with test-only code. The comparison is on distinct
-//! `name@version` sets with workspace members excluded on both sides. Where the listing records
-//! dev-ness (npm, pnpm, bun) or optional-ness (pnpm), bulwark's `dev` and `optional` flags must
-//! agree. The one legitimate difference is spelled out per
-//! manager in [`PlatformSkips`]: `npm ls` and `bun pm ls` list what was installed on this
-//! machine (linux-x64), so optional packages for other platforms are in the lockfile but not
-//! in the listing. `bun pm ls` also names a tarball-URL dependency by its URL instead of a
-//! version ([`resolve_urls`]).
+//! `name@version` sets with workspace members and the local directory package excluded on both
+//! sides. Where the listing records dev-ness (npm, pnpm, bun) or optional-ness (pnpm),
+//! bulwark's `dev` and `optional` flags must agree, and the `npm:` alias must be resolved.
+//!
+//! The legitimate differences are handled one by one: `npm ls` and `bun pm ls` list what was
+//! installed on this machine (linux-x64), so optional packages for other platforms are in the
+//! lockfile but not in the listing ([`PlatformSkips`]); `bun pm ls` names a tarball-URL
+//! dependency by its URL instead of a version ([`resolve_urls`]); yarn 1 and bun list an alias
+//! under the alias name ([`Manifests`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -48,8 +50,8 @@ fn split_id(id: &str) -> (&str, &str) {
 }
 
 /// What the committed manifests say: the names of the workspace members and of the local
-/// `file:` directory dependency (excluded from every comparison) and the `npm:` aliases (alias name and version → real name), which yarn 1 and
-/// bun list under the alias name.
+/// `file:` directory dependency (excluded from every comparison), and the `npm:` aliases
+/// (alias name and version → real name), which yarn 1 and bun list under the alias name.
 struct Manifests {
     local_names: BTreeSet<String>,
     aliases: BTreeMap<(String, String), String>,
