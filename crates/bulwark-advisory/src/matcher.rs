@@ -243,7 +243,7 @@ impl Matcher {
             self.add_affected(
                 advisory,
                 package.name.clone(),
-                &StoredAffected::from_affected(affected),
+                &StoredAffected::from_entry(record, affected),
                 kind,
             );
         }

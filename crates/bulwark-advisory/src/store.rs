@@ -755,7 +755,7 @@ impl<'t> Inserter<'t> {
             let Some(package) = &affected.package else {
                 continue;
             };
-            let ranges = serde_json::to_string(&StoredAffected::from_affected(affected))
+            let ranges = serde_json::to_string(&StoredAffected::from_entry(record, affected))
                 .unwrap_or_else(|_| "{}".to_owned());
             self.insert_affected
                 .execute(params![

@@ -20,8 +20,15 @@
 //!   `introduced: "0"` catch-all), the bounded ranges win: catch-all ranges are dropped and
 //!   so is the `versions` list (it either agrees with the bounded ranges, so nothing is
 //!   lost, or it is the enumeration of the stale catch-all);
+//! * when an entry has only a catch-all and `versions`, the record's
+//!   `malicious-packages-origins` decide (single-entry records only, since origins do not
+//!   say which entry they describe): origins with the same `source` and `id` are successive
+//!   versions of one report and only the latest counts. If a catch-all was said only by
+//!   superseded origins, it is stale: it is dropped, and `versions` is cut down to the
+//!   versions the current origins name;
 //! * otherwise everything is kept: a bare catch-all means the whole package is malicious
-//!   (typosquats, `--hiljson`), and a lone `versions` list is exact evidence.
+//!   (typosquats, `--hiljson`), and a lone `versions` list is exact evidence. Origins that
+//!   say nothing about versions make the provenance unknown, which also keeps everything.
 //!
 //! Vulnerability records keep standard OSV semantics (the union), since their ranges are
 //! curated. The cost of the rule is a possible miss when a later origin lists an extra
@@ -33,7 +40,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::osv::schema::{AdvisoryKind, Affected, Event, RangeType};
+use crate::osv::schema::{AdvisoryKind, Affected, Event, OsvRecord, RangeType};
 use crate::version::Version;
 
 /// One event with a parsed version; `None` stands for `introduced: "0"`.
@@ -244,6 +251,72 @@ pub struct StoredAffected {
     pub ranges: Vec<Vec<Event>>,
     /// Explicit versions.
     pub versions: Vec<String>,
+    /// Provenance from `malicious-packages-origins`: the catch-all range only comes from
+    /// origins that a later report of the same source and id replaced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stale_catch_all: bool,
+    /// With [`Self::stale_catch_all`]: the versions the current origins name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_versions: Option<Vec<String>>,
+}
+
+/// What one `malicious-packages-origins` entry says.
+struct Origin<'a> {
+    key: (&'a str, &'a str),
+    time: &'a str,
+    catch_all: bool,
+    versions: Vec<String>,
+}
+
+fn origins(record: &OsvRecord) -> Option<Vec<Origin<'_>>> {
+    let list = record
+        .database_specific
+        .as_ref()?
+        .get("malicious-packages-origins")?
+        .as_array()?;
+    let mut origins = Vec::with_capacity(list.len());
+    for origin in list {
+        let text = |field: &str| origin.get(field).and_then(serde_json::Value::as_str);
+        let ranges = origin.get("ranges").and_then(serde_json::Value::as_array);
+        let versions: Vec<String> = origin
+            .get("versions")
+            .and_then(serde_json::Value::as_array)
+            .map(|v| {
+                v.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let catch_all = ranges.is_some_and(|ranges| {
+            ranges.iter().any(|range| {
+                range
+                    .get("events")
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|events| {
+                        !events.is_empty()
+                            && events.iter().all(|e| {
+                                e.as_object().is_some_and(|o| {
+                                    o.len() == 1
+                                        && o.get("introduced").and_then(|v| v.as_str()) == Some("0")
+                                })
+                            })
+                    })
+            })
+        });
+        if ranges.is_none_or(|r| r.is_empty()) && versions.is_empty() {
+            // An origin that says nothing about versions: provenance is incomplete.
+            return None;
+        }
+        origins.push(Origin {
+            key: (text("source").unwrap_or(""), text("id").unwrap_or("")),
+            time: text("modified_time")
+                .or_else(|| text("import_time"))
+                .unwrap_or(""),
+            catch_all,
+            versions,
+        });
+    }
+    Some(origins)
 }
 
 impl StoredAffected {
@@ -257,7 +330,43 @@ impl StoredAffected {
                 .map(|r| r.events.clone())
                 .collect(),
             versions: affected.versions.clone(),
+            ..Self::default()
         }
+    }
+
+    /// [`Self::from_affected`] plus the provenance of a catch-all range, read from
+    /// `malicious-packages-origins` when the record has a single `affected` entry (the
+    /// origins do not say which entry they describe otherwise).
+    ///
+    /// Origins with the same source and id are successive versions of one report; only the
+    /// latest counts. When no latest origin has a catch-all but a superseded one did, the
+    /// record's catch-all is stale.
+    pub fn from_entry(record: &OsvRecord, affected: &Affected) -> Self {
+        let mut stored = Self::from_affected(affected);
+        if record.affected.len() != 1 {
+            return stored;
+        }
+        let Some(origins) = origins(record) else {
+            return stored;
+        };
+        let mut latest: Vec<&Origin<'_>> = Vec::new();
+        for origin in &origins {
+            match latest.iter_mut().find(|o| o.key == origin.key) {
+                Some(current) if current.time < origin.time => *current = origin,
+                Some(_) => {}
+                None => latest.push(origin),
+            }
+        }
+        let superseded_catch_all = origins.iter().any(|o| o.catch_all);
+        if superseded_catch_all && !latest.iter().any(|o| o.catch_all) {
+            stored.stale_catch_all = true;
+            let named: Vec<String> = latest
+                .iter()
+                .flat_map(|o| o.versions.iter().cloned())
+                .collect();
+            stored.origin_versions = (!named.is_empty()).then_some(named);
+        }
+        stored
     }
 
     /// Parse, then apply the malicious-report rule of this module for `kind`.
@@ -279,6 +388,30 @@ impl StoredAffected {
             }
         }
         let mut narrowed = false;
+        if kind == AdvisoryKind::Malicious
+            && self.stale_catch_all
+            && ranges.iter().all(EventRange::is_catch_all)
+        {
+            // Rule 2: the catch-all came only from superseded origins. Drop it, and keep
+            // only the explicit versions that the current origins name (the list may be
+            // OSV.dev's enumeration of the stale catch-all).
+            narrowed = !ranges.is_empty();
+            ranges.clear();
+            if let Some(named) = &self.origin_versions {
+                let named: Vec<Version> = named
+                    .iter()
+                    .filter_map(|v| Version::parse(v).ok())
+                    .collect();
+                let before = versions.len() + raw_versions.len();
+                versions.retain(|v| named.contains(v));
+                raw_versions.retain(|raw| {
+                    self.origin_versions
+                        .as_ref()
+                        .is_some_and(|n| n.contains(raw))
+                });
+                narrowed |= versions.len() + raw_versions.len() != before;
+            }
+        }
         if kind == AdvisoryKind::Malicious && ranges.iter().any(|r| !r.is_catch_all()) {
             let before = ranges.len();
             ranges.retain(|r| !r.is_catch_all());
@@ -437,7 +570,8 @@ mod tests {
         );
         let bytes = std::fs::read(format!("{dir}/{path}")).expect("sample");
         let record = OsvRecord::from_json(&bytes).expect("record");
-        let compiled = StoredAffected::from_affected(&record.affected[0]).compile(record.kind());
+        let compiled =
+            StoredAffected::from_entry(&record, &record.affected[0]).compile(record.kind());
         (record, compiled)
     }
 
@@ -469,6 +603,7 @@ mod tests {
             versions: ["3.0.0", "4.0.0", "4.1.0", "4.1.1", "4.1.2", "4.1.3"]
                 .map(String::from)
                 .to_vec(),
+            ..StoredAffected::default()
         };
         let c = stored.compile(AdvisoryKind::Malicious);
         assert!(c.evaluate(&v("4.1.0")).is_none());
@@ -507,9 +642,74 @@ mod tests {
         let raw = StoredAffected {
             ranges: vec![],
             versions: vec!["2024.1".into()],
+            ..StoredAffected::default()
         }
         .compile(AdvisoryKind::Vulnerability);
         assert!(raw.evaluate_raw("2024.1").is_some());
         assert!(raw.evaluate_raw("2024.2").is_none());
+    }
+
+    /// A record whose `affected` kept only a catch-all plus OSV.dev's enumeration of
+    /// every version, with origins saying the catch-all report was superseded.
+    fn with_origins(second_source: &str, second_id: &str, second: &str) -> OsvRecord {
+        let json = format!(
+            r#"{{"id":"MAL-9","modified":"x","affected":[{{"package":{{"ecosystem":"npm","name":"p"}},
+            "ranges":[{{"type":"SEMVER","events":[{{"introduced":"0"}}]}}],
+            "versions":["1.0.0","1.0.1","1.1.0"]}}],
+            "database_specific":{{"malicious-packages-origins":[
+              {{"source":"ghsa-malware","id":"GHSA-1","modified_time":"2025-01-01T00:00:00Z",
+                "ranges":[{{"type":"SEMVER","events":[{{"introduced":"0"}}]}}]}},
+              {{"source":"{second_source}","id":"{second_id}","modified_time":"2025-01-02T00:00:00Z",
+                {second}}}]}}}}"#
+        );
+        OsvRecord::from_json(json.as_bytes()).expect("record")
+    }
+
+    fn compile_record(record: &OsvRecord) -> CompiledAffected {
+        StoredAffected::from_entry(record, &record.affected[0]).compile(record.kind())
+    }
+
+    #[test]
+    fn superseded_catch_all_is_dropped_using_origins() {
+        let c = compile_record(&with_origins(
+            "ghsa-malware",
+            "GHSA-1",
+            r#""versions":["1.0.1"]"#,
+        ));
+        assert!(c.narrowed);
+        assert!(c.evaluate(&v("1.0.1")).is_some());
+        for benign in ["1.0.0", "1.1.0", "2.0.0"] {
+            assert!(c.evaluate(&v(benign)).is_none(), "{benign}");
+        }
+    }
+
+    #[test]
+    fn catch_all_from_a_current_origin_is_kept() {
+        // A different source still says "every version": the whole package stays flagged.
+        let c = compile_record(&with_origins(
+            "amazon-inspector",
+            "",
+            r#""versions":["1.0.1"]"#,
+        ));
+        assert!(!c.narrowed);
+        for any in ["1.0.0", "1.0.1", "7.0.0"] {
+            assert!(c.evaluate(&v(any)).is_some(), "{any}");
+        }
+        // An origin that names no version makes the provenance incomplete: keep everything.
+        let c = compile_record(&with_origins("ghsa-malware", "GHSA-1", r#""note":"none""#));
+        assert!(c.evaluate(&v("7.0.0")).is_some());
+        // Origins cannot be attributed when the record has several entries.
+        let mut record = with_origins("ghsa-malware", "GHSA-1", r#""versions":["1.0.1"]"#);
+        record.affected.push(record.affected[0].clone());
+        assert!(compile_record(&record).evaluate(&v("7.0.0")).is_some());
+        // Vulnerability records never use this rule.
+        let record = with_origins("ghsa-malware", "GHSA-1", r#""versions":["1.0.1"]"#);
+        let stored = StoredAffected::from_entry(&record, &record.affected[0]);
+        assert!(
+            stored
+                .compile(AdvisoryKind::Vulnerability)
+                .evaluate(&v("7.0.0"))
+                .is_some()
+        );
     }
 }
