@@ -880,6 +880,7 @@ mod tests {
 
     use super::super::test_support::{
         as_listed, assert_workspace_alias_graph, extract, extract_bytes, fixture, listing,
+        time_extraction,
     };
     use super::*;
     use crate::bun_lock::BunLockbExtractor;
@@ -1137,5 +1138,326 @@ mod tests {
         );
         assert_eq!(Layout::of(2).unwrap().resolution_size(), 64);
         assert_eq!(Layout::of(3).unwrap().resolution_size(), 72);
+    }
+
+    /// A package of a synthetic lockfile: name, resolution tag, resolution value, and its
+    /// dependencies as `(name, behavior, target package id)`.
+    type SyntheticRow = (String, u8, Vec<u8>, Vec<(String, u8, u32)>);
+
+    /// Writes synthetic bun.lockb files in bun's layout, for shapes and sizes the generated
+    /// fixtures do not have. Dependencies of package `i` are `(name, behavior, target)`.
+    struct Writer {
+        layout: Layout,
+        strings: Vec<u8>,
+        rows: Vec<SyntheticRow>,
+    }
+
+    impl Writer {
+        fn new(format: u32) -> Self {
+            Self {
+                layout: Layout::of(format).unwrap(),
+                strings: Vec::new(),
+                rows: Vec::new(),
+            }
+        }
+
+        fn string(&mut self, text: &str) -> [u8; 8] {
+            let mut raw = [0; 8];
+            if text.len() <= 8 && text.as_bytes().last().is_none_or(|&b| b < 0x80) {
+                raw[..text.len()].copy_from_slice(text.as_bytes());
+            } else {
+                let offset = u32::try_from(self.strings.len()).unwrap();
+                self.strings.extend_from_slice(text.as_bytes());
+                let len = u32::try_from(text.len()).unwrap() | 0x8000_0000;
+                raw[..4].copy_from_slice(&offset.to_le_bytes());
+                raw[4..].copy_from_slice(&len.to_le_bytes());
+            }
+            raw
+        }
+
+        /// A resolution value holding one string (folder, tarball, symlink, workspace).
+        fn text_value(&mut self, text: &str) -> Vec<u8> {
+            let mut value = self.string(text).to_vec();
+            value.resize(self.layout.resolution_size() - 8, 0);
+            value
+        }
+
+        /// An npm resolution value: tarball URL and version (with an optional pre-release).
+        fn npm_value(&mut self, url: &str, numbers: [u64; 3], pre: &str) -> Vec<u8> {
+            let mut value = self.string(url).to_vec();
+            for number in numbers {
+                if self.layout.number == 4 {
+                    value.extend_from_slice(&u32::try_from(number).unwrap().to_le_bytes());
+                } else {
+                    value.extend_from_slice(&number.to_le_bytes());
+                }
+            }
+            value.resize(STRING + (3 * self.layout.number).next_multiple_of(8), 0);
+            let pre = self.string(pre);
+            value.extend_from_slice(&pre);
+            value.resize(self.layout.resolution_size() - 8, 0);
+            value
+        }
+
+        /// A git or github resolution value: owner, repo, committish, resolved commit.
+        fn repository_value(&mut self, parts: [&str; 4]) -> Vec<u8> {
+            let mut value = Vec::new();
+            for part in parts {
+                let raw = self.string(part);
+                value.extend_from_slice(&raw);
+            }
+            value.resize(self.layout.resolution_size() - 8, 0);
+            value
+        }
+
+        fn package(&mut self, name: &str, tag: u8, value: Vec<u8>, deps: &[(&str, u8, u32)]) {
+            let deps = deps
+                .iter()
+                .map(|&(n, behavior, target)| (n.to_owned(), behavior, target))
+                .collect();
+            self.rows.push((name.to_owned(), tag, value, deps));
+        }
+
+        fn finish(mut self) -> Vec<u8> {
+            fn pad(out: &mut Vec<u8>) {
+                out.resize(out.len().next_multiple_of(8), 0);
+            }
+            fn array(out: &mut Vec<u8>, data: &[u8]) {
+                let header = out.len();
+                out.extend_from_slice(&[0; 16]);
+                out.extend_from_slice(b"\n<synthetic> 1 sizeof, 1 alignof\n");
+                pad(out);
+                let begin = out.len() as u64;
+                out.extend_from_slice(data);
+                let end = out.len() as u64;
+                out[header..header + 8].copy_from_slice(&begin.to_le_bytes());
+                out[header + 8..header + 16].copy_from_slice(&end.to_le_bytes());
+            }
+            let rows = std::mem::take(&mut self.rows);
+            let (mut names, mut dependencies, mut resolutions) =
+                (Vec::new(), Vec::new(), Vec::new());
+            let mut slices = Vec::new();
+            for (name, _, _, deps) in &rows {
+                names.push(self.string(name));
+                let offset = u32::try_from(resolutions.len() / 4).unwrap();
+                for (dep, behavior, target) in deps {
+                    let mut raw = [0_u8; DEPENDENCY];
+                    raw[..8].copy_from_slice(&self.string(dep));
+                    raw[16] = *behavior;
+                    raw[17] = 1;
+                    dependencies.extend_from_slice(&raw);
+                    resolutions.extend_from_slice(&target.to_le_bytes());
+                }
+                let mut slice = offset.to_le_bytes().to_vec();
+                slice.extend_from_slice(&u32::try_from(deps.len()).unwrap().to_le_bytes());
+                slices.push(slice);
+            }
+            let mut out = HEADER.to_vec();
+            out.extend_from_slice(&self.layout_format().to_le_bytes());
+            out.extend_from_slice(&[0; 32]);
+            out.extend_from_slice(&[0; 8]);
+            out.extend_from_slice(&(rows.len() as u64).to_le_bytes());
+            out.extend_from_slice(&8_u64.to_le_bytes());
+            out.extend_from_slice(&8_u64.to_le_bytes());
+            let range_at = out.len();
+            out.extend_from_slice(&[0; 16]);
+            pad(&mut out);
+            let begin = out.len() as u64;
+            names.iter().for_each(|name| out.extend_from_slice(name));
+            out.extend(std::iter::repeat_n(0, rows.len() * 8));
+            for (_, tag, value, _) in &rows {
+                out.push(*tag);
+                out.extend_from_slice(&[0; 7]);
+                out.extend_from_slice(value);
+            }
+            slices.iter().for_each(|slice| out.extend_from_slice(slice));
+            slices.iter().for_each(|slice| out.extend_from_slice(slice));
+            for (index, _) in rows.iter().enumerate() {
+                let mut meta = [0_u8; META];
+                meta[20] = 4;
+                meta[21] = u8::try_from(index % 251).unwrap();
+                out.extend_from_slice(&meta);
+            }
+            out.extend(std::iter::repeat_n(0, rows.len() * (BIN + SCRIPTS)));
+            let end = out.len() as u64;
+            out[range_at..range_at + 8].copy_from_slice(&begin.to_le_bytes());
+            out[range_at + 8..range_at + 16].copy_from_slice(&end.to_le_bytes());
+            let strings = std::mem::take(&mut self.strings);
+            for data in [&[][..], &[], &resolutions, &dependencies, &[], &strings] {
+                array(&mut out, data);
+            }
+            out.extend_from_slice(&[0; 8]);
+            let data_end = out.len() as u64;
+            out[PACKAGES_AT - 8..PACKAGES_AT].copy_from_slice(&data_end.to_le_bytes());
+            out
+        }
+
+        fn layout_format(&self) -> u32 {
+            if self.layout.number == 4 { 2 } else { 3 }
+        }
+    }
+
+    #[test]
+    fn decodes_every_resolution_kind() {
+        for format in [2, 3] {
+            let mut writer = Writer::new(format);
+            let root = writer.text_value("");
+            let npm = writer.npm_value("https://r.example/a/-/a-1.2.3-rc.1.tgz", [1, 2, 3], "rc.1");
+            let big = writer.npm_value("", [4_000_000_000, 0, 7], "");
+            let github = writer.repository_value(["user", "repo", "v1", "0123abc"]);
+            let git = writer.repository_value(["", "https://git.example.com/r.git", "main", ""]);
+            let link = writer.text_value("../linked");
+            let local = writer.text_value("vendor/local-1.0.0.tgz");
+            let member = writer.text_value("packages/member-with-a-long-path");
+            let unknown = writer.text_value("");
+            let prod = PROD;
+            writer.package(
+                "root",
+                tag::ROOT,
+                root,
+                &[
+                    ("alias-a", prod, 1),
+                    ("big", DEV, 2),
+                    ("from-github", OPTIONAL, 3),
+                    ("from-git", prod, 4),
+                    ("linked", prod, 5),
+                    ("local", prod, 6),
+                    ("member", 0x20, 7),
+                    ("gone", prod, u32::MAX),
+                    ("weird", prod, 8),
+                ],
+            );
+            writer.package("a", tag::NPM, npm, &[("member", prod | 0x20, 7)]);
+            writer.package("big-package-name", tag::NPM, big, &[]);
+            writer.package("from-github", tag::GITHUB, github, &[]);
+            writer.package("from-git", tag::GIT, git, &[]);
+            writer.package("linked", tag::SYMLINK, link, &[]);
+            writer.package("local", tag::LOCAL_TARBALL, local, &[]);
+            writer.package("member", tag::WORKSPACE, member, &[("a", prod, 1)]);
+            writer.package("weird", 99, unknown, &[]);
+            let contents = writer.finish();
+            let lockfile = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap();
+            let listed: Vec<_> = lockfile
+                .packages
+                .iter()
+                .map(|p| (p.name.as_str(), p.version.as_str(), p.source))
+                .collect();
+            assert_eq!(
+                listed,
+                [
+                    ("a", "1.2.3-rc.1", SourceKind::Registry),
+                    ("big-package-name", "4000000000.0.7", SourceKind::Registry),
+                    ("from-github", "github:user/repo#0123abc", SourceKind::Git),
+                    (
+                        "from-git",
+                        "git+https://git.example.com/r.git#main",
+                        SourceKind::Git
+                    ),
+                    ("linked", "../linked", SourceKind::Link),
+                    ("local", "vendor/local-1.0.0.tgz", SourceKind::File),
+                ],
+                "format {format}"
+            );
+            assert_eq!(
+                lockfile.packages[0].resolved.as_deref(),
+                Some("https://r.example/a/-/a-1.2.3-rc.1.tgz")
+            );
+            assert_eq!(lockfile.packages[1].resolved, None);
+            assert_eq!(
+                lockfile.packages[4].resolved.as_deref(),
+                Some("link:../linked")
+            );
+            let importers: Vec<_> = lockfile.importers.iter().map(|i| i.path.as_str()).collect();
+            assert_eq!(importers, ["", "packages/member-with-a-long-path"]);
+            let root: Vec<_> = lockfile.importers[0]
+                .dependencies
+                .iter()
+                .map(|d| (d.name.as_str(), d.kind, d.target.map(|t| t.0)))
+                .collect();
+            assert_eq!(
+                root,
+                [
+                    ("alias-a", DependencyKind::Prod, Some(0)),
+                    ("big", DependencyKind::Dev, Some(1)),
+                    ("from-github", DependencyKind::Optional, Some(2)),
+                    ("from-git", DependencyKind::Prod, Some(3)),
+                    ("linked", DependencyKind::Prod, Some(4)),
+                    ("local", DependencyKind::Prod, Some(5)),
+                    ("gone", DependencyKind::Prod, None),
+                    ("weird", DependencyKind::Prod, None),
+                ]
+            );
+            let member = &lockfile.importers[1].dependencies;
+            assert_eq!(member[0].target, Some(PackageId(0)));
+            assert_eq!(lockfile.packages[0].dependencies[0].target, None);
+            let warnings = lockfile.warnings.join("\n");
+            assert!(
+                warnings.contains("`weird` (#8) has no usable resolution"),
+                "{warnings}"
+            );
+            assert!(
+                warnings.contains("depends on `gone`, which bun did not resolve"),
+                "{warnings}"
+            );
+            assert!(
+                warnings.contains("depends on `weird`, which bun did not resolve"),
+                "{warnings}"
+            );
+        }
+    }
+
+    /// A binary lockfile of `count` packages: the root depends on the first hundred, package
+    /// `i` on `2i + 1` and `2i + 2`.
+    fn big_lockb(count: u32) -> Vec<u8> {
+        let mut writer = Writer::new(3);
+        let root = writer.text_value("");
+        let root_deps: Vec<(String, u8, u32)> = (1..=100)
+            .map(|i| (format!("package-{i}"), PROD, i))
+            .collect();
+        let root_deps: Vec<(&str, u8, u32)> = root_deps
+            .iter()
+            .map(|(n, b, t)| (n.as_str(), *b, *t))
+            .collect();
+        writer.package("root", tag::ROOT, root, &root_deps);
+        for i in 1..=count {
+            let url = format!("https://registry.npmjs.org/package-{i}/-/package-{i}-1.0.{i}.tgz");
+            let value = writer.npm_value(&url, [1, 0, u64::from(i)], "");
+            let children: Vec<(String, u8, u32)> = [2 * i, 2 * i + 1]
+                .into_iter()
+                .filter(|&c| c <= count)
+                .map(|c| (format!("package-{c}"), PROD, c))
+                .collect();
+            let children: Vec<(&str, u8, u32)> = children
+                .iter()
+                .map(|(n, b, t)| (n.as_str(), *b, *t))
+                .collect();
+            writer.package(&format!("package-{i}"), tag::NPM, value, &children);
+        }
+        writer.finish()
+    }
+
+    #[test]
+    fn reads_a_large_synthetic_lockfile() {
+        let contents = big_lockb(2_000);
+        let lockfile = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap();
+        assert_eq!(lockfile.packages.len(), 2_000);
+        assert!(lockfile.warnings.is_empty(), "{:?}", lockfile.warnings);
+        assert!(lockfile.packages.iter().all(|p| p.integrity.is_some()));
+    }
+
+    /// `cargo test --release -p bulwark-lockfile --lib -- --ignored --nocapture lockb_10k`
+    #[test]
+    #[ignore = "timing; run in release mode"]
+    #[expect(clippy::print_stdout, reason = "reports the measured time")]
+    fn lockb_10k_entries_under_50_ms() {
+        let contents = big_lockb(10_000);
+        let (parse, total) = time_extraction(40, || {
+            extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap()
+        });
+        println!(
+            "bun.lockb, 10,000 packages, {} bytes: parse {parse:?}, parse + inventory {total:?} (CPU)",
+            contents.len()
+        );
+        assert!(total.as_millis() < 50, "{total:?}");
     }
 }

@@ -138,6 +138,39 @@ mod test_support {
         })
     }
 
+    /// CPU time of the current thread (Linux), so timing tests measure work rather than the
+    /// load of a shared machine; wall time elsewhere.
+    pub(super) fn thread_time() -> std::time::Duration {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|stat| stat.split_whitespace().next()?.parse().ok())
+            .map_or_else(
+                || START.get_or_init(std::time::Instant::now).elapsed(),
+                std::time::Duration::from_nanos,
+            )
+    }
+
+    /// Mean thread time over `runs` of `parse`, and of `parse` plus `into_inventory` (the
+    /// kernel accounts thread time in scheduler ticks, so one run alone is too coarse).
+    pub(super) fn time_extraction(
+        runs: u32,
+        mut parse: impl FnMut() -> Lockfile,
+    ) -> (std::time::Duration, std::time::Duration) {
+        let (mut parsing, mut total) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        for _ in 0..runs {
+            let start = thread_time();
+            let lockfile = parse();
+            let parsed = thread_time();
+            let project = lockfile.into_inventory();
+            let done = thread_time();
+            assert!(!project.packages.is_empty());
+            parsing += parsed - start;
+            total += done - start;
+        }
+        (parsing / runs, total / runs)
+    }
+
     /// bun's own `bun pm ls --all` listing: `installed-name@version`, workspace members left out.
     pub(super) fn listing(name: &str) -> BTreeSet<String> {
         let text = std::fs::read_to_string(fixture(name)).expect("listing exists");

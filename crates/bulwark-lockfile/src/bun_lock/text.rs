@@ -8,6 +8,7 @@
 //! then `d`; so does this module. Workspace members appear in `packages` under their name with a
 //! `workspace:` resolution, and their own nested packages under `<name>/<dep>`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -15,7 +16,7 @@ use std::ops::RangeInclusive;
 
 use bulwark_types::{Integrity, SourceKind};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{WarningSink, install_path, split_name_at};
 use crate::{
@@ -198,32 +199,77 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
 // ---------------------------------------------------------------------------------------------
 // Wire format
 
-/// The top level of a bun.lock.
+/// The top level of a bun.lock. Strings borrow from the cleaned text unless they have escapes.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Wire {
+struct Wire<'a> {
     lockfile_version: u64,
-    #[serde(default)]
-    workspaces: Ordered<WireWorkspace>,
-    #[serde(default)]
-    packages: Ordered<WireEntry>,
+    #[serde(default, borrow)]
+    workspaces: Ordered<'a, WireWorkspace<'a>>,
+    #[serde(default, borrow)]
+    packages: Ordered<'a, WireEntry<'a>>,
+}
+
+/// A JSON string, borrowed from the input unless it has escapes.
+#[derive(Debug)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(value))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(value.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(value))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor).map(Text)
+    }
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A JSON object kept as its entries in document order (duplicates included).
 #[derive(Debug)]
-struct Ordered<T>(Vec<(String, T)>);
+struct Ordered<'a, T>(Vec<(Text<'a>, T)>);
 
-impl<T> Default for Ordered<T> {
+impl<T> Default for Ordered<'_, T> {
     fn default() -> Self {
         Self(Vec::new())
     }
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Ordered<'a, T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct OrderedVisitor<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<T> {
-            type Value = Ordered<T>;
+        struct OrderedVisitor<'a, T>(PhantomData<(&'a (), T)>);
+        impl<'de: 'a, 'a, T: Deserialize<'de>> Visitor<'de> for OrderedVisitor<'a, T> {
+            type Value = Ordered<'a, T>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object")
             }
@@ -239,55 +285,64 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
     }
 }
 
-/// One entry of `workspaces`.
+/// One entry of `workspaces` (the version ranges are not needed, only the names).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct WireWorkspace {
-    name: Option<String>,
-    version: Option<String>,
-    dependencies: Ordered<String>,
-    dev_dependencies: Ordered<String>,
-    optional_dependencies: Ordered<String>,
-    peer_dependencies: Ordered<String>,
+struct WireWorkspace<'a> {
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    version: Option<Text<'a>>,
+    #[serde(borrow)]
+    dependencies: Ordered<'a, IgnoredAny>,
+    #[serde(borrow)]
+    dev_dependencies: Ordered<'a, IgnoredAny>,
+    #[serde(borrow)]
+    optional_dependencies: Ordered<'a, IgnoredAny>,
+    #[serde(borrow)]
+    peer_dependencies: Ordered<'a, IgnoredAny>,
 }
 
 /// The info object of a package entry (`os`, `cpu`, `bin`, … are not needed and skipped).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct WireInfo {
-    dependencies: Ordered<String>,
-    optional_dependencies: Ordered<String>,
-    peer_dependencies: Ordered<String>,
+struct WireInfo<'a> {
+    #[serde(borrow)]
+    dependencies: Ordered<'a, IgnoredAny>,
+    #[serde(borrow)]
+    optional_dependencies: Ordered<'a, IgnoredAny>,
+    #[serde(borrow)]
+    peer_dependencies: Ordered<'a, IgnoredAny>,
 }
 
 /// One entry of `packages`: `["name@resolution", …]`.
 #[derive(Debug)]
-struct WireEntry {
-    spec: String,
-    items: Vec<Item>,
+struct WireEntry<'a> {
+    spec: Text<'a>,
+    items: Vec<Item<'a>>,
 }
 
 /// An element of a package entry after the first.
 #[derive(Debug)]
-enum Item {
-    Text(String),
-    Info(WireInfo),
+enum Item<'a> {
+    Text(Cow<'a, str>),
+    Info(WireInfo<'a>),
 }
 
-impl<'de> Deserialize<'de> for WireEntry {
+impl<'de: 'a, 'a> Deserialize<'de> for WireEntry<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct EntryVisitor;
         impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = WireEntry;
+            type Value = WireEntry<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a package entry [\"name@version\", …]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let spec: String = seq.next_element()?.ok_or_else(|| {
+                let spec: Text<'de> = seq.next_element()?.ok_or_else(|| {
                     de::Error::custom("empty package entry, expected [\"name@version\", …]")
                 })?;
                 let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Item>()? {
+                while let Some(item) = seq.next_element::<Item<'de>>()? {
                     if items.len() >= MAX_ENTRY_ELEMENTS {
                         return Err(de::Error::custom("package entry has too many elements"));
                     }
@@ -300,21 +355,24 @@ impl<'de> Deserialize<'de> for WireEntry {
     }
 }
 
-impl<'de> Deserialize<'de> for Item {
+impl<'de: 'a, 'a> Deserialize<'de> for Item<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ItemVisitor;
         impl<'de> Visitor<'de> for ItemVisitor {
-            type Value = Item;
+            type Value = Item<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an object")
             }
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<Item, E> {
-                Ok(Item::Text(value.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Item<'de>, E> {
+                Ok(Item::Text(Cow::Borrowed(value)))
             }
-            fn visit_string<E: de::Error>(self, value: String) -> Result<Item, E> {
-                Ok(Item::Text(value))
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Item<'de>, E> {
+                Ok(Item::Text(Cow::Owned(value.to_owned())))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+            fn visit_string<E: de::Error>(self, value: String) -> Result<Item<'de>, E> {
+                Ok(Item::Text(Cow::Owned(value)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<'de>, A::Error> {
                 WireInfo::deserialize(de::value::MapAccessDeserializer::new(map)).map(Item::Info)
             }
         }
@@ -392,7 +450,11 @@ struct Builder<'w> {
 }
 
 impl<'w> Builder<'w> {
-    fn build(lockfile: Lockfile, wire: Wire, cleaned: &Cleaned) -> Result<Lockfile, ExtractError> {
+    fn build(
+        lockfile: Lockfile,
+        wire: Wire<'_>,
+        cleaned: &Cleaned,
+    ) -> Result<Lockfile, ExtractError> {
         let entries = &wire.packages.0;
         let mut builder = Builder {
             lockfile,
@@ -420,7 +482,7 @@ impl<'w> Builder<'w> {
             }
             let slot = builder.read_entry(key, entry, line)?;
             if let Slot::Member = slot
-                && let Some((_, resolution)) = split_name_at(&entry.spec)
+                && let Some((_, resolution)) = split_name_at(entry.spec.as_str())
             {
                 let member_path = resolution.trim_start_matches("workspace:");
                 member_keys.insert(member_path, key.as_str());
@@ -445,7 +507,7 @@ impl<'w> Builder<'w> {
                 (&info.optional_dependencies, DependencyKind::Optional),
                 (&info.peer_dependencies, DependencyKind::Peer),
             ];
-            let dependencies = builder.resolve_groups(Some(key), &groups);
+            let dependencies = builder.resolve_groups(Some(key.as_str()), &groups);
             builder.lockfile.packages[package].dependencies = dependencies;
         }
 
@@ -458,7 +520,7 @@ impl<'w> Builder<'w> {
                 member_keys
                     .get(path.as_str())
                     .copied()
-                    .or(workspace.name.as_deref())
+                    .or(workspace.name.as_ref().map(Text::as_str))
             };
             let groups = [
                 (&workspace.dependencies, DependencyKind::Prod),
@@ -468,9 +530,9 @@ impl<'w> Builder<'w> {
             ];
             let dependencies = builder.resolve_groups(prefix, &groups);
             importers.push(Importer {
-                path: path.clone(),
-                name: workspace.name.clone(),
-                version: workspace.version.clone(),
+                path: path.as_str().to_owned(),
+                name: workspace.name.as_ref().map(|name| name.as_str().to_owned()),
+                version: workspace.version.as_ref().map(|v| v.as_str().to_owned()),
                 dependencies,
             });
         }
@@ -502,15 +564,18 @@ impl<'w> Builder<'w> {
     fn read_entry(
         &mut self,
         key: &str,
-        entry: &WireEntry,
+        entry: &WireEntry<'_>,
         line: u32,
     ) -> Result<Slot, ExtractError> {
         let file = &self.lockfile.file;
-        let (name, resolution) = split_name_at(&entry.spec).ok_or_else(|| {
+        let (name, resolution) = split_name_at(entry.spec.as_str()).ok_or_else(|| {
             ExtractError::at_line(
                 file,
                 line,
-                format!("package `{key}`: `{}` is not `name@version`", entry.spec),
+                format!(
+                    "package `{key}`: `{}` is not `name@version`",
+                    entry.spec.as_str()
+                ),
             )
         })?;
         let segments = key_segments(key).ok_or_else(|| {
@@ -537,7 +602,7 @@ impl<'w> Builder<'w> {
                 .enumerate()
                 .filter(move |(i, _)| info_at.is_none_or(|at| (*i < at) == before))
                 .filter_map(|(_, item)| match item {
-                    Item::Text(text) => Some(text.as_str()),
+                    Item::Text(text) => Some(text.as_ref()),
                     Item::Info(_) => None,
                 })
         };
@@ -623,7 +688,7 @@ impl<'w> Builder<'w> {
     fn resolve_groups(
         &mut self,
         from: Option<&str>,
-        groups: &[(&Ordered<String>, DependencyKind)],
+        groups: &[(&Ordered<'_, IgnoredAny>, DependencyKind)],
     ) -> Vec<Dependency> {
         let segment_ends: Vec<usize> = from
             .and_then(key_segments)
@@ -632,6 +697,7 @@ impl<'w> Builder<'w> {
         let mut dependencies = Vec::new();
         for (list, kind) in groups {
             for (name, _) in &list.0 {
+                let name = name.as_str();
                 let found = self.find(from.unwrap_or(""), &segment_ends, name);
                 let target = match found {
                     Some(Slot::Package(index)) => Some(PackageId(index)),
@@ -649,7 +715,7 @@ impl<'w> Builder<'w> {
                     }
                 };
                 dependencies.push(Dependency {
-                    name: name.clone(),
+                    name: name.to_owned(),
                     kind: *kind,
                     target,
                 });
@@ -711,6 +777,7 @@ mod tests {
 
     use super::super::test_support::{
         as_listed, assert_workspace_alias_graph, extract, extract_bytes, fixture, listing,
+        time_extraction,
     };
     use super::*;
     use crate::bun_lock::BunLockExtractor;
@@ -1038,5 +1105,46 @@ mod tests {
         );
         assert_eq!(lockfile.packages[0].line, 4);
         assert_eq!(lockfile.packages[1].line, 5);
+    }
+
+    /// `cargo test --release -p bulwark-lockfile --lib -- --ignored --nocapture lock_10k`
+    #[test]
+    #[ignore = "timing; run in release mode"]
+    #[expect(clippy::print_stdout, reason = "reports the measured time")]
+    fn lock_10k_entries_under_50_ms() {
+        use std::fmt::Write as _;
+        let integrity = "sha512-6FlzubTLZG3J2a/NVCAleEhjzq5oxgHyaCU9yYXvcLsvoVaHJq/s5xXI6/XXP6tz7R9xAOtHnSO/tXtF3WRTlA==";
+        let mut text = String::from(
+            "{\n  \"lockfileVersion\": 1,\n  \"workspaces\": {\n    \"\": {\n      \"name\": \"big\",\n      \"dependencies\": {\n",
+        );
+        for i in 1..=100 {
+            let _ = writeln!(text, "        \"package-{i}\": \"^1.0.0\",");
+        }
+        text.push_str("      },\n    },\n  },\n  \"packages\": {\n");
+        let count = 10_000;
+        for i in 1..=count {
+            let children: Vec<String> = [2 * i, 2 * i + 1]
+                .into_iter()
+                .filter(|&c| c <= count)
+                .map(|c| format!("\"package-{c}\": \"^1.0.0\""))
+                .collect();
+            let _ = writeln!(
+                text,
+                "    \"package-{i}\": [\"package-{i}@1.0.{i}\", \"\", {{ \"dependencies\": {{ {} }} }}, \"{integrity}\"],\n",
+                children.join(", ")
+            );
+        }
+        text.push_str("  }\n}\n");
+        let (parse, total) = time_extraction(40, || {
+            let lockfile = extract_bytes(&BunLockExtractor, "bun.lock", text.as_bytes()).unwrap();
+            assert_eq!(lockfile.packages.len(), 10_000);
+            assert!(lockfile.warnings.is_empty());
+            lockfile
+        });
+        println!(
+            "bun.lock, 10,000 packages, {} bytes: parse {parse:?}, parse + inventory {total:?} (CPU)",
+            text.len()
+        );
+        assert!(total.as_millis() < 50, "{total:?}");
     }
 }
