@@ -496,3 +496,47 @@ fn failed_updates_keep_the_current_data() {
     assert_eq!(advisory_ids(&store), ["GHSA-a"]);
     assert_eq!(sources(&store), before_sources);
 }
+
+#[test]
+fn directory_import_recurses_skips_non_json_and_does_not_follow_symlinks() {
+    let (dir, _path, store) = temp_store();
+    let mut store = store.with_limits(Limits {
+        max_entry_bytes: 10_000,
+        ..Limits::default()
+    });
+    let root = dir.path().join("osv");
+    std::fs::create_dir_all(root.join("npm").join("deep")).expect("mkdir");
+    std::fs::write(
+        root.join("npm").join("a.json"),
+        record("GHSA-a", "a", "0", "2.0.0"),
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("npm").join("deep").join("b.json"),
+        record("GHSA-b", "b", "0", "2.0.0"),
+    )
+    .expect("write");
+    std::fs::write(root.join("README.md"), "not a record").expect("write");
+    let oversized = format!(
+        "{{\"id\":\"GHSA-big\",\"modified\":\"x\",\"details\":\"{}\"}}",
+        "x".repeat(20_000)
+    );
+    std::fs::write(root.join("big.json"), oversized).expect("write");
+    // A symlinked directory outside the root is not followed.
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("mkdir");
+    std::fs::write(outside.join("c.json"), record("GHSA-c", "c", "0", "2.0.0")).expect("write");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, root.join("link")).expect("symlink");
+
+    let report = store.import_path(&root).expect("import");
+    assert_eq!(report.imported, 2);
+    assert_eq!(report.failed.len(), 1);
+    assert!(report.failed[0].name.ends_with("big.json"));
+    assert!(
+        report.failed[0].reason.contains("cap"),
+        "{}",
+        report.failed[0].reason
+    );
+    assert_eq!(advisory_ids(&store), ["GHSA-a", "GHSA-b"]);
+}
