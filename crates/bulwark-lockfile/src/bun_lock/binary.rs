@@ -40,6 +40,9 @@ const WORKSPACE_TAG: &[u8; 8] = b"wOrKsPaC";
 const ROOT_DEPENDENCY_ID: u32 = u32::MAX - 1;
 /// Deepest `node_modules` nesting for which an install path is computed.
 const MAX_TREE_DEPTH: usize = 256;
+/// The most bytes spent on install paths (a hostile file could make a few long names repeat
+/// in many tree nodes); paths beyond it are left unknown, with a warning.
+const MAX_INSTALL_PATH_BYTES: usize = 64 << 20;
 
 const STRING: usize = 8;
 const META: usize = 88;
@@ -801,6 +804,8 @@ impl Decoder<'_, '_> {
             strings.get(raw).ok()
         };
         let hoisted_count = self.buffers.hoisted.len() / 4;
+        let dependency_count = self.buffers.dependencies.len() / DEPENDENCY;
+        let mut budget = MAX_INSTALL_PATH_BYTES;
         // (path prefix ending in "node_modules", depth) per tree node.
         let mut prefixes: Vec<Option<(String, usize)>> = Vec::with_capacity(tree_count);
         let mut skipped = false;
@@ -815,7 +820,10 @@ impl Decoder<'_, '_> {
                     prefixes.get(parent).and_then(Option::as_ref),
                     dependency_name(dependency),
                 ) {
-                    (Some((parent_prefix, depth)), Some(name)) if *depth < MAX_TREE_DEPTH => {
+                    (Some((parent_prefix, depth)), Some(name))
+                        if *depth < MAX_TREE_DEPTH
+                            && spend(&mut budget, parent_prefix.len() + name.len() + 14) =>
+                    {
                         Some((format!("{parent_prefix}/{name}/node_modules"), depth + 1))
                     }
                     _ => {
@@ -832,6 +840,10 @@ impl Decoder<'_, '_> {
                 } else {
                     for slot in offset..offset + len {
                         let dependency = u32_le(self.buffers.hoisted, slot * 4) as usize;
+                        if dependency >= dependency_count {
+                            skipped = true;
+                            continue;
+                        }
                         let package = u32_le(self.buffers.resolutions, dependency * 4) as usize;
                         let (Some(Some(model)), Some(name)) =
                             (model_index.get(package), dependency_name(dependency))
@@ -840,6 +852,10 @@ impl Decoder<'_, '_> {
                         };
                         let package = &mut lockfile.packages[*model];
                         if package.install_path.is_none() {
+                            if !spend(&mut budget, prefix.len() + name.len() + 1) {
+                                skipped = true;
+                                continue;
+                            }
                             package.install_path = Some(format!("{prefix}/{name}"));
                             if name != package.name {
                                 package.alias = Some(name.to_owned());
@@ -856,6 +872,17 @@ impl Decoder<'_, '_> {
                     .to_owned(),
             );
         }
+    }
+}
+
+/// Takes `bytes` from `budget`; false when it does not have them.
+fn spend(budget: &mut usize, bytes: usize) -> bool {
+    match budget.checked_sub(bytes) {
+        Some(left) => {
+            *budget = left;
+            true
+        }
+        None => false,
     }
 }
 

@@ -31,6 +31,9 @@ const KNOWN_VERSIONS: RangeInclusive<u64> = 0..=2;
 /// The deepest nesting accepted; a bun.lock needs five levels.
 const MAX_DEPTH: usize = 64;
 
+/// The deepest hoisting path accepted (`a/b/c/…`); real ones rarely pass ten.
+const MAX_HOISTING_DEPTH: usize = 64;
+
 /// The most elements a package entry has (`[spec, registry, info, integrity]`, git has one
 /// more), with room to spare.
 const MAX_ENTRY_ELEMENTS: usize = 8;
@@ -741,7 +744,8 @@ impl<'w> Builder<'w> {
 }
 
 /// The `(start, end)` byte ranges of the package names in a hoisting path: `a/@s/b/c` has
-/// `a`, `@s/b` and `c`. `None` for an empty path or an empty name.
+/// `a`, `@s/b` and `c`. `None` for an empty path, an empty name, or more than
+/// [`MAX_HOISTING_DEPTH`] names.
 fn key_segments(key: &str) -> Option<Vec<(usize, usize)>> {
     let bytes = key.as_bytes();
     let mut segments = Vec::new();
@@ -758,6 +762,9 @@ fn key_segments(key: &str) -> Option<Vec<(usize, usize)>> {
             slash_after(start).unwrap_or(bytes.len())
         };
         if end <= start || key.get(start..end)?.ends_with('/') {
+            return None;
+        }
+        if segments.len() >= MAX_HOISTING_DEPTH {
             return None;
         }
         segments.push((start, end));
@@ -960,6 +967,12 @@ mod tests {
                 key_segments(key).map(|s| s.iter().map(|&(a, b)| &key[a..b]).collect::<Vec<_>>());
             assert_eq!(segments, expected, "{key:?}");
         }
+        let deepest = vec!["a"; MAX_HOISTING_DEPTH].join("/");
+        assert_eq!(
+            key_segments(&deepest).map(|s| s.len()),
+            Some(MAX_HOISTING_DEPTH)
+        );
+        assert_eq!(key_segments(&format!("{deepest}/a")), None);
     }
 
     /// Hostile inputs: each is an error naming the file (and the line where it can), never a
