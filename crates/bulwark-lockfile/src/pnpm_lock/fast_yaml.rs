@@ -690,3 +690,125 @@ impl<'b, 'a> SeqAccess<'a> for Items<'b, 'a> {
         Some(self.0.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize as _;
+    use serde_norway::Value;
+
+    use super::*;
+
+    /// What both readers make of `text`, through serde's data model.
+    fn both(text: &str) -> (Result<Value, Unsupported>, Value) {
+        let fast = parse(text).and_then(|tree| Value::deserialize(NodeDeserializer(&tree)));
+        let slow = serde_norway::from_str(text).unwrap();
+        (fast, slow)
+    }
+
+    #[test]
+    fn reads_pnpm_subset_like_serde_norway() {
+        let cases = [
+            "lockfileVersion: '9.0'\n",
+            "a:\n  b: c\n  d:\n    e: f\n\n  # comment\ng: h # trailing\n",
+            "packages:\n\n  '@a/b@1.0.0':\n    resolution: {integrity: sha512-x==, tarball: https://e.com/a.tgz}\n    engines: {node: '>=8', npm: ^1.0.0 || >= 2.0.0}\n",
+            "snapshots:\n  a@file:dir: {}\n  b@1.0.0(c@2.0.0):\n    dependencies:\n      c: 2.0.0\n    optional: true\n",
+            "x:\n  os: [darwin, linux]\n  cpu: []\n  list:\n    - supports-color\n    - '@types/node'\n",
+            "'it''s': 'a ''quoted'' value'\n\"double\": \"plain text\"\n",
+            "a: null\nb: ~\nc:\nd: true\ne: False\nf: yes\ng: link:../x\n",
+            "a: {b: {c: [d, 'e']}, f: }\n",
+            "k: v\r\nl: w\r\n",
+            "key with spaces: value with spaces\nurl: git+ssh://git@host/x.git#abc\n",
+        ];
+        for text in cases {
+            let (fast, slow) = both(text);
+            assert_eq!(fast, Ok(slow), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn leaves_everything_else_to_serde_norway() {
+        let cases = [
+            "",
+            "# only a comment\n",
+            "- a\n- b\n",
+            "scalar\n",
+            "---\na: b\n",
+            "a: b\n---\nc: d\n",
+            "a: &anchor b\nc: *anchor\n",
+            "a: !tag b\n",
+            "a: |\n  text\n",
+            "a: >\n  text\n",
+            "a: plain\n  continued\n",
+            "a:\n\tb: c\n",
+            "a: \"esc\\naped\"\n",
+            "a: {b: c,\n  d: e}\n",
+            "? complex\n: key\n",
+            "a:\n- b\n",
+            "a:\n  - b: c\n",
+            "a: b: c\n",
+            "a:  b\n   c: d\n",
+            "  a: b\nc: d\n",
+            "a: b\n  c: d\n",
+            "a: [b, [c, {d: e}]]x\n",
+            "a: 'unterminated\n",
+            "'a' : b\n",
+            "a:b\n",
+            "<<: {a: b}\n",
+            "@a: b\n",
+            "a: @b\n",
+            "a: `b`\n",
+            "a: {b, c}\n",
+            "a: [b: c]\n",
+            "a: b #c\n  d: e\n",
+        ];
+        for text in cases {
+            assert_eq!(parse(text).map(|_| ()), Err(Unsupported), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_only_serde_norway_may_decide() {
+        // Numbers where the type matters, non-booleans as booleans, maps as strings.
+        #[derive(Debug, serde::Deserialize)]
+        #[expect(dead_code, reason = "only whether deserialising succeeds matters")]
+        struct Probe {
+            flag: Option<bool>,
+            text: Option<String>,
+        }
+        for text in [
+            "flag: 'true'\n",
+            "flag: yes\n",
+            "text: {a: b}\n",
+            "text: [a]\n",
+        ] {
+            let tree = parse(text).unwrap();
+            assert!(
+                Probe::deserialize(NodeDeserializer(&tree)).is_err(),
+                "{text:?}"
+            );
+        }
+        for text in ["a: 1.5\n", "a: 0x1F\n", "a: -3\n", "a: .inf\n", "a: 1e5\n"] {
+            let tree = parse(text).unwrap();
+            assert!(
+                Value::deserialize(NodeDeserializer(&tree)).is_err(),
+                "{text:?}"
+            );
+        }
+        for text in ["a: 1.0.0\n", "a: 10.x\n", "a: 2.0.0-beta.1\n"] {
+            let (fast, slow) = both(text);
+            assert_eq!(fast, Ok(slow), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let mut text = String::from("a:\n");
+        for depth in 1..200 {
+            text.push_str(&" ".repeat(depth * 2));
+            text.push_str("b:\n");
+        }
+        assert_eq!(parse(&text).map(|_| ()), Err(Unsupported));
+        let flow = format!("a: {}{}\n", "[".repeat(100), "]".repeat(100));
+        assert_eq!(parse(&flow).map(|_| ()), Err(Unsupported));
+    }
+}
