@@ -102,3 +102,61 @@ fn match_20k_packages_against_200k_advisories(bencher: Bencher<'_, '_>) {
     assert!(matcher.advisory_count() >= ADVISORIES);
     bencher.bench(|| matcher.match_packages(divan::black_box(packages)).len());
 }
+
+/// OSV JSON of `count` synthetic records, zipped like OSV's `all.zip`.
+fn synthetic_zip(count: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for index in 0..count {
+        let record = synthetic_record(index, &mut rng);
+        let json = serde_json::to_vec(&record).expect("serialise");
+        writer
+            .start_file(format!("{}.json", record.id), options)
+            .expect("start");
+        writer.write_all(&json).expect("write");
+    }
+    writer.finish().expect("finish").into_inner()
+}
+
+static ZIP_20K: LazyLock<(tempfile::TempDir, std::path::PathBuf)> = LazyLock::new(|| {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("all.zip");
+    std::fs::write(&path, synthetic_zip(20_000)).expect("write zip");
+    (dir, path)
+});
+
+/// Import throughput: 20,000 records from a zip into a fresh on-disk store (one
+/// transaction).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn import_20k_records_from_zip(bencher: Bencher<'_, '_>) {
+    let (_dir, zip) = &*ZIP_20K;
+    bencher
+        .with_inputs(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store =
+                bulwark_advisory::Store::open(&dir.path().join("db.sqlite3")).expect("open");
+            (dir, store)
+        })
+        .bench_local_values(|(dir, mut store)| {
+            let report = store.import_path(zip).expect("import");
+            assert_eq!(report.imported, 20_000);
+            drop(dir);
+        });
+}
+
+/// Building the matcher from a store holding 20,000 advisories.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn matcher_from_store_20k(bencher: Bencher<'_, '_>) {
+    let (_dir, zip) = &*ZIP_20K;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = bulwark_advisory::Store::open(&dir.path().join("db.sqlite3")).expect("open");
+    store.import_path(zip).expect("import");
+    bencher.bench_local(|| {
+        Matcher::from_store(&store)
+            .expect("matcher")
+            .advisory_count()
+    });
+}

@@ -28,6 +28,9 @@ use crate::import::{self, Entry, Limits};
 use crate::osv::range::StoredAffected;
 use crate::osv::schema::OsvRecord;
 
+/// Largest indicator list accepted (the built-in one is 1.3 MB).
+pub const MAX_IOC_LIST_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Environment variable the CLI reads to override the database path.
 pub const DB_PATH_ENV: &str = "BULWARK_DB";
 
@@ -494,16 +497,23 @@ impl Store {
     /// # Errors
     /// When the file cannot be read or is not UTF-8, or on database failure.
     pub fn import_iocs_csv(&mut self, path: &Path) -> Result<ImportReport> {
+        let cap = MAX_IOC_LIST_BYTES;
         let bytes = std::fs::File::open(path)
             .and_then(|f| {
                 let mut bytes = Vec::new();
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(f, self.limits.max_archive_bytes),
-                    &mut bytes,
-                )?;
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, cap + 1), &mut bytes)?;
                 Ok(bytes)
             })
             .map_err(|e| Error::io(path, e))?;
+        if bytes.len() as u64 > cap {
+            return Err(Error::new(
+                ErrorKind::Indicators,
+                format!(
+                    "`{}` is larger than the {cap}-byte cap for indicator lists",
+                    path.display()
+                ),
+            ));
+        }
         let text = String::from_utf8(bytes).map_err(|error| {
             Error::new(
                 ErrorKind::Indicators,
