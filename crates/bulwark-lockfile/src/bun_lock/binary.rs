@@ -1487,4 +1487,64 @@ mod tests {
         );
         assert!(total.as_millis() < 50, "{total:?}");
     }
+
+    /// The hono bun.lockb against the yarn.lock bun itself printed from it: the same packages,
+    /// and for each the same dependency and optional dependency names (bun prints no peers).
+    #[test]
+    fn real_lockb_matches_the_yarn_lock_bun_prints() {
+        use std::collections::{BTreeMap, BTreeSet};
+        let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+            .join("fixtures/lockfiles-real/bun-lockb/hono");
+        let printed = std::fs::read_to_string(folder.join("bun-printed-yarn.lock")).unwrap();
+        let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let (mut name, mut id) = (String::new(), String::new());
+        let mut in_dependencies = false;
+        for line in printed.lines() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if !line.starts_with(' ') {
+                let first = line.split(", ").next().unwrap().trim_matches(['"', ':']);
+                name = super::super::split_name_at(first).unwrap().0.to_owned();
+                in_dependencies = false;
+            } else if let Some(version) = line.strip_prefix("  version ") {
+                id = format!("{name}@{}", version.trim_matches('"'));
+                expected.entry(id.clone()).or_default();
+            } else if line.starts_with("  ") && !line.starts_with("    ") {
+                in_dependencies = matches!(line.trim(), "dependencies:" | "optionalDependencies:");
+            } else if in_dependencies {
+                let entry = line.trim();
+                let dependency = match entry.strip_prefix('"') {
+                    Some(quoted) => quoted.split('"').next().unwrap(),
+                    None => entry.split(' ').next().unwrap(),
+                };
+                expected.get_mut(&id).unwrap().insert(dependency.to_owned());
+            }
+        }
+        let contents = std::fs::read(folder.join("bun.lockb")).unwrap();
+        let lockfile = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap();
+        let mut ours: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for package in &lockfile.packages {
+            let names = package
+                .dependencies
+                .iter()
+                .filter(|d| matches!(d.kind, DependencyKind::Prod | DependencyKind::Optional))
+                .map(|d| d.name.clone());
+            ours.entry(format!("{}@{}", package.name, package.version))
+                .or_default()
+                .extend(names);
+        }
+        assert_eq!(ours.len(), 918);
+        let differing: Vec<_> = ours
+            .iter()
+            .filter(|(id, names)| expected.get(*id) != Some(names))
+            .map(|(id, names)| (id, names, expected.get(id)))
+            .take(10)
+            .collect();
+        assert!(differing.is_empty(), "{differing:#?}");
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>()
+        );
+    }
 }

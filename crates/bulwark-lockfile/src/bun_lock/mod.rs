@@ -345,4 +345,78 @@ mod tests {
             "node_modules/a/node_modules/@s/b"
         );
     }
+
+    /// Everything but `resolved` (the text format leaves the default registry out) and the
+    /// line, in a canonical order, with edges named by their target.
+    fn canonical(lockfile: &Lockfile) -> Vec<String> {
+        let id = |target: Option<crate::PackageId>| {
+            target.map_or_else(
+                || "-".to_owned(),
+                |t| {
+                    let p = &lockfile.packages[t.0];
+                    format!("{}@{}", p.name, p.version)
+                },
+            )
+        };
+        let edges = |dependencies: &[crate::Dependency]| {
+            let mut edges: Vec<String> = dependencies
+                .iter()
+                .map(|d| format!("{}:{:?}->{}", d.name, d.kind, id(d.target)))
+                .collect();
+            edges.sort();
+            edges.join(" ")
+        };
+        let mut lines: Vec<String> = lockfile
+            .packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}@{} alias={:?} source={:?} integrity={:?} path={:?} deps=[{}]",
+                    p.name,
+                    p.version,
+                    p.alias,
+                    p.source,
+                    p.integrity.as_ref().map(ToString::to_string),
+                    p.install_path,
+                    edges(&p.dependencies)
+                )
+            })
+            .collect();
+        lines.sort();
+        lines.extend(lockfile.importers.iter().map(|i| {
+            format!(
+                "importer {:?} {:?} {:?} deps=[{}]",
+                i.path,
+                i.name,
+                i.version,
+                edges(&i.dependencies)
+            )
+        }));
+        lines
+    }
+
+    /// The same project locked by bun 1.1.45 and 1.2.23 in the text and binary formats reads
+    /// the same, edge for edge.
+    #[test]
+    fn text_and_binary_formats_agree() {
+        use test_support::extract;
+        let reference = canonical(&extract(&BunLockExtractor, "workspace-alias.v1.lock").unwrap());
+        for (extractor, name) in [
+            (
+                &BunLockExtractor as &dyn Extractor,
+                "workspace-alias.v0.lock",
+            ),
+            (&BunLockbExtractor, "workspace-alias.format2.lockb"),
+            (&BunLockbExtractor, "workspace-alias.format3.lockb"),
+        ] {
+            let other = canonical(&extract(extractor, name).unwrap());
+            let differing: Vec<_> = other
+                .iter()
+                .zip(&reference)
+                .filter(|(a, b)| a != b)
+                .collect();
+            assert!(differing.is_empty(), "{name}: {differing:#?}");
+            assert_eq!(other.len(), reference.len(), "{name}");
+        }
+    }
 }
