@@ -6,6 +6,7 @@
 //! not be able to show bulwark one name or version and Node another.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Read as _;
 use std::path::Path;
@@ -159,16 +160,16 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Manifest, String> {
             _ => Vec::new(),
         }
     };
-    let mut dependencies: Vec<(String, DependencyKind)> = names(&wire.optional_dependencies)
-        .into_iter()
-        .map(|name| (name, DependencyKind::Optional))
-        .collect();
+    // A name in several lists counts once: optional over prod (as npm does) over peer.
+    let mut dependencies: Vec<(String, DependencyKind)> = Vec::new();
+    let mut seen = HashSet::new();
     for (value, kind) in [
+        (&wire.optional_dependencies, DependencyKind::Optional),
         (&wire.dependencies, DependencyKind::Prod),
         (&wire.peer_dependencies, DependencyKind::Peer),
     ] {
         for name in names(value) {
-            if !dependencies.iter().any(|(known, _)| *known == name) {
+            if seen.insert(name.clone()) {
                 dependencies.push((name, kind));
             }
         }
@@ -297,6 +298,25 @@ mod tests {
         );
         assert!(manifest.dev_dependencies.is_empty());
         assert_eq!(manifest.workspaces, vec!["x/*".to_owned()]);
+    }
+
+    #[test]
+    fn huge_dependency_lists_stay_linear() {
+        let names: Vec<String> = (0..50_000).map(|i| format!("\"dep-{i}\": \"1\"")).collect();
+        let list = names.join(",");
+        let text = format!(
+            "{{\"name\": \"x\", \"version\": \"1.0.0\", \"dependencies\": {{{list}}}, \"peerDependencies\": {{{list}}}, \"optionalDependencies\": {{{list}}}}}"
+        );
+        let start = std::time::Instant::now();
+        let manifest = parse(text.as_bytes()).unwrap();
+        assert_eq!(manifest.dependencies.len(), 50_000);
+        assert!(
+            manifest
+                .dependencies
+                .iter()
+                .all(|(_, kind)| *kind == DependencyKind::Optional)
+        );
+        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
     }
 
     #[test]

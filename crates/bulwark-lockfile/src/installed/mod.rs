@@ -213,15 +213,15 @@ impl Tree {
             })
             .collect();
         let mut targets: Vec<(&Entry, &str)> = Vec::new();
+        let mut queued = HashSet::new();
         for &(entry, target) in &links {
             if let Some(&id) = self.at.get(target) {
                 self.at.insert(entry.path.clone(), id);
-            } else if !directories.contains(target)
-                && !targets.iter().any(|&(_, known)| known == target)
-            {
+            } else if !directories.contains(target) && queued.insert(target) {
                 targets.push((entry, target));
             }
         }
+        let members: HashSet<&str> = members.iter().map(String::as_str).collect();
         let manifests: Vec<_> = targets
             .par_iter()
             .map(|(_, target)| {
@@ -233,7 +233,7 @@ impl Tree {
             .collect();
         let mut by_target = HashMap::new();
         for ((entry, target), (file, manifest)) in targets.into_iter().zip(manifests) {
-            let source = if members.iter().any(|member| member == target) {
+            let source = if members.contains(target) {
                 SourceKind::Workspace
             } else {
                 SourceKind::Link
@@ -423,8 +423,9 @@ impl Tree {
             .into_iter()
             .filter(|(_, kind)| *kind != DependencyKind::Peer)
             .collect();
+        let mut seen: HashSet<String> = wanted.iter().map(|(name, _)| name.clone()).collect();
         for name in manifest.dev_dependencies {
-            if !wanted.iter().any(|(known, _)| *known == name) {
+            if seen.insert(name.clone()) {
                 wanted.push((name, DependencyKind::Dev));
             }
         }

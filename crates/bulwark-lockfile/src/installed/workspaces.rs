@@ -2,6 +2,7 @@
 //! `package.json` (npm, yarn, bun) and the `packages` globs of `pnpm-workspace.yaml`, expanded
 //! against the directory tree without following links and without leaving the root.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -10,6 +11,8 @@ use super::manifest::read_bounded;
 
 /// `pnpm-workspace.yaml` files larger than this are refused.
 const MAX_WORKSPACE_FILE_BYTES: u64 = 1024 * 1024;
+/// At most this many workspace patterns are expanded.
+const MAX_PATTERNS: usize = 1_000;
 /// How deep `**` descends.
 const MAX_GLOB_DEPTH: usize = 8;
 /// At most this many directories are considered while expanding all patterns.
@@ -54,8 +57,13 @@ pub(super) fn pnpm_patterns(root: &Path, warnings: &mut Vec<String>) -> Vec<Stri
 pub(super) fn members(root: &Path, patterns: &[String], warnings: &mut Vec<String>) -> Vec<String> {
     let mut budget = MAX_CANDIDATES;
     let mut included = Vec::new();
-    let mut excluded = Vec::new();
-    for pattern in patterns {
+    let mut excluded = HashSet::new();
+    if patterns.len() > MAX_PATTERNS {
+        warnings.push(format!(
+            "more than {MAX_PATTERNS} workspace patterns; the rest were ignored"
+        ));
+    }
+    for pattern in patterns.iter().take(MAX_PATTERNS) {
         let (negated, body) = match pattern.strip_prefix('!') {
             Some(body) => (true, body),
             None => (false, pattern.as_str()),
@@ -78,8 +86,9 @@ pub(super) fn members(root: &Path, patterns: &[String], warnings: &mut Vec<Strin
             "workspace patterns match more than {MAX_CANDIDATES} directories; the rest were not considered"
         ));
     }
-    included.retain(|dir| {
+    included.retain(|dir: &String| {
         !dir.is_empty()
+            && !dir.split('/').any(|segment| SKIPPED.contains(&segment))
             && !excluded.contains(dir)
             && std::fs::symlink_metadata(root.join(dir).join("package.json"))
                 .is_ok_and(|meta| meta.is_file())
@@ -252,10 +261,17 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(root.join("tools"), root.join("packages/linked")).unwrap();
         let mut warnings = Vec::new();
-        let patterns: Vec<String> = ["packages/*", "!packages/skip", "apps/**", "../*", "/etc"]
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
+        let patterns: Vec<String> = [
+            "packages/*",
+            "!packages/skip",
+            "apps/**",
+            "../*",
+            "/etc",
+            "node_modules/x",
+        ]
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect();
         let members = members(root, &patterns, &mut warnings);
         assert_eq!(members, vec!["apps/web/deep", "packages/a", "packages/b"]);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
