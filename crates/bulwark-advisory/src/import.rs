@@ -25,6 +25,8 @@ pub struct Limits {
     pub max_total_bytes: u64,
     /// Largest archive accepted (downloads are held in memory).
     pub max_archive_bytes: u64,
+    /// Largest indicator list (`--iocs FILE`) accepted.
+    pub max_list_bytes: u64,
 }
 
 impl Default for Limits {
@@ -34,6 +36,7 @@ impl Default for Limits {
             max_entries: 2_000_000,
             max_total_bytes: 8 * 1024 * 1024 * 1024,
             max_archive_bytes: 2 * 1024 * 1024 * 1024,
+            max_list_bytes: 256 * 1024 * 1024,
         }
     }
 }

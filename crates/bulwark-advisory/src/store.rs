@@ -28,9 +28,6 @@ use crate::import::{self, Entry, Limits};
 use crate::osv::range::StoredAffected;
 use crate::osv::schema::OsvRecord;
 
-/// Largest indicator list accepted (the built-in one is 1.3 MB).
-pub const MAX_IOC_LIST_BYTES: u64 = 256 * 1024 * 1024;
-
 /// Environment variable the CLI reads to override the database path.
 pub const DB_PATH_ENV: &str = "BULWARK_DB";
 
@@ -497,7 +494,7 @@ impl Store {
     /// # Errors
     /// When the file cannot be read or is not UTF-8, or on database failure.
     pub fn import_iocs_csv(&mut self, path: &Path) -> Result<ImportReport> {
-        let cap = MAX_IOC_LIST_BYTES;
+        let cap = self.limits.max_list_bytes;
         let bytes = std::fs::File::open(path)
             .and_then(|f| {
                 let mut bytes = Vec::new();

@@ -365,6 +365,13 @@ fn user_ioc_lists_are_imported_and_matched() {
             PackageRef::new("evil", "1.0.0"),
         ]);
     assert_eq!(found.len(), 1);
+    let mut store = store.with_limits(Limits {
+        max_list_bytes: 8,
+        ..Limits::default()
+    });
+    let error = store.import_iocs_csv(&list).expect_err("over the cap");
+    assert_eq!(error.kind(), ErrorKind::Indicators);
+    assert!(error.to_string().contains("cap"), "{error}");
     assert_eq!(
         store
             .import_iocs_text("x@1.0.0", "builtin")
