@@ -419,4 +419,47 @@ mod tests {
             assert_eq!(other.len(), reference.len(), "{name}");
         }
     }
+
+    /// Negative fixtures: each is an error naming the file (and the line where known).
+    #[test]
+    fn negative_fixtures_are_errors() {
+        let cases: [(&dyn Extractor, &str, &str, Option<u32>); 7] = [
+            (&BunLockExtractor, "not-json.lock", "invalid JSON", Some(1)),
+            (
+                &BunLockExtractor,
+                "wrong-types.lock",
+                "invalid type: sequence",
+                Some(9),
+            ),
+            (
+                &BunLockExtractor,
+                "deeply-nested.lock",
+                "nested too deeply",
+                Some(4),
+            ),
+            // Byte 10 is a newline; the first invalid byte (0x80) is on line 2.
+            (&BunLockExtractor, "binary.lock", "not valid UTF-8", Some(2)),
+            (
+                &BunLockbExtractor,
+                "garbage.lockb",
+                "header is missing",
+                None,
+            ),
+            (&BunLockbExtractor, "truncated.lockb", "is truncated", None),
+            (
+                &BunLockbExtractor,
+                "format1.lockb",
+                "bun.lockb format 1 is not supported; run `bun install --save-text-lockfile`",
+                None,
+            ),
+        ];
+        for (extractor, name, message, line) in cases {
+            let error = test_support::extract(extractor, name)
+                .err()
+                .unwrap_or_else(|| panic!("{name} parsed"));
+            assert_eq!(error.file, test_support::fixture(name), "{name}");
+            assert!(error.message.contains(message), "{name}: {error}");
+            assert_eq!(error.line, line, "{name}: {error}");
+        }
+    }
 }
