@@ -1,10 +1,10 @@
 //! Installed trees: what is really on disk in `node_modules`, which can differ from any
 //! lockfile (a hand-edited tree, a tampered package, a lockfile that was never committed).
 //!
-//! The walk ([`walk`]) reads nested npm/yarn/bun trees, `@scope` directories and the virtual
+//! The walk (`walk.rs`) reads nested npm/yarn/bun trees, `@scope` directories and the virtual
 //! stores of pnpm (`.pnpm/<key>/node_modules/<name>`) and bun, without ever following a link
 //! out of the project root (the parent of `node_modules`). Each package's `package.json` is
-//! then read in parallel ([`manifest`]), and dependency edges are resolved the way Node
+//! then read in parallel (`manifest.rs`), and dependency edges are resolved the way Node
 //! resolves `require`: the package's own `node_modules`, then each ancestor's. Links into a
 //! store resolve to the store package, so a pnpm package is counted once; links to other
 //! directories inside the root (workspace members, `link:` dependencies) become one
@@ -45,7 +45,9 @@ pub const FORMAT: &str = "installed/node_modules";
 /// (when it is missing or unreadable, every top-level package counts as a direct dependency),
 /// and workspace members declared there or in `pnpm-workspace.yaml` are importers too.
 /// Unreadable parts of the tree (a malformed `package.json`, a link out of the root, a tree
-/// deeper than [`MAX_DEPTH`]) become warnings naming them; the walk goes on.
+/// deeper than [`MAX_DEPTH`]) become warnings naming them; the walk goes on. The format
+/// version names the layout, from the managers' marker files: `npm`, `pnpm`, `yarn`, `bun`,
+/// or `nested` when none is there.
 ///
 /// # Errors
 /// Returns an error naming the directory if it is not a real `node_modules` directory or the
