@@ -73,6 +73,6 @@ pub use feed::{CompromisedVersion, IndicatorFeed, IndicatorString, PayloadHash};
 pub use import::Limits;
 pub use matcher::{Match, Matcher, PackageRef, Query};
 pub use range::Range;
-pub use store::{DB_PATH_ENV, ImportReport, SourceKind, SourceStatus, Status, Store};
+pub use store::{DB_PATH_ENV, ImportReport, SourceKind, SourceStatus, Status, Store, format_age};
 pub use update::{DEFAULT_OSV_NPM_URL, redact_url};
 pub use version::Version;

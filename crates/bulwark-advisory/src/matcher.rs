@@ -47,6 +47,9 @@ impl PackageRef {
 pub struct Match {
     /// The package that matched (as given).
     pub package: PackageRef,
+    /// Index of that package in the slice given to [`Matcher::match_packages`], so the
+    /// caller can attach locations and dependency paths without a lookup.
+    pub package_index: usize,
     /// The advisory id, or `IOC:<campaign>` for an indicator row.
     pub advisory_id: AdvisoryId,
     /// Other ids of the advisory.
@@ -304,7 +307,7 @@ impl Matcher {
     /// The findings for `packages` that `query` accepts.
     pub fn query(&self, packages: &[PackageRef], query: &Query) -> Vec<Match> {
         let mut found = Vec::new();
-        for package in packages {
+        for (package_index, package) in packages.iter().enumerate() {
             if !query.accepts_package(&package.name) {
                 continue;
             }
@@ -338,6 +341,7 @@ impl Matcher {
                 }
                 let candidate = Match {
                     package: package.clone(),
+                    package_index,
                     advisory_id: meta.id.clone(),
                     aliases: meta.aliases.clone(),
                     kind: meta.kind,
@@ -364,6 +368,7 @@ impl Matcher {
                 let label = ioc.campaign.as_deref().unwrap_or(BUILTIN_FEED);
                 let candidate = Match {
                     package: package.clone(),
+                    package_index,
                     advisory_id: AdvisoryId(format!("IOC:{label}")),
                     aliases: Vec::new(),
                     kind: AdvisoryKind::CompromisedVersion,
@@ -457,6 +462,8 @@ mod tests {
         assert_eq!(summary[2].0, "@ctrl/tinycolor");
         assert_eq!(summary[2].2, AdvisoryKind::CompromisedVersion);
         assert_eq!(found.len(), 3, "{summary:?}");
+        let indices: Vec<usize> = found.iter().map(|m| m.package_index).collect();
+        assert_eq!(indices, [0, 1, 2]);
         assert!((found[0].score.expect("score") - 7.5).abs() < 1e-9);
         assert_eq!(found[0].severity, Some(SeverityLevel::High));
         assert_eq!(found[0].aliases, vec![AdvisoryId("CVE-1".into())]);

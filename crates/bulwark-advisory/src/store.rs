@@ -186,6 +186,21 @@ pub struct Status {
     pub osv_age_seconds: Option<u64>,
 }
 
+/// A short human age (`45 seconds`, `3 hours`, `2 days`) for status output.
+pub fn format_age(seconds: u64) -> String {
+    let (value, unit) = match seconds {
+        0..60 => (seconds, "second"),
+        60..3_600 => (seconds / 60, "minute"),
+        3_600..86_400 => (seconds / 3_600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    if value == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{value} {unit}s")
+    }
+}
+
 /// The advisory database.
 #[derive(Debug)]
 pub struct Store {
@@ -820,4 +835,19 @@ fn record_source(
     )
     .map_err(db_error("recording the import"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_age;
+
+    #[test]
+    fn ages() {
+        assert_eq!(format_age(0), "0 seconds");
+        assert_eq!(format_age(1), "1 second");
+        assert_eq!(format_age(59), "59 seconds");
+        assert_eq!(format_age(60), "1 minute");
+        assert_eq!(format_age(7_199), "1 hour");
+        assert_eq!(format_age(86_400 * 3 + 5), "3 days");
+    }
 }
