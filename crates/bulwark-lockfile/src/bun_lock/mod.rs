@@ -462,4 +462,62 @@ mod tests {
             assert_eq!(error.line, line, "{name}: {error}");
         }
     }
+
+    /// A project with platform-specific optional packages (esbuild), a peer (react-dom on
+    /// react), an override (`ms` → 2.1.3 under `debug`), trusted dependencies and a dev
+    /// dependency, locked by bun 1.1.45 (format 2), 1.2.23 (format 3 and text v1).
+    #[test]
+    fn features_fixture_equals_bun_listing() {
+        use test_support::{as_listed, edge, extract, listing};
+        let mut canonical_forms = Vec::new();
+        for (extractor, tag) in [
+            (&BunLockExtractor as &dyn Extractor, "v1.lock"),
+            (&BunLockbExtractor, "format2.lockb"),
+            (&BunLockbExtractor, "format3.lockb"),
+        ] {
+            let name = format!("features.{tag}");
+            let lockfile = extract(extractor, &name).unwrap();
+            let listed = format!("features.{}.pm-ls.txt", tag.split('.').next().unwrap());
+            assert_eq!(as_listed(&lockfile), listing(&listed), "{name}");
+            assert!(
+                lockfile.warnings.is_empty(),
+                "{name}: {:?}",
+                lockfile.warnings
+            );
+            let cases = [
+                ("debug@4.3.4", "ms", Some("ms@2.1.3")),
+                ("react-dom@18.3.1", "react", Some("react@18.3.1")),
+                (
+                    "esbuild@0.21.5",
+                    "@esbuild/linux-x64",
+                    Some("@esbuild/linux-x64@0.21.5"),
+                ),
+                ("importer:", "typescript", Some("typescript@5.4.5")),
+            ];
+            for (from, dependency, expected) in cases {
+                assert_eq!(
+                    edge(&lockfile, from, dependency).as_deref(),
+                    expected,
+                    "{name}: {from}"
+                );
+            }
+            let project = lockfile.clone().into_inventory();
+            for package in &project.packages {
+                let platform = package.name.starts_with("@esbuild/");
+                assert_eq!(package.optional, platform, "{name}: {}", package.id());
+                assert_eq!(
+                    package.dev,
+                    package.name == "typescript",
+                    "{name}: {}",
+                    package.id()
+                );
+                assert!(!package.peer, "{name}: {}", package.id());
+            }
+            canonical_forms.push((name, canonical(&lockfile)));
+        }
+        let (_, reference) = &canonical_forms[0];
+        for (name, form) in &canonical_forms[1..] {
+            assert_eq!(form, reference, "{name}");
+        }
+    }
 }
