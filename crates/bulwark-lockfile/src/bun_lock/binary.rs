@@ -136,7 +136,7 @@ pub(super) fn extract(input: &Input<'_>, format: &'static str) -> Result<Lockfil
         )));
     }
     let mut lockfile = Lockfile::new(input.path, format, version.to_string());
-    let workspace_versions = match read_workspace_versions(&file, layout, after + 8) {
+    let workspace_versions = match read_workspace_versions(&file, layout, &buffers, after + 8) {
         Ok(versions) => versions,
         Err(error) => {
             lockfile.warnings.push(format!(
@@ -370,6 +370,7 @@ fn read_array<'a>(
 fn read_workspace_versions(
     file: &Bytes<'_>,
     layout: Layout,
+    buffers: &Buffers<'_>,
     at: usize,
 ) -> Result<HashMap<u64, String>, ExtractError> {
     let mut versions = HashMap::new();
@@ -378,14 +379,14 @@ fn read_workspace_versions(
     }
     let (hashes, next) = read_array(file, at + 8, "workspace name hashes", 8)?;
     let (values, _) = read_array(file, next, "workspace versions", layout.version_size())?;
-    let empty = Strings { bytes: &[] };
+    let strings = Strings {
+        bytes: buffers.strings,
+    };
     for (hash, value) in hashes
         .chunks_exact(8)
         .zip(values.chunks_exact(layout.version_size()))
     {
-        // Pre-release and build strings point into the string bytes, which the caller holds;
-        // member versions are only informative, so they are kept to their numbers.
-        if let Ok(version) = format_version(value, layout, &empty, true) {
+        if let Ok(version) = format_version(value, layout, &strings) {
             versions.insert(u64_le(hash, 0), version);
         }
     }
@@ -425,12 +426,7 @@ impl<'a> Strings<'a> {
 }
 
 /// Formats a `Semver.Version`.
-fn format_version(
-    raw: &[u8],
-    layout: Layout,
-    strings: &Strings<'_>,
-    numbers_only: bool,
-) -> Result<String, String> {
+fn format_version(raw: &[u8], layout: Layout, strings: &Strings<'_>) -> Result<String, String> {
     let number = |index: usize| -> u64 {
         let at = index * layout.number;
         if layout.number == 4 {
@@ -440,18 +436,16 @@ fn format_version(
         }
     };
     let mut version = format!("{}.{}.{}", number(0), number(1), number(2));
-    if !numbers_only {
-        let tags = (3 * layout.number).next_multiple_of(8);
-        let pre = strings.get(raw.get(tags..tags + STRING).unwrap_or_default())?;
-        let build = strings.get(raw.get(tags + 16..tags + 16 + STRING).unwrap_or_default())?;
-        if !pre.is_empty() {
-            version.push('-');
-            version.push_str(pre);
-        }
-        if !build.is_empty() {
-            version.push('+');
-            version.push_str(build);
-        }
+    let tags = (3 * layout.number).next_multiple_of(8);
+    let pre = strings.get(raw.get(tags..tags + STRING).unwrap_or_default())?;
+    let build = strings.get(raw.get(tags + 16..tags + 16 + STRING).unwrap_or_default())?;
+    if !pre.is_empty() {
+        version.push('-');
+        version.push_str(pre);
+    }
+    if !build.is_empty() {
+        version.push('+');
+        version.push_str(build);
     }
     Ok(version)
 }
@@ -550,7 +544,7 @@ impl Decoder<'_, '_> {
         let (version, resolved, source) = match tag {
             tag::NPM => {
                 let url = text(0)?;
-                let version = format_version(&value[STRING..], self.layout, &strings, false)
+                let version = format_version(&value[STRING..], self.layout, &strings)
                     .map_err(|m| self.corrupt(index, &m))?;
                 (
                     version,
@@ -1151,7 +1145,7 @@ mod tests {
         v2[16..24].copy_from_slice(b"beta.1\0\0");
         let layout = Layout { number: 4 };
         assert_eq!(
-            format_version(&v2, layout, &strings, false).unwrap(),
+            format_version(&v2, layout, &strings).unwrap(),
             "1.2.3-beta.1"
         );
         let mut v3 = vec![0_u8; Layout { number: 8 }.version_size()];
@@ -1160,7 +1154,7 @@ mod tests {
         v3[40..48].copy_from_slice(b"build\0\0\0");
         let layout = Layout { number: 8 };
         assert_eq!(
-            format_version(&v3, layout, &strings, false).unwrap(),
+            format_version(&v3, layout, &strings).unwrap(),
             "10.0.1+build"
         );
         assert_eq!(Layout::of(2).unwrap().resolution_size(), 64);
