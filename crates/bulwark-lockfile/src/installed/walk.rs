@@ -3,8 +3,7 @@
 //!
 //! Only real directories are descended. A link is resolved to its canonical target and kept
 //! only if that target lies inside the project root; links out of the root are reported and
-//! never followed. The walk itself is sequential and cheap (one `read_dir` per
-//! `node_modules`); reading the manifests is the parallel part.
+//! never followed. Each level of the tree is read in parallel, and so are the links.
 
 use std::collections::HashSet;
 use std::fs::FileType;
@@ -54,42 +53,76 @@ pub(super) struct Walk {
     pub(super) warnings: Vec<String>,
 }
 
-struct Walker<'a> {
-    root: &'a Path,
-    walk: Walk,
-    /// `node_modules` directories still to read: path relative to the root, and depth.
-    pending: Vec<(String, usize)>,
-    /// Links found, their targets not resolved yet.
-    links: Vec<Entry>,
-    full: bool,
+/// A unit of the walk; each level of the tree is read in parallel.
+enum Work {
+    /// A `node_modules` directory, `depth` levels below a top one; `top` ones may hold stores.
+    NodeModules {
+        dir: String,
+        depth: usize,
+        top: bool,
+    },
+    /// One `<store>/<key>` directory of a virtual store.
+    StoreKey {
+        dir: String,
+        depth: usize,
+        yarn: bool,
+    },
+}
+
+/// What one unit of work found.
+#[derive(Default)]
+struct Found {
+    /// Package directories and links (their targets not resolved yet).
+    packages: Vec<Entry>,
+    /// Directories to read at the next level.
+    more: Vec<Work>,
+    warnings: Vec<String>,
 }
 
 /// Walks the `node_modules` directories `tops` (relative to `root`) and everything nested in
 /// them. `canonical_root` is `root` with links resolved.
 pub(super) fn walk(root: &Path, canonical_root: &Path, tops: &[String]) -> Walk {
-    let mut walker = Walker {
-        root,
-        walk: Walk::default(),
-        pending: Vec::new(),
-        links: Vec::new(),
-        full: false,
-    };
-    for top in tops {
-        walker.node_modules(top, 0, true);
-        while let Some((dir, depth)) = walker.pending.pop() {
-            walker.node_modules(&dir, depth, false);
+    let mut walk = Walk::default();
+    let mut links: Vec<Entry> = Vec::new();
+    let mut level: Vec<Work> = tops
+        .iter()
+        .map(|dir| Work::NodeModules {
+            dir: dir.clone(),
+            depth: 0,
+            top: true,
+        })
+        .collect();
+    'levels: while !level.is_empty() {
+        let found: Vec<Found> = level.par_iter().map(|work| work.run(root)).collect();
+        let mut next = Vec::new();
+        for found in found {
+            walk.warnings.extend(found.warnings);
+            for entry in found.packages {
+                if walk.entries.len() + links.len() >= MAX_ENTRIES {
+                    walk.warnings.push(format!(
+                        "{}: more than {MAX_ENTRIES} installed packages; the rest were not read",
+                        root.join(&entry.path).display()
+                    ));
+                    break 'levels;
+                }
+                match entry.kind {
+                    EntryKind::Dir => walk.entries.push(entry),
+                    EntryKind::Link(_) => links.push(entry),
+                }
+            }
+            next.extend(found.more);
         }
+        level = next;
     }
+
     // Links straight to a directory the walk read (pnpm, bun and yarn store links) are
     // resolved from their text; the others are canonicalised, in parallel.
-    let directories: HashSet<&str> = walker
-        .walk
+    let directories: HashSet<&str> = walk
         .entries
         .iter()
         .map(|entry| entry.path.as_str())
         .collect();
-    let resolved: Vec<Result<String, String>> = walker
-        .links
+    let resolved: Vec<Result<String, String>> = links
         .par_iter()
         .map(|link| {
             std::fs::read_link(root.join(&link.path))
@@ -99,177 +132,187 @@ pub(super) fn walk(root: &Path, canonical_root: &Path, tops: &[String]) -> Walk 
                 .map_or_else(|| link_target(root, canonical_root, &link.path), Ok)
         })
         .collect();
-    for (mut link, target) in walker.links.into_iter().zip(resolved) {
+    for (mut link, target) in links.into_iter().zip(resolved) {
         match target {
             Ok(target) => {
                 link.kind = EntryKind::Link(target);
-                walker.walk.entries.push(link);
+                walk.entries.push(link);
             }
-            Err(warning) => walker.walk.warnings.push(warning),
+            Err(warning) => walk.warnings.push(warning),
         }
     }
-    walker.walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
-    walker.walk.warnings.sort();
-    walker.walk
+    walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    walk.warnings.sort();
+    walk
 }
 
-impl Walker<'_> {
-    /// Reads one `node_modules` directory.
-    fn node_modules(&mut self, dir: &str, depth: usize, top: bool) {
-        for (name, kind) in self.list(dir) {
-            let path = format!("{dir}/{name}");
-            if name.starts_with('.') {
-                if top && kind.is_dir() && STORES.contains(&name.as_str()) {
-                    self.store(&path, depth);
-                }
-            } else if name.starts_with('@') {
-                if kind.is_dir() {
-                    for (inner, inner_kind) in self.list(&path) {
-                        if !inner.starts_with('.') {
-                            self.package(
-                                &format!("{path}/{inner}"),
-                                &format!("{name}/{inner}"),
-                                &inner_kind,
-                                depth,
-                            );
-                        }
+impl Work {
+    fn run(&self, root: &Path) -> Found {
+        let mut found = Found::default();
+        match self {
+            Self::NodeModules { dir, depth, top } => {
+                node_modules(root, dir, *depth, *top, &mut found);
+            }
+            Self::StoreKey { dir, depth, yarn } => store_key(root, dir, *depth, *yarn, &mut found),
+        }
+        found
+    }
+}
+
+/// Reads one `node_modules` directory: packages, `@scope` directories and (at the top)
+/// virtual stores.
+fn node_modules(root: &Path, dir: &str, depth: usize, top: bool, found: &mut Found) {
+    for (name, kind) in list(root, dir, &mut found.warnings) {
+        let path = format!("{dir}/{name}");
+        if name.starts_with('.') {
+            if top && kind.is_dir() && STORES.contains(&name.as_str()) {
+                store(root, &path, depth, found);
+            }
+        } else if name.starts_with('@') {
+            if kind.is_dir() {
+                for (inner, inner_kind) in list(root, &path, &mut found.warnings) {
+                    if !inner.starts_with('.') {
+                        let inner_path = format!("{path}/{inner}");
+                        let inner_name = format!("{name}/{inner}");
+                        package(root, &inner_path, &inner_name, &inner_kind, depth, found);
                     }
-                } else if kind.is_symlink() {
-                    self.warn(format!(
-                        "{}: scope directory is a symbolic link; not followed",
-                        self.display(&path)
+                }
+            } else if kind.is_symlink() {
+                found.warnings.push(format!(
+                    "{}: scope directory is a symbolic link; not followed",
+                    root.join(&path).display()
+                ));
+            }
+        } else {
+            package(root, &path, &name, &kind, depth, found);
+        }
+    }
+}
+
+/// Queues the keys of a virtual store and the store's own hoisting `node_modules`.
+fn store(root: &Path, store: &str, depth: usize, found: &mut Found) {
+    let yarn = store.ends_with(YARN_STORE);
+    for (key, kind) in list(root, store, &mut found.warnings) {
+        if !kind.is_dir() || key.starts_with('.') {
+            continue;
+        }
+        found.more.push(if key == "node_modules" {
+            Work::NodeModules {
+                dir: format!("{store}/node_modules"),
+                depth: depth + 1,
+                top: false,
+            }
+        } else {
+            Work::StoreKey {
+                dir: format!("{store}/{key}"),
+                depth: depth + 1,
+                yarn,
+            }
+        });
+    }
+}
+
+/// Reads one store key: its `node_modules`, and for yarn the package in `package`.
+fn store_key(root: &Path, dir: &str, depth: usize, yarn: bool, found: &mut Found) {
+    if yarn {
+        let package_dir = format!("{dir}/package");
+        if let Ok(meta) = std::fs::symlink_metadata(root.join(&package_dir)) {
+            // Its name is only known from its manifest.
+            package(root, &package_dir, "", &meta.file_type(), depth, found);
+        }
+    }
+    let modules = format!("{dir}/node_modules");
+    if is_real_dir(&root.join(&modules)) {
+        node_modules(root, &modules, depth, false, found);
+    }
+}
+
+/// Records one package entry and queues its own `node_modules`.
+fn package(root: &Path, path: &str, name: &str, kind: &FileType, depth: usize, found: &mut Found) {
+    if kind.is_symlink() {
+        found.packages.push(Entry {
+            path: path.to_owned(),
+            name: name.to_owned(),
+            kind: EntryKind::Link(String::new()),
+        });
+    } else if kind.is_dir() {
+        found.packages.push(Entry {
+            path: path.to_owned(),
+            name: name.to_owned(),
+            kind: EntryKind::Dir,
+        });
+        let nested = format!("{path}/node_modules");
+        match std::fs::symlink_metadata(root.join(&nested)) {
+            Ok(meta) if meta.is_dir() => {
+                if depth < MAX_DEPTH {
+                    found.more.push(Work::NodeModules {
+                        dir: nested,
+                        depth: depth + 1,
+                        top: false,
+                    });
+                } else {
+                    found.warnings.push(format!(
+                        "{}: more than {MAX_DEPTH} nested `node_modules` levels; not read",
+                        root.join(&nested).display()
                     ));
                 }
-            } else {
-                self.package(&path, &name, &kind, depth);
             }
+            Ok(meta) if meta.file_type().is_symlink() => found.warnings.push(format!(
+                "{}: `node_modules` is a symbolic link; not followed",
+                root.join(&nested).display()
+            )),
+            _ => {}
         }
     }
+}
 
-    /// Reads a virtual store: each `<key>/node_modules`, and the store's own hoisting
-    /// `node_modules`.
-    fn store(&mut self, store: &str, depth: usize) {
-        let yarn = store.ends_with(YARN_STORE);
-        for (key, kind) in self.list(store) {
-            if !kind.is_dir() || key.starts_with('.') {
-                continue;
-            }
-            let package = format!("{store}/{key}/package");
-            if yarn && let Ok(meta) = std::fs::symlink_metadata(self.root.join(&package)) {
-                // Its name is only known from its manifest.
-                self.package(&package, "", &meta.file_type(), depth + 1);
-            }
-            let modules = if key == "node_modules" {
-                format!("{store}/node_modules")
-            } else {
-                format!("{store}/{key}/node_modules")
-            };
-            if is_real_dir(&self.root.join(&modules)) {
-                self.pending.push((modules, depth + 1));
-            }
-        }
-    }
-
-    /// Records one package entry and queues its own `node_modules`.
-    fn package(&mut self, path: &str, name: &str, kind: &FileType, depth: usize) {
-        if self.full {
-            return;
-        }
-        if self.walk.entries.len() + self.links.len() >= MAX_ENTRIES {
-            self.full = true;
-            self.warn(format!(
-                "{}: more than {MAX_ENTRIES} installed packages; the rest were not read",
-                self.display(path)
+/// The entries of directory `dir` (relative to `root`), sorted by name, at most
+/// [`MAX_ENTRIES`].
+fn list(root: &Path, dir: &str, warnings: &mut Vec<String>) -> Vec<(String, FileType)> {
+    let path = root.join(dir);
+    let entries = match std::fs::read_dir(&path) {
+        Ok(entries) => entries,
+        Err(error) => {
+            warnings.push(format!(
+                "{}: cannot read directory: {error}",
+                path.display()
             ));
-            return;
+            return Vec::new();
         }
-        if kind.is_symlink() {
-            self.links.push(Entry {
-                path: path.to_owned(),
-                name: name.to_owned(),
-                kind: EntryKind::Link(String::new()),
-            });
-        } else if kind.is_dir() {
-            self.walk.entries.push(Entry {
-                path: path.to_owned(),
-                name: name.to_owned(),
-                kind: EntryKind::Dir,
-            });
-            let nested = format!("{path}/node_modules");
-            match std::fs::symlink_metadata(self.root.join(&nested)) {
-                Ok(meta) if meta.is_dir() => {
-                    if depth < MAX_DEPTH {
-                        self.pending.push((nested, depth + 1));
-                    } else {
-                        self.warn(format!(
-                            "{}: more than {MAX_DEPTH} nested `node_modules` levels; not read",
-                            self.display(&nested)
-                        ));
-                    }
-                }
-                Ok(meta) if meta.file_type().is_symlink() => self.warn(format!(
-                    "{}: `node_modules` is a symbolic link; not followed",
-                    self.display(&nested)
-                )),
-                _ => {}
-            }
+    };
+    let mut listed = Vec::new();
+    for (count, entry) in entries.enumerate() {
+        if count >= MAX_ENTRIES {
+            warnings.push(format!(
+                "{}: more than {MAX_ENTRIES} entries; the rest were not read",
+                path.display()
+            ));
+            break;
         }
-    }
-
-    /// The entries of directory `dir` (relative to the root), sorted by name.
-    fn list(&mut self, dir: &str) -> Vec<(String, FileType)> {
-        let entries = match std::fs::read_dir(self.root.join(dir)) {
-            Ok(entries) => entries,
+        let entry = match entry {
+            Ok(entry) => entry,
             Err(error) => {
-                self.warn(format!(
+                warnings.push(format!(
                     "{}: cannot read directory: {error}",
-                    self.display(dir)
-                ));
-                return Vec::new();
-            }
-        };
-        let mut listed = Vec::new();
-        for (count, entry) in entries.enumerate() {
-            if count >= MAX_ENTRIES {
-                self.warn(format!(
-                    "{}: more than {MAX_ENTRIES} entries; the rest were not read",
-                    self.display(dir)
+                    path.display()
                 ));
                 break;
             }
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    self.warn(format!(
-                        "{}: cannot read directory: {error}",
-                        self.display(dir)
-                    ));
-                    break;
-                }
-            };
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            match entry.file_name().into_string() {
-                Ok(name) => listed.push((name, kind)),
-                Err(name) => self.warn(format!(
-                    "{}: entry `{}` has a name that is not valid UTF-8; skipped",
-                    self.display(dir),
-                    name.to_string_lossy()
-                )),
-            }
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        match entry.file_name().into_string() {
+            Ok(name) => listed.push((name, kind)),
+            Err(name) => warnings.push(format!(
+                "{}: entry `{}` has a name that is not valid UTF-8; skipped",
+                path.display(),
+                name.to_string_lossy()
+            )),
         }
-        listed.sort_by(|a, b| a.0.cmp(&b.0));
-        listed
     }
-
-    fn display(&self, relative: &str) -> String {
-        self.root.join(relative).display().to_string()
-    }
-
-    fn warn(&mut self, warning: String) {
-        self.walk.warnings.push(warning);
-    }
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    listed
 }
 
 /// The target of the link at `path` (relative to the root) whose text is `raw`, worked out
