@@ -900,8 +900,8 @@ mod tests {
     use bulwark_types::{Algorithm, SourceKind};
 
     use super::super::test_support::{
-        as_listed, assert_workspace_alias_graph, extract, extract_bytes, fixture, listing,
-        time_extraction,
+        as_listed, assert_install_paths, assert_workspace_alias_graph, extract, extract_bytes,
+        fixture, listing, time_extraction,
     };
     use super::*;
     use crate::bun_lock::BunLockbExtractor;
@@ -936,6 +936,10 @@ mod tests {
                 as_listed(&lockfile),
                 listing(&format!("workspace-alias.format{format}.pm-ls.txt")),
                 "{name}"
+            );
+            assert_install_paths(
+                &lockfile,
+                &format!("workspace-alias.format{format}.pm-ls.txt"),
             );
             assert_eq!(lockfile.format_version, format);
             assert!(
@@ -1540,5 +1544,45 @@ mod tests {
             ours.keys().collect::<Vec<_>>(),
             expected.keys().collect::<Vec<_>>()
         );
+    }
+
+    /// Every install path of the hono bun.lockb is where bun's own tree puts that package; a
+    /// package bun hoists to several places (an `npm:` alias beside its real name) gets the
+    /// first of them.
+    #[test]
+    fn real_lockb_install_paths_are_buns_tree() {
+        let folder = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+            .join("fixtures/lockfiles-real/bun-lockb/hono");
+        let contents = std::fs::read(folder.join("bun.lockb")).unwrap();
+        let lockfile = extract_bytes(&BunLockbExtractor, "bun.lockb", &contents).unwrap();
+        let tree = super::super::test_support::listing_tree("real-hono.bun-lockb.pm-ls.txt");
+        assert_eq!(tree.len(), 1000);
+        for package in &lockfile.packages {
+            let installed = package.alias.as_deref().unwrap_or(&package.name);
+            let entry = (
+                package.install_path.clone().unwrap(),
+                format!("{installed}@{}", package.version),
+            );
+            assert!(tree.contains(&entry), "{entry:?}");
+        }
+        // And every place in bun's tree holds a package of the inventory.
+        for (path, entry) in &tree {
+            let (installed, version) = super::super::split_name_at(entry).unwrap();
+            // Installed under its name, its alias, or a second alias some dependent uses.
+            let known = lockfile.packages.iter().any(|p| {
+                p.version == version
+                    && (p.name == installed || p.alias.as_deref() == Some(installed))
+            }) || lockfile
+                .packages
+                .iter()
+                .flat_map(|p| &p.dependencies)
+                .chain(lockfile.importers.iter().flat_map(|i| &i.dependencies))
+                .any(|d| {
+                    d.name == installed
+                        && d.target
+                            .is_some_and(|t| lockfile.packages[t.0].version == version)
+                });
+            assert!(known, "{path}: {entry}");
+        }
     }
 }

@@ -181,6 +181,45 @@ mod test_support {
             .collect()
     }
 
+    /// bun's `bun pm ls --all` tree as `(install path, installed-name@version)` pairs.
+    pub(super) fn listing_tree(name: &str) -> BTreeSet<(String, String)> {
+        let text = std::fs::read_to_string(fixture(name)).expect("listing exists");
+        let mut stack: Vec<String> = Vec::new();
+        let mut entries = BTreeSet::new();
+        for line in text.lines() {
+            let Some(marker) = line.find("── ") else {
+                continue;
+            };
+            let depth = line[..marker].chars().count().saturating_sub(1) / 4;
+            let entry = &line[marker + "── ".len()..];
+            let installed = super::split_name_at(entry).expect("name@version").0;
+            stack.truncate(depth);
+            stack.push(installed.to_owned());
+            let path = super::install_path(stack.iter().map(String::as_str));
+            entries.insert((path, entry.to_owned()));
+        }
+        entries
+    }
+
+    /// Asserts that the packages sit exactly where bun's tree `listing` puts them (workspace
+    /// members, which are importers, left out).
+    pub(super) fn assert_install_paths(lockfile: &Lockfile, listing: &str) {
+        let tree: BTreeSet<(String, String)> = listing_tree(listing)
+            .into_iter()
+            .filter(|(_, entry)| !entry.contains("@workspace:"))
+            .collect();
+        let ours: BTreeSet<(String, String)> = lockfile
+            .packages
+            .iter()
+            .map(|p| {
+                let installed = p.alias.as_deref().unwrap_or(&p.name);
+                let path = p.install_path.clone().unwrap_or_default();
+                (path, format!("{installed}@{}", p.version))
+            })
+            .collect();
+        assert_eq!(ours, tree, "{listing}");
+    }
+
     /// The inventory in the listing's terms: `installed-name@version` of every package.
     pub(super) fn as_listed(lockfile: &Lockfile) -> BTreeSet<String> {
         lockfile
@@ -479,6 +518,7 @@ mod tests {
             let lockfile = extract(extractor, &name).unwrap();
             let listed = format!("features.{}.pm-ls.txt", tag.split('.').next().unwrap());
             assert_eq!(as_listed(&lockfile), listing(&listed), "{name}");
+            test_support::assert_install_paths(&lockfile, &listed);
             assert!(
                 lockfile.warnings.is_empty(),
                 "{name}: {:?}",

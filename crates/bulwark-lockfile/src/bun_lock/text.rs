@@ -783,8 +783,8 @@ mod tests {
     use bulwark_types::{Algorithm, SourceKind};
 
     use super::super::test_support::{
-        as_listed, assert_workspace_alias_graph, extract, extract_bytes, fixture, listing,
-        time_extraction,
+        as_listed, assert_install_paths, assert_workspace_alias_graph, extract, extract_bytes,
+        fixture, listing, time_extraction,
     };
     use super::*;
     use crate::bun_lock::BunLockExtractor;
@@ -806,6 +806,7 @@ mod tests {
                 listing(&format!("workspace-alias.{version}.pm-ls.txt")),
                 "{name}"
             );
+            assert_install_paths(&lockfile, &format!("workspace-alias.{version}.pm-ls.txt"));
             assert_eq!(lockfile.format_version, &version[1..]);
             assert!(
                 lockfile.warnings.is_empty(),
@@ -1159,5 +1160,34 @@ mod tests {
             text.len()
         );
         assert!(total.as_millis() < 50, "{total:?}");
+    }
+
+    /// The hono bun.lock's hoisting keys are exactly the tree bun prints for it: the same
+    /// install path holds the same package, for all 1152 entries.
+    #[test]
+    fn real_lock_install_paths_are_buns_tree() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+            .join("fixtures/lockfiles-real/bun-lock/hono-v1/bun.lock");
+        let contents = std::fs::read(&path).unwrap();
+        let lockfile = extract_bytes(&BunLockExtractor, "bun.lock", &contents).unwrap();
+        let ours: std::collections::BTreeSet<(String, String)> = lockfile
+            .packages
+            .iter()
+            .map(|p| {
+                let installed = p.alias.as_deref().unwrap_or(&p.name);
+                (
+                    p.install_path.clone().unwrap(),
+                    format!("{installed}@{}", p.version),
+                )
+            })
+            .collect();
+        let tree = super::super::test_support::listing_tree("real-hono-v1.bun-lock.pm-ls.txt");
+        assert_eq!(ours.len(), 1152);
+        let missing: Vec<_> = tree.difference(&ours).take(10).collect();
+        let extra: Vec<_> = ours.difference(&tree).take(10).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "missing {missing:#?}\nextra {extra:#?}"
+        );
     }
 }
