@@ -73,6 +73,13 @@ pub(super) fn read_bounded(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, S
         ));
     }
     let file = std::fs::File::open(path).map_err(|error| format!("cannot open: {error}"))?;
+    // The file opened must be the one just checked, not a link swapped in since.
+    let opened = file
+        .metadata()
+        .map_err(|error| format!("cannot read: {error}"))?;
+    if !same_file(&meta, &opened) {
+        return Err("changed while being read; not read".to_owned());
+    }
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
@@ -135,6 +142,17 @@ impl<'de> Visitor<'de> for WireVisitor {
         }
         Ok(wire)
     }
+}
+
+#[cfg(unix)]
+fn same_file(checked: &std::fs::Metadata, opened: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    checked.dev() == opened.dev() && checked.ino() == opened.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_checked: &std::fs::Metadata, opened: &std::fs::Metadata) -> bool {
+    opened.is_file()
 }
 
 /// Parses `package.json` bytes.
