@@ -547,3 +547,38 @@ fn directory_import_recurses_skips_non_json_and_does_not_follow_symlinks() {
     );
     assert_eq!(advisory_ids(&store), ["GHSA-a", "GHSA-b"]);
 }
+
+#[test]
+fn findings_from_the_store_carry_scores_aliases_ranges_and_fixes() {
+    let (dir, _path, mut store) = temp_store();
+    let file = dir.path().join("v.json");
+    std::fs::write(
+        &file,
+        r#"{"id":"GHSA-xxxx-yyyy-zzzz","modified":"2025-01-01T00:00:00Z","aliases":["CVE-2025-1"],
+        "summary":"Prototype pollution in lib",
+        "severity":[{"type":"CVSS_V4","score":"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}],
+        "affected":[{"package":{"ecosystem":"npm","name":"lib","purl":"pkg:npm/lib"},
+          "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0.0-rc.1"},{"fixed":"2.3.1"}]}]}]}"#,
+    )
+    .expect("write");
+    store.import_path(&file).expect("import");
+    let matcher = Matcher::from_store(&store).expect("matcher");
+    let found = matcher.match_packages(&[
+        PackageRef::new("lib", "2.0.0-rc.2"),
+        PackageRef::new("lib", "2.3.1"),
+        PackageRef::new("lib", "1.9.9"),
+    ]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let hit = &found[0];
+    assert_eq!(hit.package_index, 0);
+    assert_eq!(hit.kind, AdvisoryKind::Vulnerability);
+    assert_eq!(hit.aliases[0].0, "CVE-2025-1");
+    assert!((hit.score.expect("score") - 9.3).abs() < 1e-9);
+    assert_eq!(
+        hit.severity,
+        Some(bulwark_advisory::osv::SeverityLevel::Critical)
+    );
+    assert_eq!(hit.affected_range, ">=2.0.0-rc.1 <2.3.1");
+    assert_eq!(hit.fixed.as_deref(), Some("2.3.1"));
+    assert_eq!(hit.summary.as_deref(), Some("Prototype pollution in lib"));
+}
