@@ -1,6 +1,6 @@
 //! Reading OSV inputs: one JSON file, a directory tree of them, or OSV's `all.zip`.
 //!
-//! Inputs are turned into a stream of [`Entry`] values that the store consumes inside one
+//! Inputs are turned into a stream of entries that the store consumes inside one
 //! transaction, so nothing is held in memory beyond the record being imported. Every input
 //! is hostile: files and zip entries are read through a byte cap (a zip entry's declared
 //! size is not trusted), zips may hold at most [`Limits::max_entries`] entries and
