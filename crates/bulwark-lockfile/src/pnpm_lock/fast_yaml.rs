@@ -52,21 +52,77 @@ pub(super) enum Node<'a> {
     Seq(Vec<Node<'a>>),
 }
 
-/// Reads `text`, a single YAML document in pnpm's subset, whose root is a mapping.
-pub(super) fn parse(text: &str) -> Result<Node<'_>, Unsupported> {
+/// The keys of the `packages:` and `snapshots:` mappings, each with its 1-based line, in
+/// file order.
+#[derive(Debug, Default)]
+pub(super) struct KeyLines<'a> {
+    /// Keys of `packages:`.
+    pub(super) packages: Vec<(Cow<'a, str>, u32)>,
+    /// Keys of `snapshots:`.
+    pub(super) snapshots: Vec<(Cow<'a, str>, u32)>,
+}
+
+/// Reads `text`, a single YAML document in pnpm's subset whose root is a mapping, and the
+/// lines of the package keys.
+pub(super) fn parse(text: &str) -> Result<(Node<'_>, KeyLines<'_>), Unsupported> {
+    if !plain_characters(text) {
+        return Err(Unsupported);
+    }
     let mut parser = Parser {
         text,
         offset: 0,
+        line: 1,
         peeked: None,
+        key_lines: KeyLines::default(),
     };
     let root = match parser.peek()? {
-        Some(line) if line.indent == 0 => parser.block_mapping(0, 0)?,
+        Some(line) if line.indent == 0 => parser.block_mapping(0, 0, Record::Root)?,
         _ => return Err(Unsupported),
     };
     match parser.peek()? {
-        None => Ok(root),
+        None => Ok((root, parser.key_lines)),
         Some(_) => Err(Unsupported),
     }
+}
+
+/// True if `text` has no character that YAML treats specially and this reader does not: tabs,
+/// carriage returns other than in CRLF, the YAML 1.1 line breaks NEL/LS/PS, control
+/// characters, and byte-order marks (which libyaml rejects or reads differently).
+fn plain_characters(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Almost every lockfile is printable ASCII and LF: one vectorisable pass decides.
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n')
+    {
+        return true;
+    }
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let refused = match c {
+            '\n' | ' '..='~' => false,
+            '\r' => chars.peek() != Some(&'\n'),
+            '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}' => true,
+            c => c.is_control(),
+        };
+        if refused {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whose keys a mapping's entries are recorded as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// The root mapping: its `packages` and `snapshots` values are recorded.
+    Root,
+    /// The entries of `packages:`.
+    Packages,
+    /// The entries of `snapshots:`.
+    Snapshots,
+    /// Nothing.
+    Nothing,
 }
 
 /// One line with content: its indentation and the text after it (without line break).
@@ -75,11 +131,16 @@ struct Line<'a> {
     indent: usize,
     content: &'a str,
     next: usize,
+    number: u32,
 }
 
 struct Parser<'a> {
     text: &'a str,
     offset: usize,
+    /// The 1-based line number at `offset`.
+    line: u32,
+    /// Lines of the package keys, filled while parsing.
+    key_lines: KeyLines<'a>,
     /// The last [`Parser::peek`] result and the offset it was read at.
     peeked: Option<(usize, Option<Line<'a>>)>,
 }
@@ -111,12 +172,10 @@ impl<'a> Parser<'a> {
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             let content = raw.trim_start_matches(' ');
             let indent = raw.len() - content.len();
-            if content.starts_with('\t') || content.contains('\r') {
-                return Err(Unsupported);
-            }
-            let trimmed = content.trim_end_matches([' ', '\t']);
+            let trimmed = content.trim_end_matches(' ');
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 self.offset = next;
+                self.line = self.line.saturating_add(1);
                 continue;
             }
             if indent == 0
@@ -130,12 +189,18 @@ impl<'a> Parser<'a> {
                 indent,
                 content: trimmed,
                 next,
+                number: self.line,
             }));
         }
     }
 
     /// The value of a key at `parent_indent` whose line ended after the colon.
-    fn nested(&mut self, parent_indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
+    fn nested(
+        &mut self,
+        parent_indent: usize,
+        depth: usize,
+        record: Record,
+    ) -> Result<Node<'a>, Unsupported> {
         match self.peek()? {
             Some(line) if line.indent > parent_indent => {
                 if depth >= MAX_DEPTH {
@@ -144,14 +209,24 @@ impl<'a> Parser<'a> {
                 if is_sequence_item(line.content) {
                     self.block_sequence(line.indent, depth + 1)
                 } else {
-                    self.block_mapping(line.indent, depth + 1)
+                    self.block_mapping(line.indent, depth + 1, record)
                 }
             }
             _ => Ok(Node::Empty),
         }
     }
 
-    fn block_mapping(&mut self, indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
+    fn consume(&mut self, line: Line<'a>) {
+        self.offset = line.next;
+        self.line = line.number.saturating_add(1);
+    }
+
+    fn block_mapping(
+        &mut self,
+        indent: usize,
+        depth: usize,
+        record: Record,
+    ) -> Result<Node<'a>, Unsupported> {
         let mut entries = Vec::new();
         while let Some(line) = self.peek()? {
             if line.indent < indent {
@@ -160,10 +235,26 @@ impl<'a> Parser<'a> {
             if line.indent > indent || is_sequence_item(line.content) {
                 return Err(Unsupported);
             }
-            self.offset = line.next;
+            self.consume(line);
             let (key, rest) = block_key(line.content)?;
+            let child = match (record, &key) {
+                (Record::Root, Node::Scalar { text, .. }) if text == "packages" => Record::Packages,
+                (Record::Root, Node::Scalar { text, .. }) if text == "snapshots" => {
+                    Record::Snapshots
+                }
+                _ => Record::Nothing,
+            };
+            if let Node::Scalar { text, .. } = &key {
+                match record {
+                    Record::Packages => self.key_lines.packages.push((text.clone(), line.number)),
+                    Record::Snapshots => {
+                        self.key_lines.snapshots.push((text.clone(), line.number));
+                    }
+                    Record::Root | Record::Nothing => {}
+                }
+            }
             let value = if rest.is_empty() {
-                self.nested(indent, depth)?
+                self.nested(indent, depth, child)?
             } else {
                 let value = inline_value(rest)?;
                 self.no_continuation(indent)?;
@@ -183,7 +274,7 @@ impl<'a> Parser<'a> {
             if line.indent > indent || !is_sequence_item(line.content) {
                 return Err(Unsupported);
             }
-            self.offset = line.next;
+            self.consume(line);
             let item = line
                 .content
                 .get(2..)
@@ -310,7 +401,6 @@ fn check_plain_start(text: &str) -> Result<(), Unsupported> {
         Some(b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>')
         | Some(b'\'' | b'"' | b'%' | b'@' | b'`') => Err(Unsupported),
         Some(b'-' | b'?' | b':') if bytes.get(1).is_none_or(|b| *b == b' ') => Err(Unsupported),
-        Some(_) if text.contains('\t') => Err(Unsupported),
         Some(_) => Ok(()),
     }
 }
@@ -700,7 +790,7 @@ mod tests {
 
     /// What both readers make of `text`, through serde's data model.
     fn both(text: &str) -> (Result<Value, Unsupported>, Value) {
-        let fast = parse(text).and_then(|tree| Value::deserialize(NodeDeserializer(&tree)));
+        let fast = parse(text).and_then(|(tree, _)| Value::deserialize(NodeDeserializer(&tree)));
         let slow = serde_norway::from_str(text).unwrap();
         (fast, slow)
     }
@@ -760,6 +850,12 @@ mod tests {
             "a: {b, c}\n",
             "a: [b: c]\n",
             "a: b #c\n  d: e\n",
+            "a: b\rc: d\n",
+            "a: b\u{85}c\n",
+            "a: b\u{2028}c\n",
+            "a: \u{1}\n",
+            "a: b\t\n",
+            "a: \u{feff}b\n",
         ];
         for text in cases {
             assert_eq!(parse(text).map(|_| ()), Err(Unsupported), "{text:?}");
@@ -781,14 +877,14 @@ mod tests {
             "text: {a: b}\n",
             "text: [a]\n",
         ] {
-            let tree = parse(text).unwrap();
+            let (tree, _) = parse(text).unwrap();
             assert!(
                 Probe::deserialize(NodeDeserializer(&tree)).is_err(),
                 "{text:?}"
             );
         }
         for text in ["a: 1.5\n", "a: 0x1F\n", "a: -3\n", "a: .inf\n", "a: 1e5\n"] {
-            let tree = parse(text).unwrap();
+            let (tree, _) = parse(text).unwrap();
             assert!(
                 Value::deserialize(NodeDeserializer(&tree)).is_err(),
                 "{text:?}"
@@ -798,6 +894,24 @@ mod tests {
             let (fast, slow) = both(text);
             assert_eq!(fast, Ok(slow), "{text:?}");
         }
+    }
+
+    #[test]
+    fn records_package_key_lines() {
+        let text = "lockfileVersion: '9.0'\r\n\r\npackages:\r\n\r\n  '@a/b@1.0.0':\r\n    resolution: {integrity: x}\r\n  # note\r\n  c@2.0.0: {}\r\nsnapshots:\r\n  c@2.0.0:\r\n    dependencies:\r\n      d: 1.0.0\r\n  é@1.0.0: {}\r\n";
+        let (_, lines) = parse(text).unwrap();
+        let packages: Vec<(&str, u32)> = lines
+            .packages
+            .iter()
+            .map(|(k, l)| (k.as_ref(), *l))
+            .collect();
+        assert_eq!(packages, [("@a/b@1.0.0", 5), ("c@2.0.0", 8)]);
+        let snapshots: Vec<(&str, u32)> = lines
+            .snapshots
+            .iter()
+            .map(|(k, l)| (k.as_ref(), *l))
+            .collect();
+        assert_eq!(snapshots, [("c@2.0.0", 10), ("é@1.0.0", 13)]);
     }
 
     #[test]

@@ -80,11 +80,26 @@ pub(super) fn reference_key<'a>(name: &str, reference: &'a str, style: KeyStyle)
     if is_key {
         Reference::Key(Cow::Borrowed(reference))
     } else {
-        Reference::Key(Cow::Owned(match style {
-            KeyStyle::Slash => format!("/{name}/{reference}"),
-            KeyStyle::SlashAt => format!("/{name}@{reference}"),
-            KeyStyle::At => format!("{name}@{reference}"),
-        }))
+        // Built by hand: this runs once per dependency edge, and `format!` costs more.
+        let mut key = String::with_capacity(name.len() + reference.len() + 2);
+        match style {
+            KeyStyle::Slash => {
+                key.push('/');
+                key.push_str(name);
+                key.push('/');
+            }
+            KeyStyle::SlashAt => {
+                key.push('/');
+                key.push_str(name);
+                key.push('@');
+            }
+            KeyStyle::At => {
+                key.push_str(name);
+                key.push('@');
+            }
+        }
+        key.push_str(reference);
+        Reference::Key(Cow::Owned(key))
     }
 }
 

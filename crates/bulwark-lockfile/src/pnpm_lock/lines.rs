@@ -93,7 +93,18 @@ pub(super) struct SectionLines<'a> {
     index: Option<HashMap<Cow<'a, str>, u32>>,
 }
 
-impl SectionLines<'_> {
+impl<'a> SectionLines<'a> {
+    /// Lines already known (from the fast reader), keys in file order. The header line is
+    /// unknown, so keys missing from it fall back to the caller's line.
+    pub(super) fn from_keys(keys: Vec<(Cow<'a, str>, u32)>) -> Self {
+        Self {
+            header: 0,
+            keys,
+            cursor: 0,
+            index: None,
+        }
+    }
+
     /// The line of `key`, else the section header's, else `fallback`; never 0.
     pub(super) fn line_of(&mut self, key: &str, fallback: u32) -> u32 {
         let found = match self.keys.get(self.cursor) {

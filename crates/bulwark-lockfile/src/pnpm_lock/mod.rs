@@ -81,7 +81,7 @@ enum Parser {
 
 fn extract(input: &Input<'_>, parser: Parser) -> Result<Lockfile, ExtractError> {
     let text = input.text()?;
-    let (wire, document, skipped) = select_document(input.path, text, parser)?;
+    let (wire, document, key_lines, skipped) = select_document(input.path, text, parser)?;
     let version = wire.lockfile_version.as_ref().map(|v| v.0.as_ref());
     let Some(version) = version else {
         return Err(ExtractError::at_line(
@@ -98,16 +98,26 @@ fn extract(input: &Input<'_>, parser: Parser) -> Result<Lockfile, ExtractError> 
         )
     })?;
     let mut lockfile = Lockfile::new(input.path, PnpmLockExtractor.name(), version);
+    let (packages_lines, snapshots_lines) = match key_lines {
+        Some(found) => (
+            SectionLines::from_keys(found.packages),
+            SectionLines::from_keys(found.snapshots),
+        ),
+        None => (
+            lines::section_lines(text, document, "packages"),
+            if style == KeyStyle::At {
+                lines::section_lines(text, document, "snapshots")
+            } else {
+                SectionLines::default()
+            },
+        ),
+    };
     let mut converter = Converter {
         path: input.path,
         style,
         document,
-        packages_lines: lines::section_lines(text, document, "packages"),
-        snapshots_lines: if style == KeyStyle::At {
-            lines::section_lines(text, document, "snapshots")
-        } else {
-            SectionLines::default()
-        },
+        packages_lines,
+        snapshots_lines,
         warnings: Warnings::default(),
     };
     if let Some(skipped) = skipped {
@@ -129,6 +139,15 @@ fn key_style(version: &str) -> Option<KeyStyle> {
     }
 }
 
+/// The chosen document, where it is, the key lines if the fast reader found them, and a note
+/// about a skipped env document.
+type Selected<'a> = (
+    WireLockfile<'a>,
+    Document,
+    Option<fast_yaml::KeyLines<'a>>,
+    Option<String>,
+);
+
 /// Parses every YAML document and picks the project's lockfile: the last one with importers
 /// or packages that is not pnpm's env lockfile. Returns it, where it is, and a note about a
 /// skipped env document.
@@ -139,9 +158,9 @@ fn select_document<'a>(
     path: &Path,
     text: &'a str,
     parser: Parser,
-) -> Result<(WireLockfile<'a>, Document, Option<String>), ExtractError> {
+) -> Result<Selected<'a>, ExtractError> {
     if parser == Parser::Fast
-        && let Ok(tree) = fast_yaml::parse(text)
+        && let Ok((tree, key_lines)) = fast_yaml::parse(text)
         && let Ok(wire) = WireLockfile::deserialize(fast_yaml::NodeDeserializer(&tree))
     {
         let document = Document {
@@ -149,7 +168,7 @@ fn select_document<'a>(
             end: text.len(),
             first_line: 1,
         };
-        return Ok((wire, document, None));
+        return Ok((wire, document, Some(key_lines), None));
     }
     if let Some(line) = flow_too_deep(text) {
         return Err(ExtractError::at_line(
@@ -221,7 +240,7 @@ fn select_document<'a>(
         }
     };
     let wire = parsed.swap_remove(chosen);
-    Ok((wire, document, skipped))
+    Ok((wire, document, None, skipped))
 }
 
 /// The line where `[`/`{` nesting first exceeds [`MAX_FLOW_DEPTH`], counting every bracket
@@ -1180,7 +1199,7 @@ mod tests {
             let slow = run(path, Parser::SerdeNorway).unwrap();
             assert_eq!(fast, slow, "{path:?}");
             let text = std::fs::read_to_string(path).unwrap();
-            let fast_read = fast_yaml::parse(&text).ok().and_then(|tree| {
+            let fast_read = fast_yaml::parse(&text).ok().and_then(|(tree, _)| {
                 WireLockfile::deserialize(fast_yaml::NodeDeserializer(&tree)).ok()
             });
             let multi_document = path.ends_with("two-documents.v9.yaml");
