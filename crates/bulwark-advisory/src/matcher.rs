@@ -173,9 +173,8 @@ impl Matcher {
         matcher
     }
 
-    /// A matcher over everything in `store`: npm advisories that are not withdrawn, and
-    /// every compromised-version feed (the built-in one included, since the store loads
-    /// it).
+    /// A matcher over everything in `store`: npm advisories that are not withdrawn, the
+    /// users' compromised-version lists, and the built-in feed of this binary.
     ///
     /// # Errors
     /// On database failure.
@@ -221,7 +220,10 @@ impl Matcher {
             matcher.add_affected(advisory, name, &stored, kind);
         }
         drop(rows);
-        matcher.add_compromised_versions(&store.compromised_versions()?);
+        // The binary's own feed, not the store's copy: a read-only or older database may
+        // hold a stale one.
+        matcher.add_compromised_versions(&IndicatorFeed::builtin().versions);
+        matcher.add_compromised_versions(&store.user_compromised_versions()?);
         Ok(matcher)
     }
 

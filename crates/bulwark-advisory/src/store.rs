@@ -247,6 +247,47 @@ impl Store {
         Self::setup(conn, Some(path.to_path_buf()))
     }
 
+    /// Open an existing database read-only: no migration, no built-in feed reload, every
+    /// write fails. For scans of machines or images where the database is not writable;
+    /// [`crate::Matcher::from_store`] still uses the binary's own built-in feed.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Database`] when the file is missing, corrupt, or its schema differs
+    /// from this bulwark's (open it once read-write to migrate).
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        let failed = |error: rusqlite::Error| {
+            Error::new(
+                ErrorKind::Database,
+                format!(
+                    "`{shown}` is not a usable bulwark database (missing, corrupt or not SQLite)"
+                ),
+            )
+            .with_source(error)
+        };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(failed)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(failed)?;
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(failed)?;
+        let known = u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX);
+        if version != known {
+            return Err(Error::new(
+                ErrorKind::Database,
+                format!(
+                    "`{shown}` has schema version {version}, this bulwark reads {known}; open it once read-write to migrate, or upgrade bulwark"
+                ),
+            ));
+        }
+        Ok(Self {
+            conn,
+            path: Some(path.to_path_buf()),
+            limits: Limits::default(),
+        })
+    }
+
     /// A private in-memory database (tests, one-shot scans).
     ///
     /// # Errors
@@ -579,9 +620,21 @@ impl Store {
     /// # Errors
     /// On database failure.
     pub fn compromised_versions(&self) -> Result<Vec<CompromisedVersion>> {
+        self.compromised_versions_where("1")
+    }
+
+    /// The compromised-version rows users imported (not the built-in feed).
+    pub(crate) fn user_compromised_versions(&self) -> Result<Vec<CompromisedVersion>> {
+        self.compromised_versions_where("feed <> 'builtin'")
+    }
+
+    fn compromised_versions_where(&self, filter: &str) -> Result<Vec<CompromisedVersion>> {
         let mut statement = self
             .conn
-            .prepare("SELECT package, version, campaign, source FROM indicator_versions ORDER BY package, version, feed")
+            .prepare(&format!(
+                "SELECT package, version, campaign, source FROM indicator_versions
+                 WHERE {filter} ORDER BY package, version, feed"
+            ))
             .map_err(db_error("reading indicators"))?;
         statement
             .query_map([], |row| {

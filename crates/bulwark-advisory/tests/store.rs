@@ -582,3 +582,37 @@ fn findings_from_the_store_carry_scores_aliases_ranges_and_fixes() {
     assert_eq!(hit.fixed.as_deref(), Some("2.3.1"));
     assert_eq!(hit.summary.as_deref(), Some("Prototype pollution in lib"));
 }
+
+#[test]
+fn read_only_databases_match_but_refuse_writes() {
+    let (dir, path, mut store) = temp_store();
+    let file = dir.path().join("a.json");
+    std::fs::write(&file, record("GHSA-a", "a", "0", "2.0.0")).expect("write");
+    store.import_path(&file).expect("import");
+    drop(store);
+
+    let mut read_only = Store::open_read_only(&path).expect("read-only open");
+    assert_eq!(advisory_ids(&read_only), ["GHSA-a"]);
+    let matcher = Matcher::from_store(&read_only).expect("matcher");
+    assert_eq!(
+        matcher
+            .match_packages(&[PackageRef::new("@ctrl/tinycolor", "4.1.1")])
+            .len(),
+        1,
+        "the built-in feed is there"
+    );
+    let error = read_only.import_path(&file).expect_err("read-only");
+    assert_eq!(error.kind(), ErrorKind::Database);
+
+    let missing = Store::open_read_only(&dir.path().join("missing.sqlite3")).expect_err("missing");
+    assert_eq!(missing.kind(), ErrorKind::Database);
+    let old = dir.path().join("old.sqlite3");
+    rusqlite::Connection::open(&old)
+        .and_then(|c| c.execute_batch("CREATE TABLE t(x)"))
+        .expect("prepare");
+    let error = Store::open_read_only(&old).expect_err("schema 0");
+    assert!(
+        error.to_string().contains("read-write to migrate"),
+        "{error}"
+    );
+}
