@@ -15,6 +15,7 @@
 //! // Open (or create) the database; `--db` / `BULWARK_DB` override the default path.
 //! let path = Store::default_path().expect("a data directory");
 //! let mut store = Store::open(&path)?;
+//! // (`Store::open_read_only` for databases the user cannot write.)
 //!
 //! // `bulwark db import <file.json | dir | all.zip>`: bad files are reported, not fatal.
 //! let report = store.import_path("all.zip".as_ref())?;
