@@ -684,7 +684,7 @@ impl Decoder<'_, '_> {
         let mut model_index = vec![None; count];
         let mut uninitialized = WarningSink::default();
         let mut orphans = WarningSink::default();
-        for (index, row) in rows.iter().enumerate() {
+        for (index, row) in rows.iter_mut().enumerate() {
             if is_importer(row) {
                 continue;
             }
@@ -707,21 +707,26 @@ impl Decoder<'_, '_> {
                 continue;
             }
             model_index[index] = Some(lockfile.packages.len());
-            let mut package = Package::new(row.name.clone(), row.version.clone(), 1);
-            package.resolved = row.resolved.clone();
+            // Moved, not cloned: only importer rows are read again below.
+            let mut package = Package::new(
+                std::mem::take(&mut row.name),
+                std::mem::take(&mut row.version),
+                1,
+            );
+            package.resolved = row.resolved.take();
             package.source = row.source;
-            package.integrity = row.integrity.clone();
+            package.integrity = row.integrity.take();
             lockfile.packages.push(package);
         }
         uninitialized.drain_into(&mut lockfile.warnings, "unresolved packages");
         orphans.drain_into(&mut lockfile.warnings, "orphaned packages");
 
         let mut unresolved = WarningSink::default();
-        let mut to_model = |from: &str, edges: &[Edge]| {
+        let mut to_model = |from: &str, edges: Vec<Edge>| {
             edges
-                .iter()
+                .into_iter()
                 .map(|Edge { name, kind, target }| {
-                    let original = *target;
+                    let original = target;
                     let target = original.and_then(|t| model_index[t]).map(PackageId);
                     let points_at_member =
                         original.and_then(|t| rows.get(t)).is_some_and(is_importer);
@@ -733,23 +738,20 @@ impl Decoder<'_, '_> {
                             format!("`{from}` depends on `{name}`, which bun did not resolve")
                         });
                     }
-                    Dependency {
-                        name: name.clone(),
-                        kind: *kind,
-                        target,
-                    }
+                    Dependency { name, kind, target }
                 })
                 .collect::<Vec<_>>()
         };
-        for (index, row) in rows.iter().enumerate() {
+        for (index, edges) in edges.iter_mut().enumerate() {
             if let Some(package) = model_index[index] {
-                let dependencies = to_model(&row.name, &edges[index]);
+                let dependencies =
+                    to_model(&lockfile.packages[package].name, std::mem::take(edges));
                 lockfile.packages[package].dependencies = dependencies;
             }
         }
         for &index in &importer_rows {
             let row = &rows[index];
-            let dependencies = to_model(&row.name, &edges[index]);
+            let dependencies = to_model(&row.name, std::mem::take(&mut edges[index]));
             let (path, version) = if row.tag == tag::ROOT {
                 (String::new(), None)
             } else {
