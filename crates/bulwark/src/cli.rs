@@ -37,6 +37,9 @@ pub(crate) enum Command {
     /// Find every lockfile and installed tree under DIR, build the dependency inventory and
     /// match it against known-bad versions and advisories.
     Scan(ScanArgs),
+    /// Deep static analysis of one package: a directory, a .tgz, or name@version from the
+    /// registry. Nothing from the package is executed.
+    Inspect(InspectArgs),
     /// Manage the embedded database of advisories and indicators.
     #[command(subcommand)]
     Db(DbCommand),
@@ -80,6 +83,38 @@ pub(crate) struct DbStatusArgs {
     /// Output format: human or json.
     #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
     pub(crate) format: OutputFormat,
+}
+
+/// Arguments of `bulwark inspect`.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub(crate) struct InspectArgs {
+    /// A package directory, a package tarball (.tgz), or `name@version`.
+    pub(crate) target: String,
+    /// Output format: human or json.
+    #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
+    pub(crate) format: OutputFormat,
+    /// Exit with 1 when the verdict is at this level or above.
+    #[arg(long, value_enum, default_value_t = VerdictLevel::Malicious)]
+    pub(crate) fail_on: VerdictLevel,
+    /// The registry `name@version` is downloaded from.
+    #[arg(
+        long,
+        env = "BULWARK_REGISTRY",
+        default_value = "https://registry.npmjs.org"
+    )]
+    pub(crate) registry: String,
+}
+
+/// Which analysis verdict makes a command exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VerdictLevel {
+    /// Never.
+    Never,
+    /// A `malicious` verdict.
+    Malicious,
+    /// A `suspicious` or `malicious` verdict.
+    Suspicious,
 }
 
 /// Which findings make `scan` exit with 1.
@@ -132,7 +167,7 @@ mod tests {
         let all: Vec<&str> = ["bulwark", "scan"].iter().chain(args).copied().collect();
         match Args::try_parse_from(all).unwrap().command {
             Command::Scan(scan) => scan,
-            Command::Db(_) => unreachable!("parsed a scan"),
+            Command::Db(_) | Command::Inspect(_) => unreachable!("parsed a scan"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod db;
+mod inspect;
 mod scan;
 
 use std::io::IsTerminal as _;
@@ -12,6 +13,7 @@ use crate::cli::{Args, ColorChoice, Command};
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Command::Scan(scan_args) => scan::run(&scan_args, args.color, args.db.as_deref()),
+        Command::Inspect(inspect_args) => inspect::run(&inspect_args, args.color),
         Command::Db(db_command) => db::run(&db_command, args.db.as_deref()),
     }
 }
