@@ -497,6 +497,14 @@ mod tests {
         assert_eq!(ids, [("1.1.0", "GHSA-vuln")]);
     }
 
+    /// `scan` and `hunt` share one matcher across worker threads.
+    #[test]
+    fn matcher_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Matcher>();
+        shareable::<Match>();
+    }
+
     #[test]
     fn query_filters() {
         let packages = [
