@@ -450,6 +450,12 @@ struct Builder<'w> {
     slots: Vec<Slot>,
     unresolved: WarningSink,
     scratch: String,
+    /// Reused buffer for the names of one hoisting path.
+    segments: Vec<(usize, usize)>,
+    /// The ends of the names of every package's hoisting path, back to back…
+    ends: Vec<usize>,
+    /// …and each package's range of them, by package index.
+    package_ends: Vec<(usize, usize)>,
 }
 
 impl<'w> Builder<'w> {
@@ -465,6 +471,9 @@ impl<'w> Builder<'w> {
             slots: Vec::with_capacity(entries.len()),
             unresolved: WarningSink::default(),
             scratch: String::new(),
+            segments: Vec::new(),
+            ends: Vec::with_capacity(entries.len() * 2),
+            package_ends: Vec::with_capacity(entries.len()),
         };
         let lines = if cleaned.package_lines.len() == entries.len() {
             cleaned.package_lines.clone()
@@ -510,7 +519,8 @@ impl<'w> Builder<'w> {
                 (&info.optional_dependencies, DependencyKind::Optional),
                 (&info.peer_dependencies, DependencyKind::Peer),
             ];
-            let dependencies = builder.resolve_groups(Some(key.as_str()), &groups);
+            let ends = builder.package_ends[package];
+            let dependencies = builder.resolve_groups(key, ends, &groups);
             builder.lockfile.packages[package].dependencies = dependencies;
         }
 
@@ -518,20 +528,27 @@ impl<'w> Builder<'w> {
         let mut importers = Vec::with_capacity(wire.workspaces.0.len().max(1));
         for (path, workspace) in &wire.workspaces.0 {
             let prefix = if path.is_empty() {
-                None
+                ""
             } else {
                 member_keys
                     .get(path.as_str())
                     .copied()
                     .or(workspace.name.as_ref().map(Text::as_str))
+                    .unwrap_or_default()
             };
+            let start = builder.ends.len();
+            if key_segments_into(prefix, &mut builder.segments) {
+                let segments = &builder.segments;
+                builder.ends.extend(segments.iter().map(|&(_, end)| end));
+            }
+            let ends = (start, builder.ends.len());
             let groups = [
                 (&workspace.dependencies, DependencyKind::Prod),
                 (&workspace.dev_dependencies, DependencyKind::Dev),
                 (&workspace.optional_dependencies, DependencyKind::Optional),
                 (&workspace.peer_dependencies, DependencyKind::Peer),
             ];
-            let dependencies = builder.resolve_groups(prefix, &groups);
+            let dependencies = builder.resolve_groups(prefix, ends, &groups);
             importers.push(Importer {
                 path: path.as_str().to_owned(),
                 name: workspace.name.as_ref().map(|name| name.as_str().to_owned()),
@@ -581,13 +598,13 @@ impl<'w> Builder<'w> {
                 ),
             )
         })?;
-        let segments = key_segments(key).ok_or_else(|| {
-            ExtractError::at_line(
+        if !key_segments_into(key, &mut self.segments) {
+            return Err(ExtractError::at_line(
                 file,
                 line,
                 format!("package key `{key}` is not a hoisting path"),
-            )
-        })?;
+            ));
+        }
         let kind = EntryKind::of(resolution);
         match kind {
             EntryKind::Workspace => return Ok(Slot::Member),
@@ -662,6 +679,7 @@ impl<'w> Builder<'w> {
                 format!("package `{key}` has an empty version"),
             ));
         }
+        let segments = &self.segments;
         let mut package = Package::new(name, version, line);
         let installed_as = segments
             .last()
@@ -670,6 +688,9 @@ impl<'w> Builder<'w> {
         package.resolved = resolved;
         package.source = source;
         package.install_path = Some(install_path(segments.iter().map(|&(s, e)| &key[s..e])));
+        let start = self.ends.len();
+        self.ends.extend(segments.iter().map(|&(_, end)| end));
+        self.package_ends.push((start, self.ends.len()));
         package.integrity = match integrity.filter(|value| !value.is_empty()) {
             None => None,
             Some(value) => match Integrity::parse_sri(value) {
@@ -686,29 +707,35 @@ impl<'w> Builder<'w> {
         Ok(Slot::Package(self.lockfile.packages.len() - 1))
     }
 
-    /// Resolves dependency lists declared by the package at hoisting path `from` (`None` for
-    /// the root).
+    /// Resolves dependency lists declared by the package at hoisting path `from` (`""` for the
+    /// root), whose names end at `self.ends[range]`.
     fn resolve_groups(
         &mut self,
-        from: Option<&str>,
+        from: &str,
+        range: (usize, usize),
         groups: &[(&Ordered<'_, IgnoredAny>, DependencyKind)],
     ) -> Vec<Dependency> {
-        let segment_ends: Vec<usize> = from
-            .and_then(key_segments)
-            .map(|segments| segments.iter().map(|&(_, end)| end).collect())
-            .unwrap_or_default();
-        let mut dependencies = Vec::new();
+        let Builder {
+            by_key,
+            slots,
+            unresolved,
+            scratch,
+            ends,
+            ..
+        } = self;
+        let segment_ends = ends.get(range.0..range.1).unwrap_or_default();
+        let count = groups.iter().map(|(list, _)| list.0.len()).sum();
+        let mut dependencies = Vec::with_capacity(count);
         for (list, kind) in groups {
             for (name, _) in &list.0 {
                 let name = name.as_str();
-                let found = self.find(from.unwrap_or(""), &segment_ends, name);
-                let target = match found {
+                let target = match find(by_key, slots, scratch, from, segment_ends, name) {
                     Some(Slot::Package(index)) => Some(PackageId(index)),
                     Some(Slot::Member | Slot::Root) => None,
                     None => {
                         if matches!(kind, DependencyKind::Prod | DependencyKind::Dev) {
-                            let from = from.unwrap_or("the root");
-                            self.unresolved.push(|| {
+                            let from = if from.is_empty() { "the root" } else { from };
+                            unresolved.push(|| {
                                 format!(
                                     "`{from}` depends on `{name}`, which no package entry resolves"
                                 )
@@ -726,29 +753,44 @@ impl<'w> Builder<'w> {
         }
         dependencies
     }
-
-    /// bun's lookup: `<from>/<name>`, then each parent of `from`, then `<name>`.
-    fn find(&mut self, from: &str, segment_ends: &[usize], name: &str) -> Option<Slot> {
-        for &end in segment_ends.iter().rev() {
-            self.scratch.clear();
-            self.scratch.push_str(from.get(..end)?);
-            self.scratch.push('/');
-            self.scratch.push_str(name);
-            if let Some(&index) = self.by_key.get(self.scratch.as_str()) {
-                return self.slots.get(index).copied();
-            }
-        }
-        let &index = self.by_key.get(name)?;
-        self.slots.get(index).copied()
-    }
 }
 
-/// The `(start, end)` byte ranges of the package names in a hoisting path: `a/@s/b/c` has
-/// `a`, `@s/b` and `c`. `None` for an empty path, an empty name, or more than
-/// [`MAX_HOISTING_DEPTH`] names.
+/// bun's lookup of `name` from the package at hoisting path `from`: `<from>/<name>`, then each
+/// parent of `from`, then `<name>`.
+fn find(
+    by_key: &HashMap<&str, usize>,
+    slots: &[Slot],
+    scratch: &mut String,
+    from: &str,
+    segment_ends: &[usize],
+    name: &str,
+) -> Option<Slot> {
+    for &end in segment_ends.iter().rev() {
+        scratch.clear();
+        scratch.push_str(from.get(..end)?);
+        scratch.push('/');
+        scratch.push_str(name);
+        if let Some(&index) = by_key.get(scratch.as_str()) {
+            return slots.get(index).copied();
+        }
+    }
+    let &index = by_key.get(name)?;
+    slots.get(index).copied()
+}
+
+/// [`key_segments_into`], allocating.
+#[cfg(test)]
 fn key_segments(key: &str) -> Option<Vec<(usize, usize)>> {
-    let bytes = key.as_bytes();
     let mut segments = Vec::new();
+    key_segments_into(key, &mut segments).then_some(segments)
+}
+
+/// Fills `segments` with the `(start, end)` byte ranges of the package names in a hoisting
+/// path: `a/@s/b/c` has `a`, `@s/b` and `c`. False (the buffer then unspecified) for an empty
+/// path, an empty name, or more than [`MAX_HOISTING_DEPTH`] names.
+fn key_segments_into(key: &str, segments: &mut Vec<(usize, usize)>) -> bool {
+    segments.clear();
+    let bytes = key.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
         let slash_after =
@@ -761,19 +803,19 @@ fn key_segments(key: &str) -> Option<Vec<(usize, usize)>> {
         } else {
             slash_after(start).unwrap_or(bytes.len())
         };
-        if end <= start || key.get(start..end)?.ends_with('/') {
-            return None;
+        if end <= start || key.get(start..end).is_none_or(|name| name.ends_with('/')) {
+            return false;
         }
         if segments.len() >= MAX_HOISTING_DEPTH {
-            return None;
+            return false;
         }
         segments.push((start, end));
         start = end + 1;
         if end < bytes.len() && start >= bytes.len() {
-            return None;
+            return false;
         }
     }
-    (!segments.is_empty()).then_some(segments)
+    !segments.is_empty()
 }
 
 #[cfg(test)]
