@@ -33,6 +33,7 @@ use bulwark_types::{Algorithm, Integrity, SourceKind};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::classic::parse_quoted;
 use super::manifest::{Manifest, is_contained, read_manifest};
 use super::{Unresolved, percent_decode, split_descriptor, syml};
 use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
@@ -44,6 +45,9 @@ const FORMAT: &str = "yarn/lock";
 const KNOWN_VERSIONS: std::ops::RangeInclusive<u32> = 4..=10;
 /// `.yarnrc.yml` files larger than this are not read.
 const MAX_YARNRC_BYTES: u64 = 1024 * 1024;
+/// How deeply YAML may nest before the general parser is asked to read it (yarn writes 4
+/// levels; the parser's time grows quadratically with depth).
+const MAX_YAML_DEPTH: usize = 32;
 /// How deeply a `patch:` may wrap another descriptor.
 const MAX_PATCH_NESTING: usize = 8;
 
@@ -196,6 +200,13 @@ pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError>
     let (document, lines) = match syml::parse(text) {
         Some(parsed) => parsed,
         None => {
+            check_nesting(text).map_err(|line| {
+                ExtractError::at_line(
+                    path,
+                    line,
+                    format!("YAML nested more than {MAX_YAML_DEPTH} levels deep"),
+                )
+            })?;
             let document: Document =
                 serde_norway::from_str(text).map_err(|error| ExtractError::yaml(path, &error))?;
             let top_level = top_level_lines(text);
@@ -291,6 +302,8 @@ struct Builder<'a> {
     workspaces: Vec<(usize, String)>,
     /// The root workspace's locator (what `resolutions` descriptors are bound to).
     root_locator: Option<String>,
+    /// Resolution (locator) -> entry, for the base a `patch:` package is made from.
+    by_resolution: HashMap<&'a str, usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -312,6 +325,7 @@ impl<'a> Builder<'a> {
             builtin_patches: HashMap::new(),
             workspaces: Vec::new(),
             root_locator: None,
+            by_resolution: HashMap::new(),
         };
         let mut patched = Vec::new();
         for (index, (key, entry)) in document.entries.iter().enumerate() {
@@ -325,6 +339,7 @@ impl<'a> Builder<'a> {
                     format!("entry `{key}` has no `resolution`"),
                 ));
             };
+            builder.by_resolution.insert(resolution, index);
             let (name, reference) = split_descriptor(resolution);
             if name.is_empty() || reference.is_empty() {
                 return Err(ExtractError::at_line(
@@ -550,6 +565,8 @@ impl<'a> Builder<'a> {
                     )
                 })
                 .collect();
+            let mut dependencies = dependencies;
+            dependencies.extend(self.patch_base(resolution));
             lockfile.packages[package_index].dependencies = dependencies;
         }
         // The root first, so it labels the project.
@@ -590,6 +607,23 @@ impl<'a> Builder<'a> {
             name: name.to_owned(),
             kind,
             target,
+        }
+    }
+
+    /// A `patch:` package is made from its base package, which yarn fetches too: an edge to
+    /// it keeps the base in the graph with the patched package's flags.
+    fn patch_base(&self, resolution: &str) -> Option<Dependency> {
+        let (name, reference) = split_descriptor(resolution);
+        let patch = reference.strip_prefix("patch:")?;
+        let base = percent_decode(patch.split('#').next().unwrap_or_default());
+        let entry = *self.by_resolution.get(base.as_str())?;
+        match self.slots.get(entry) {
+            Some(Slot::Package(index)) => Some(Dependency {
+                name: name.to_owned(),
+                kind: DependencyKind::Prod,
+                target: Some(PackageId(*index)),
+            }),
+            _ => None,
         }
     }
 
@@ -859,8 +893,67 @@ fn checksum_integrity(checksum: &str) -> Option<Integrity> {
     })
 }
 
-/// The line of every top-level key, found by a scan for non-indented lines.
-fn top_level_lines(text: &str) -> HashMap<&str, u32> {
+/// Fails with the line where flow collections (`[`, `{`) or indentation nest deeper than
+/// [`MAX_YAML_DEPTH`], skipping quoted strings and comments.
+fn check_nesting(text: &str) -> Result<(), u32> {
+    let mut line = 1u32;
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut at_line_start = true;
+    let mut indent = 0usize;
+    let mut previous = b'\n';
+    let mut bytes = text.bytes().peekable();
+    while let Some(byte) = bytes.next() {
+        if byte == b'\n' {
+            line = line.saturating_add(1);
+            at_line_start = true;
+            indent = 0;
+            previous = byte;
+            if quote == Some(b'#') {
+                quote = None;
+            }
+            continue;
+        }
+        if at_line_start {
+            if byte == b' ' {
+                indent += 1;
+                if indent > MAX_YAML_DEPTH * 4 {
+                    return Err(line);
+                }
+                continue;
+            }
+            at_line_start = false;
+        }
+        match quote {
+            Some(b'"') if byte == b'\\' => {
+                bytes.next();
+            }
+            Some(b'\'') if byte == b'\'' && bytes.peek() == Some(&b'\'') => {
+                bytes.next();
+            }
+            Some(open) if byte == open && open != b'#' => quote = None,
+            Some(_) => {}
+            None => match byte {
+                b'"' | b'\'' => quote = Some(byte),
+                b'#' if matches!(previous, b' ' | b'\t' | b'\n') => quote = Some(b'#'),
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_YAML_DEPTH {
+                        return Err(line);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        previous = byte;
+    }
+    Ok(())
+}
+
+/// The line of every top-level key, found by a scan for non-indented lines (used when the
+/// file is read by the general YAML parser; keys may be plain, double- or single-quoted).
+fn top_level_lines(text: &str) -> HashMap<Cow<'_, str>, u32> {
     let mut lines = HashMap::new();
     let mut number = 0u32;
     for line in text.split('\n') {
@@ -868,15 +961,36 @@ fn top_level_lines(text: &str) -> HashMap<&str, u32> {
         let Some(first) = line.bytes().next() else {
             continue;
         };
-        if matches!(first, b' ' | b'#' | b'\t' | b'\r') {
+        if matches!(first, b' ' | b'#' | b'\t' | b'\r' | b'-' | b'%') {
             continue;
         }
-        let key = line.trim_end().strip_suffix(':').unwrap_or(line);
-        let key = key
-            .strip_prefix('"')
-            .and_then(|key| key.strip_suffix('"'))
-            .unwrap_or(key);
-        lines.entry(key).or_insert(number);
+        let key = match first {
+            b'"' => parse_quoted(line).ok().map(|(key, _)| key),
+            b'\'' => {
+                let bytes = line.as_bytes();
+                let mut index = 1;
+                let mut end = None;
+                while index < bytes.len() {
+                    if bytes[index] == b'\'' {
+                        if bytes.get(index + 1) == Some(&b'\'') {
+                            index += 2;
+                            continue;
+                        }
+                        end = Some(index);
+                        break;
+                    }
+                    index += 1;
+                }
+                end.map(|end| Cow::Owned(line[1..end].replace("''", "'")))
+            }
+            _ => line
+                .find(": ")
+                .or_else(|| line.trim_end().strip_suffix(':').map(str::len))
+                .map(|end| Cow::Borrowed(&line[..end])),
+        };
+        if let Some(key) = key {
+            lines.entry(key).or_insert(number);
+        }
     }
     lines
 }
@@ -1015,9 +1129,29 @@ mod tests {
     }
 
     #[test]
+    fn nesting_limits() {
+        let deep_flow = format!("a: {}{}\n", "[".repeat(40), "]".repeat(40));
+        let deep_indent = format!("a:\n{}b: 1\n", " ".repeat(200));
+        let cases = [
+            ("a: [[1], {b: [2]}]\n", Ok(())),
+            ("a: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\n", Ok(())),
+            ("a: 1 # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n", Ok(())),
+            ("x: 1\n", Ok(())),
+            (deep_flow.as_str(), Err(1)),
+            (deep_indent.as_str(), Err(2)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(check_nesting(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
     fn lines_of_top_level_keys() {
-        let text = "# c\n\n__metadata:\n  version: 8\n\n\"a@npm:^1, a@npm:^1.2\":\n  version: 1.2.0\nb@npm:1:\n";
+        let text = "# c\n\n__metadata:\n  version: 8\n\n\"a@npm:^1, a@npm:^1.2\":\n  version: 1.2.0\nb@npm:1:\n'c''d@npm:1': # x\n\"e@npm:1\": {version: 1}\nf@npm:1: {}\n";
         let lines = top_level_lines(text);
+        assert_eq!(lines.get("c'd@npm:1"), Some(&9));
+        assert_eq!(lines.get("e@npm:1"), Some(&10));
+        assert_eq!(lines.get("f@npm:1"), Some(&11));
         assert_eq!(lines.get("__metadata"), Some(&3));
         assert_eq!(lines.get("a@npm:^1, a@npm:^1.2"), Some(&6));
         assert_eq!(lines.get("b@npm:1"), Some(&8));

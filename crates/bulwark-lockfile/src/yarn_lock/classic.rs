@@ -434,7 +434,6 @@ fn parse_header(header: &str) -> Result<Vec<Cow<'_, str>>, String> {
 }
 
 /// Parses `key value`, `key: value` or `key:` (a block); the key and value may be quoted.
-#[expect(clippy::type_complexity, reason = "a borrowed key and optional value")]
 fn parse_pair(content: &str) -> Result<(Cow<'_, str>, Option<Cow<'_, str>>), String> {
     let content = content.trim_end();
     let (key, rest) = if content.starts_with('"') {

@@ -161,10 +161,61 @@ impl Unresolved {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
     use std::path::PathBuf;
+
+    use bulwark_types::{Algorithm, SourceKind};
 
     use super::*;
     use crate::registry::EXTRACTORS;
+    use crate::{DependencyKind, Package, Project};
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/yarn")
+            .join(name)
+    }
+
+    /// Runs the extractor itself (not `extract_file`, which would turn a panic into an error).
+    fn extract(name: &str) -> Result<Lockfile, ExtractError> {
+        let path = fixture(name);
+        let contents = std::fs::read(&path).unwrap();
+        YarnLockExtractor.extract(&Input {
+            path: &path,
+            contents: &contents,
+        })
+    }
+
+    fn find<'a>(lockfile: &'a Lockfile, name: &str, version: &str) -> &'a Package {
+        lockfile
+            .packages
+            .iter()
+            .find(|p| p.name == name && p.version == version)
+            .unwrap_or_else(|| panic!("{name}@{version} missing"))
+    }
+
+    fn target<'a>(lockfile: &'a Lockfile, importer: &str, dep: &str) -> Option<&'a Package> {
+        let importer = lockfile
+            .importers
+            .iter()
+            .find(|i| i.path == importer)
+            .unwrap_or_else(|| panic!("no importer `{importer}`"));
+        let dep = importer
+            .dependencies
+            .iter()
+            .find(|d| d.name == dep)
+            .unwrap_or_else(|| panic!("`{}` has no dependency {dep}", importer.path));
+        dep.target.map(|crate::PackageId(i)| &lockfile.packages[i])
+    }
+
+    fn flags(project: &Project, id: &str) -> (bool, bool) {
+        let package = project
+            .packages
+            .iter()
+            .find(|p| p.id() == id)
+            .unwrap_or_else(|| panic!("{id} missing"));
+        (package.dev, package.optional)
+    }
 
     #[test]
     fn file_required() {
@@ -176,10 +227,12 @@ mod tests {
             ("project/yarn.lockb", false),
             ("project/Yarn.lock", false),
             ("project/yarn-lock", false),
-            ("project/yarn.lock/", true),
-            ("project/node_modules/pkg/yarn.lock", false),
+            ("project/yarn.lock.orig", false),
             ("project/.yarn/yarn.lock.orig", false),
+            ("project/node_modules/pkg/yarn.lock", false),
+            ("node_modules/yarn.lock", false),
             ("project/package-lock.json", false),
+            ("project/yarn.yaml", false),
         ];
         for (path, expected) in cases {
             assert_eq!(
@@ -189,6 +242,303 @@ mod tests {
             );
         }
         assert!(EXTRACTORS.iter().any(|e| e.name() == "yarn/lock"));
+    }
+
+    /// The lockfiles real yarn versions wrote for one workspace project (see the fixtures'
+    /// README): the same graph must come out of every one.
+    #[test]
+    fn extract_generated_workspaces() {
+        for (dir, version) in [
+            ("workspaces.v4", "4"),
+            ("workspaces.v5", "5"),
+            ("workspaces.v6", "6"),
+            ("workspaces.v7", "7"),
+            ("workspaces.v8", "8"),
+            ("workspaces.v9", "9"),
+            ("workspaces.v10", "10"),
+            ("workspaces.v1", "1"),
+        ] {
+            let lockfile = extract(&format!("{dir}/yarn.lock")).unwrap_or_else(|e| panic!("{e}"));
+            let berry = version != "1";
+            assert_eq!(lockfile.format_version, version, "{dir}");
+            assert!(
+                lockfile.warnings.is_empty(),
+                "{dir}: {:?}",
+                lockfile.warnings
+            );
+            let paths: Vec<&str> = lockfile.importers.iter().map(|i| i.path.as_str()).collect();
+            assert_eq!(paths, ["", "packages/app", "packages/util"], "{dir}");
+            let names: Vec<_> = lockfile
+                .importers
+                .iter()
+                .map(|i| i.name.as_deref())
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    Some("fixture-root"),
+                    Some("@fixture/app"),
+                    Some("@fixture/util")
+                ],
+                "{dir}"
+            );
+
+            let ms = target(&lockfile, "", "ms").unwrap();
+            assert_eq!(
+                (ms.name.as_str(), ms.version.as_str()),
+                ("ms", "2.1.3"),
+                "{dir}"
+            );
+            assert_eq!(ms.source, SourceKind::Registry);
+            let integrity = ms.integrity.as_ref().expect("ms has an integrity");
+            assert_eq!(integrity.algorithm, Algorithm::Sha512, "{dir}");
+            let strip = target(&lockfile, "", "strip").unwrap();
+            assert_eq!(strip.name, "strip-ansi", "{dir}");
+            assert_eq!(strip.alias.as_deref(), Some("strip"), "{dir}");
+            assert_eq!(
+                target(&lockfile, "packages/util", "ms").unwrap().version,
+                "2.0.0"
+            );
+            assert_eq!(
+                target(&lockfile, "packages/app", "debug").unwrap().name,
+                "debug"
+            );
+            // A workspace member is a link, not a package.
+            assert!(
+                target(&lockfile, "packages/app", "@fixture/util").is_none(),
+                "{dir}"
+            );
+            let root = &lockfile.importers[0];
+            let kind = |name: &str| {
+                root.dependencies
+                    .iter()
+                    .find(|d| d.name == name)
+                    .unwrap()
+                    .kind
+            };
+            assert_eq!(kind("is-number"), DependencyKind::Dev, "{dir}");
+            assert_eq!(kind("fsevents"), DependencyKind::Optional, "{dir}");
+            assert_eq!(kind("ms"), DependencyKind::Prod, "{dir}");
+            if berry {
+                // yarn's built-in compatibility patch replaces the descriptor it wraps.
+                let fsevents = target(&lockfile, "", "fsevents").unwrap();
+                let resolved = fsevents.resolved.as_deref().unwrap();
+                assert!(
+                    resolved.contains("builtin<compat/fsevents>"),
+                    "{dir}: {resolved}"
+                );
+                assert_eq!(fsevents.source, SourceKind::Registry, "{dir}");
+                let local = target(&lockfile, "", "local-lib").unwrap();
+                assert_eq!(local.source, SourceKind::Link, "{dir}");
+            } else {
+                assert_eq!(
+                    target(&lockfile, "", "local-dir").unwrap().source,
+                    SourceKind::File
+                );
+                assert_eq!(
+                    target(&lockfile, "", "local-link").unwrap().source,
+                    SourceKind::Link
+                );
+                let tarball = target(&lockfile, "", "tiny-tarball").unwrap();
+                assert_eq!(tarball.source, SourceKind::Registry);
+                // No `integrity` field: the `#sha1` fragment of `resolved` is kept.
+                let sha1 = tarball.integrity.as_ref().unwrap();
+                assert_eq!(sha1.algorithm, Algorithm::Sha1);
+                assert_eq!(
+                    sha1.hex_digest(),
+                    "bbf102d5ae73afe2c553295e0fb02230216f65b1"
+                );
+            }
+            for package in &lockfile.packages {
+                assert!(package.line >= 1, "{dir}: {}", package.name);
+            }
+
+            let project = lockfile.into_inventory();
+            assert_eq!(flags(&project, "is-odd@3.0.1"), (true, false), "{dir}");
+            assert_eq!(flags(&project, "is-number@6.0.0"), (true, false), "{dir}");
+            assert_eq!(flags(&project, "is-number@7.0.0"), (true, false), "{dir}");
+            assert_eq!(flags(&project, "ms@2.1.3"), (false, false), "{dir}");
+            assert_eq!(flags(&project, "ms@2.0.0"), (false, false), "{dir}");
+            assert_eq!(flags(&project, "strip-ansi@6.0.1"), (false, false), "{dir}");
+            assert_eq!(flags(&project, "fsevents@2.3.3"), (false, true), "{dir}");
+            let debug = project.packages.iter().find(|p| p.name == "debug").unwrap();
+            assert_eq!(debug.paths[0], ["@fixture/app", &debug.id()], "{dir}");
+        }
+    }
+
+    #[test]
+    fn extract_classic_protocols() {
+        let lockfile = extract("protocols.v1.lock").unwrap();
+        let get = |name: &str, version: &str| find(&lockfile, name, version);
+        let scoped = get("@scope/pkg", "1.2.3");
+        assert_eq!(scoped.line, 6);
+        assert_eq!(
+            scoped.integrity.as_ref().unwrap().algorithm,
+            Algorithm::Sha512
+        );
+        let kinds: Vec<_> = scoped
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("left-pad", DependencyKind::Prod),
+                ("strip", DependencyKind::Prod),
+                ("fsevents", DependencyKind::Optional)
+            ]
+        );
+        assert!(scoped.dependencies.iter().all(|d| d.target.is_some()));
+        let git = get("gitdep", "1.0.0");
+        assert_eq!(git.source, SourceKind::Git);
+        assert!(git.integrity.is_none(), "a commit hash is not an integrity");
+        assert_eq!(get("local", "0.0.1").source, SourceKind::File);
+        assert_eq!(get("tarball", "2.0.0").source, SourceKind::RemoteTarball);
+        assert_eq!(
+            get("tarball", "2.0.0")
+                .integrity
+                .as_ref()
+                .unwrap()
+                .algorithm,
+            Algorithm::Sha1
+        );
+        assert_eq!(
+            get("fsevents", "2.3.3")
+                .integrity
+                .as_ref()
+                .unwrap()
+                .algorithm,
+            Algorithm::Sha1
+        );
+        let strip = get("strip-ansi", "6.0.1");
+        assert_eq!(strip.alias.as_deref(), Some("strip"));
+        assert_eq!(strip.line, 39);
+        assert!(get("quoted\"name", "1.0.0").integrity.is_some());
+        let warnings = lockfile.warnings.join("\n");
+        assert!(warnings.contains("no package.json"), "{warnings}");
+        assert!(
+            warnings.contains("`missing-dep@^9.9.9` (from left-pad@1.3.0)"),
+            "{warnings}"
+        );
+        // Without a manifest every entry hangs off a synthetic root; nothing is dev.
+        let project = lockfile.into_inventory();
+        assert!(
+            project
+                .packages
+                .iter()
+                .all(|p| !p.dev && !p.paths.is_empty())
+        );
+        assert_eq!(flags(&project, "fsevents@2.3.3"), (false, true));
+        let roots: BTreeSet<_> = project
+            .direct
+            .iter()
+            .map(|&i| project.packages[i].id())
+            .collect();
+        assert!(roots.contains("@scope/pkg@1.2.3") && !roots.contains("left-pad@1.3.0"));
+    }
+
+    #[test]
+    fn extract_berry_protocols() {
+        let lockfile = extract("protocols.v8.lock").unwrap();
+        let get = |name: &str, version: &str| find(&lockfile, name, version);
+        assert_eq!(lockfile.importers.len(), 1);
+        assert_eq!(get("ansi-regex", "5.0.1").line, 9);
+        assert_eq!(get("gitdep", "1.0.0").source, SourceKind::Git);
+        assert_eq!(get("tarball", "2.0.0").source, SourceKind::RemoteTarball);
+        assert_eq!(get("local-file", "0.1.0").source, SourceKind::File);
+        assert_eq!(
+            get("portal-pkg", "0.0.0-use.local").source,
+            SourceKind::Link
+        );
+        assert_eq!(get("exec-pkg", "1.0.0").source, SourceKind::Unknown);
+        assert!(get("win-only", "1.0.0").integrity.is_none());
+        let left_pad = target(&lockfile, "", "left-pad").unwrap();
+        assert!(left_pad.resolved.as_deref().unwrap().contains("@patch:"));
+        assert_eq!(left_pad.source, SourceKind::Registry);
+        for name in [
+            "exec-pkg",
+            "local-file",
+            "portal-pkg",
+            "gitdep",
+            "tarball",
+            "react",
+        ] {
+            assert!(target(&lockfile, "", name).is_some(), "{name} resolves");
+        }
+        // The peer is resolved where every dependent provides the same package.
+        let plugin = get("plugin", "1.0.0");
+        let peer = &plugin.dependencies[0];
+        assert_eq!(
+            (peer.name.as_str(), peer.kind),
+            ("react", DependencyKind::Peer)
+        );
+        let react = peer
+            .target
+            .map(|crate::PackageId(i)| lockfile.packages[i].version.clone());
+        assert_eq!(react.as_deref(), Some("18.2.0"));
+        let warnings = lockfile.warnings.join("\n");
+        assert!(warnings.contains("patched locally") && warnings.contains("`left-pad@1.3.0`"));
+        assert!(warnings.contains("`exec:`"), "{warnings}");
+        assert!(
+            warnings.contains("root package.json is missing"),
+            "{warnings}"
+        );
+        assert!(
+            !warnings.contains("resolve to no lockfile entry"),
+            "{warnings}"
+        );
+        let project = lockfile.into_inventory();
+        assert_eq!(flags(&project, "win-only@1.0.0"), (false, true));
+        assert_eq!(flags(&project, "ansi-regex@5.0.1"), (false, false));
+    }
+
+    /// YAML outside yarn's own subset goes through the general parser, with the same result.
+    #[test]
+    fn extract_berry_flow_style() {
+        let lockfile = extract("flow-style.v8.lock").unwrap();
+        let left_pad = find(&lockfile, "left-pad", "1.3.0");
+        assert_eq!(left_pad.line, 5);
+        let ms = left_pad.dependencies[0]
+            .target
+            .map(|crate::PackageId(i)| &lockfile.packages[i]);
+        assert_eq!(ms.map(|p| p.version.as_str()), Some("2.1.3"));
+        assert_eq!(find(&lockfile, "ms", "2.1.3").line, 12);
+        assert!(left_pad.integrity.is_some());
+    }
+
+    #[test]
+    fn extract_rejects_malformed_files() {
+        let cases: [(&str, Option<u32>, &str); 13] = [
+            ("garbage.txt", Some(1), "expected an entry header"),
+            ("binary.v1.lock", Some(2), "not valid UTF-8"),
+            ("truncated.v1.lock", Some(6), "unterminated string"),
+            ("no-version.v1.lock", Some(4), "has no `version`"),
+            ("tabs.v1.lock", Some(5), "tab indentation"),
+            ("wrong-types.v1.lock", Some(7), "has no range"),
+            ("deeply-nested.v1.lock", Some(7), "unexpected indentation"),
+            ("truncated.v8.lock", Some(7), "invalid YAML"),
+            ("wrong-types.v8.lock", Some(9), "invalid YAML"),
+            ("deeply-nested.v8.lock", Some(8), "nested more than"),
+            ("missing-resolution.v8.lock", Some(5), "has no `resolution`"),
+            (
+                "old-metadata.v3.lock",
+                None,
+                "not a yarn berry lockfile version",
+            ),
+            (
+                "workspaces.v8/package.json",
+                Some(1),
+                "expected an entry header",
+            ),
+        ];
+        for (name, line, message) in cases {
+            let error = extract(name).expect_err(name);
+            assert!(error.file.ends_with(name), "{name}: {error}");
+            assert!(error.message.contains(message), "{name}: {error}");
+            assert_eq!(error.line, line, "{name}: {error}");
+            assert!(error.to_string().contains(name), "{error}");
+        }
     }
 
     #[test]
