@@ -449,6 +449,7 @@ struct Builder<'w> {
     by_key: HashMap<&'w str, usize>,
     slots: Vec<Slot>,
     unresolved: WarningSink,
+    bad_integrity: WarningSink,
     scratch: String,
     /// Reused buffer for the names of one hoisting path.
     segments: Vec<(usize, usize)>,
@@ -470,6 +471,7 @@ impl<'w> Builder<'w> {
             by_key: HashMap::with_capacity(entries.len()),
             slots: Vec::with_capacity(entries.len()),
             unresolved: WarningSink::default(),
+            bad_integrity: WarningSink::default(),
             scratch: String::new(),
             segments: Vec::new(),
             ends: Vec::with_capacity(entries.len() * 2),
@@ -496,7 +498,7 @@ impl<'w> Builder<'w> {
             if let Slot::Member = slot
                 && let Some((_, resolution)) = split_name_at(entry.spec.as_str())
             {
-                let member_path = resolution.trim_start_matches("workspace:");
+                let member_path = resolution.strip_prefix("workspace:").unwrap_or(resolution);
                 member_keys.insert(member_path, key.as_str());
             }
             builder.slots.push(slot);
@@ -574,8 +576,10 @@ impl<'w> Builder<'w> {
         let Builder {
             mut lockfile,
             unresolved,
+            bad_integrity,
             ..
         } = builder;
+        bad_integrity.drain_into(&mut lockfile.warnings, "unusable integrity values");
         unresolved.drain_into(&mut lockfile.warnings, "unresolved dependencies");
         Ok(lockfile)
     }
@@ -642,13 +646,13 @@ impl<'w> Builder<'w> {
                 )
             }
             EntryKind::Folder => (
-                resolution.trim_start_matches("file:"),
+                resolution.strip_prefix("file:").unwrap_or(resolution),
                 Some(resolution.to_owned()),
                 SourceKind::File,
                 None,
             ),
             EntryKind::Link => (
-                resolution.trim_start_matches("link:"),
+                resolution.strip_prefix("link:").unwrap_or(resolution),
                 Some(resolution.to_owned()),
                 SourceKind::Link,
                 None,
@@ -696,9 +700,11 @@ impl<'w> Builder<'w> {
             Some(value) => match Integrity::parse_sri(value) {
                 Ok(parsed) => Some(parsed),
                 Err(error) => {
-                    self.lockfile.warnings.push(format!(
-                        "line {line}: package `{key}` has an unusable integrity value: {error}"
-                    ));
+                    self.bad_integrity.push(|| {
+                        format!(
+                            "line {line}: package `{key}` has an unusable integrity value: {error}"
+                        )
+                    });
                     None
                 }
             },
@@ -1140,6 +1146,25 @@ mod tests {
         assert!(lockfile.importers[0].path.is_empty());
         assert_eq!(lockfile.warnings.len(), 2, "{:?}", lockfile.warnings);
         assert!(lockfile.warnings[0].contains("lockfileVersion 9"));
+    }
+
+    #[test]
+    fn caps_warnings_of_one_kind() {
+        let mut text =
+            String::from("{\"lockfileVersion\": 1, \"workspaces\": {\"\": {}}, \"packages\": {");
+        for i in 0..30 {
+            text.push_str(&format!(
+                "\"p{i}\": [\"p{i}@1.0.0\", \"\", {{}}, \"sha512-bad\"],"
+            ));
+        }
+        text.push_str("}}");
+        let lockfile = extract_bytes(&BunLockExtractor, "bun.lock", text.as_bytes()).unwrap();
+        assert_eq!(lockfile.packages.len(), 30);
+        assert_eq!(lockfile.warnings.len(), 21, "{:?}", lockfile.warnings);
+        assert_eq!(
+            lockfile.warnings.last().unwrap(),
+            "… and 10 more unusable integrity values"
+        );
     }
 
     #[test]
