@@ -121,6 +121,7 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
         later.rule_id == earlier.rule_id && later.file == earlier.file && later.line == earlier.line && later.message == earlier.message
     });
     cap_per_rule_and_file(&mut findings);
+    cap_test_files(&mut findings, &install_entries);
     let (verdict, score) = verdict::decide(&findings, &install_entries);
     let package_id = manifest.map_or_else(PackageId::default, |manifest| PackageId { name: manifest.name, version: manifest.version });
     Report { package: package_id, verdict, score, findings, notes }
@@ -135,6 +136,30 @@ fn cap_per_rule_and_file(findings: &mut Vec<Finding>) {
         *count += 1;
         *count <= PER_RULE_AND_FILE
     });
+}
+
+/// Findings in tests, examples and fixtures (not run at install time) are capped at medium:
+/// test suites legitimately serialise the environment, spawn shells and hold malware fixtures.
+fn cap_test_files(findings: &mut [Finding], install_entries: &BTreeSet<String>) {
+    for finding in findings.iter_mut() {
+        if finding.severity > crate::report::Severity::Medium
+            && finding.severity < crate::report::Severity::Critical
+            && !install_entries.contains(&finding.file)
+            && is_test_path(&finding.file)
+        {
+            finding.severity = crate::report::Severity::Medium;
+        }
+    }
+}
+
+/// `test/`, `tests/`, `__tests__/`, `spec/`, `example(s)/`, `fixtures/`, `benchmark(s)/`,
+/// `*.test.*`, `*.spec.*`.
+pub(crate) fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.split('/').any(|segment| {
+        matches!(segment, "test" | "tests" | "__tests__" | "spec" | "specs" | "example" | "examples" | "fixtures" | "__fixtures__" | "benchmark" | "benchmarks" | "__mocks__")
+    }) || lower.contains(".test.")
+        || lower.contains(".spec.")
 }
 
 fn note(file: &str, kind: NoteKind, message: String) -> FileNote {

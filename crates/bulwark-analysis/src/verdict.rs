@@ -9,16 +9,21 @@
 //! 2. install-time code + a `high` finding of credentials, network, dynamic code, download,
 //!    persistence, propagation or process execution that is itself install-time, or a `medium`
 //!    or worse credentials finding at install time ⇒ **malicious**;
-//! 3. credential harvesting (`medium`+) and exfiltration (`high` network: raw IPs, webhooks,
-//!    paste/chat services) anywhere in the package ⇒ **malicious**; `high` credentials and any
-//!    `medium` network in the same file ⇒ **malicious**;
-//! 4. dynamic code fed by decoded or remote data (`high`) together with network, process
-//!    execution or obfuscation (`medium`+) ⇒ **malicious**;
-//! 5. persistence or propagation (`high`) together with credentials or network (`medium`+)
-//!    ⇒ **malicious**;
-//! 6. otherwise any `high` finding, or `medium` findings in two or more categories other than
-//!    obfuscation and metadata ⇒ **suspicious**; obfuscation alone never goes beyond suspicious;
+//! 3. in one file: credential harvesting (`medium`+) and exfiltration (`high` network: raw IPs,
+//!    webhooks, paste/chat services), or `high` credentials and `medium` network ⇒ **malicious**;
+//! 4. in one file: dynamic code fed by decoded or remote data (`high`) together with network,
+//!    process execution, download or obfuscation (`medium`+) ⇒ **malicious**;
+//! 5. in one file: persistence or propagation (`high`) together with credentials or network
+//!    (`medium`+) ⇒ **malicious**;
+//! 6. otherwise any `high` finding, a `medium` capability finding in install-time code, or
+//!    `medium` findings in two or more categories other than obfuscation and metadata
+//!    ⇒ **suspicious**; obfuscation alone never goes beyond suspicious;
 //! 7. otherwise **clean**.
+//!
+//! Rules 3-5 are per file on purpose: large CLIs (npm, yarn, prisma, vite) have every capability
+//! somewhere in their tree, while payloads keep harvest, decode and send together. Findings in
+//! test, example and fixture files (not run at install time) are capped at `medium` by the
+//! engine before this logic runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -91,34 +96,41 @@ fn decide_verdict(findings: &[Finding], install_entries: &BTreeSet<String>) -> V
             return Verdict::Malicious;
         }
     }
-    // 3. Harvest + exfiltrate.
-    if at_least(&worst, Category::Credentials, Severity::Medium) && at_least(&worst, Category::Network, Severity::High) {
-        return Verdict::Malicious;
-    }
-    let same_file = per_file.iter().any(|((file, category), severity)| {
-        *category == Category::Credentials
-            && *severity >= Severity::High
-            && per_file.get(&(file, Category::Network)).is_some_and(|network| *network >= Severity::Medium)
-    });
-    if same_file {
-        return Verdict::Malicious;
-    }
-    // 4. Decoded/remote code execution with a delivery channel.
-    if at_least(&worst, Category::DynamicCode, Severity::High)
-        && [Category::Network, Category::Process, Category::Obfuscation, Category::Download]
-            .iter()
-            .any(|category| at_least(&worst, *category, Severity::Medium))
-    {
-        return Verdict::Malicious;
-    }
-    // 5. Persistence/propagation with a reason to persist.
-    if (at_least(&worst, Category::Persistence, Severity::High) || at_least(&worst, Category::Propagation, Severity::High))
-        && (at_least(&worst, Category::Credentials, Severity::Medium) || at_least(&worst, Category::Network, Severity::Medium))
-    {
-        return Verdict::Malicious;
+    // 3-5. Malicious combinations inside one file (big CLIs have every capability somewhere;
+    // payloads keep them together).
+    let in_file = |file: &str, category: Category, severity: Severity| {
+        per_file.get(&(file, category)).is_some_and(|worst| *worst >= severity)
+    };
+    let files: BTreeSet<&str> = per_file.keys().map(|(file, _)| *file).collect();
+    for file in files {
+        // 3. Harvest + exfiltrate.
+        if in_file(file, Category::Credentials, Severity::Medium) && in_file(file, Category::Network, Severity::High)
+            || in_file(file, Category::Credentials, Severity::High) && in_file(file, Category::Network, Severity::Medium)
+        {
+            return Verdict::Malicious;
+        }
+        // 4. Decoded/remote code execution with a delivery channel.
+        if in_file(file, Category::DynamicCode, Severity::High)
+            && [Category::Network, Category::Process, Category::Obfuscation, Category::Download]
+                .iter()
+                .any(|category| in_file(file, *category, Severity::Medium))
+        {
+            return Verdict::Malicious;
+        }
+        // 5. Persistence/propagation with a reason to persist.
+        if (in_file(file, Category::Persistence, Severity::High) || in_file(file, Category::Propagation, Severity::High))
+            && (in_file(file, Category::Credentials, Severity::Medium) || in_file(file, Category::Network, Severity::Medium))
+        {
+            return Verdict::Malicious;
+        }
     }
     // 6. Worth a look.
     if findings.iter().any(|finding| finding.severity >= Severity::High) {
+        return Verdict::Suspicious;
+    }
+    if install_present
+        && worst_install.iter().any(|(category, severity)| *severity >= Severity::Medium && !matches!(category, Category::Install | Category::Metadata | Category::Obfuscation))
+    {
         return Verdict::Suspicious;
     }
     let medium_categories = worst

@@ -84,10 +84,13 @@ pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
             let mut offset = 0;
             file.text
                 .split_inclusive('\n')
-                .map(|line| {
+                .filter_map(|line| {
                     let value = Value { offset, text: line, decoded: false };
                     offset += line.len();
-                    value
+                    let trimmed = line.trim_start();
+                    let comment = file.kind == FileKind::ShellLike
+                        && (trimmed.starts_with('#') || trimmed.starts_with("::") || trimmed.to_ascii_lowercase().starts_with("rem "));
+                    (!comment).then_some(value)
                 })
                 .collect()
         }
@@ -134,7 +137,7 @@ pub(crate) fn is_well_known_host(host: &str) -> bool {
         "electronjs.org", "unpkg.com", "jsdelivr.net", "cloudflare.com", "sentry.io", "chromium.org",
         "gitlab.com", "bitbucket.org", "python.org", "cdn.azul.com", "visualstudio.com", "apple.com",
         "nodesource.com", "mongodb.org", "mongodb.com", "prisma.sh", "sass-lang.com", "w3.org",
-        "localhost", "example.com", "example.org",
+        "localhost", "example.com", "example.org", "sentry-cdn.com", "cypress.io", "playwright.azureedge.net",
     ];
     let host = host.to_ascii_lowercase();
     SUFFIXES.iter().any(|suffix| host == *suffix || host.ends_with(&format!(".{suffix}")))

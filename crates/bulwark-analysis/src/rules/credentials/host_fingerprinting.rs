@@ -44,19 +44,24 @@ impl Rule for HostFingerprinting {
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
         let Some(network) = facts.calls.iter().find(|call| is_network_call(&call.callee)) else { return };
+        let mut found: Vec<(usize, &str)> = facts
+            .calls
+            .iter()
+            .filter(|call| PERSONAL_SOURCES.contains(&call.callee.as_str()))
+            .map(|call| (call.offset as usize, call.callee.as_str()))
+            .chain(facts.members.iter().filter(|member| PERSONAL_SOURCES.contains(&member.path.as_str())).map(|member| (member.offset as usize, member.path.as_str())))
+            .collect();
+        found.sort_unstable();
+        // The sources must be gathered together (within ~3 KB), not scattered over a bundle.
         let mut sources = BTreeSet::new();
-        for call in &facts.calls {
-            if PERSONAL_SOURCES.contains(&call.callee.as_str()) {
-                sources.insert(call.callee.as_str());
-            }
-        }
-        for member in &facts.members {
-            if PERSONAL_SOURCES.contains(&member.path.as_str()) {
-                sources.insert(member.path.as_str());
+        for (index, (offset, _)) in found.iter().enumerate() {
+            let cluster: BTreeSet<&str> = found[index..].iter().take_while(|(other, _)| other - offset <= 3000).map(|(_, source)| *source).collect();
+            if cluster.len() > sources.len() {
+                sources = cluster;
             }
         }
         // `os.homedir` and `process.cwd` alone are everyday calls; require a real identifier.
-        let identifying = sources.iter().any(|source| matches!(*source, "os.hostname" | "os.userInfo" | "os.networkInterfaces" | "dns.getServers" | "os.userInfo.username" | "process.env.USER" | "process.env.USERNAME" | "process.env.COMPUTERNAME" | "process.env.HOSTNAME"));
+        let identifying = sources.iter().any(|source| matches!(*source, "os.hostname" | "os.userInfo" | "os.networkInterfaces" | "dns.getServers" | "os.userInfo.username" | "process.env.COMPUTERNAME" | "process.env.HOSTNAME"));
         if sources.len() < 3 || !identifying {
             return;
         }

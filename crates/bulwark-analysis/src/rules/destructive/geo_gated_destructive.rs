@@ -42,12 +42,17 @@ impl Rule for GeoGatedDestructive {
         }
         let Some(facts) = file.js else { return };
         let file_values = values(file);
-        let gate = file_values.iter().find(|value| value.text.len() < 200 && GEO_GATES.iter().any(|gate| value.text.contains(gate)))
+        let mut gates: Vec<usize> = file_values
+            .iter()
+            .filter(|value| value.text.len() < 200 && GEO_GATES.iter().any(|gate| value.text.contains(gate)))
             .map(|value| value.offset)
-            .or_else(|| facts.members.iter().find(|member| member.path.starts_with("Intl.")).map(|member| member.offset as usize))
-            .or_else(|| file.text.find("resolvedOptions().timeZone"));
-        let Some(gate_offset) = gate else { return };
-        let destructive_call = facts.calls.iter().find(|call| {
+            .collect();
+        gates.extend(facts.members.iter().filter(|member| member.path.starts_with("Intl.")).map(|member| member.offset as usize));
+        gates.extend(file.text.match_indices("resolvedOptions().timeZone").map(|(index, _)| index));
+        // The gate must guard the damage: both within the same ~2 KB of code.
+        let near_gate = |offset: usize| gates.iter().any(|gate| gate.abs_diff(offset) <= 2000);
+        let Some(gate_offset) = gates.first().copied() else { return };
+        let destructive_call = facts.calls.iter().filter(|call| near_gate(call.offset as usize)).find(|call| {
             matches!(call.callee.as_str(), "fs.rmSync" | "fs.rmdirSync" | "fs.rm" | "fs.rmdir" | "rimraf" | "rimraf.sync" | "fs-extra.removeSync" | "fs-extra.emptyDirSync")
                 || is_process_call(&call.callee) && call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|command| DESTRUCTIVE_COMMANDS.iter().any(|destructive| command.contains(destructive)))
         });

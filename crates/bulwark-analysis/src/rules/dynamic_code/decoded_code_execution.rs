@@ -65,7 +65,7 @@ impl Rule for DecodedCodeExecution {
                 // `eval("require")` is the bundlers' way to reach Node's own `require`.
                 let literal = file.text.get(call.offset as usize..(call.offset as usize + 16).min(file.text.len())).unwrap_or_default();
                 let bundler_idiom = constant == "require" && (literal.starts_with("eval(\"require\")") || literal.starts_with("eval('require')"));
-                let hides_module = !is_require && !is_timer && !bundler_idiom && (constant.contains("require") || constant.contains("child_process") || constant.contains("process.mainModule"));
+                let hides_module = !is_require && !is_timer && !bundler_idiom && (constant.contains("child_process") || constant.contains("process.mainModule") || constant == "require" && !bundler_idiom);
                 hides_module.then(|| (Severity::High, Confidence::Medium, format!("`{}` of a constant hides a module load", call.callee)))
             } else {
                 None

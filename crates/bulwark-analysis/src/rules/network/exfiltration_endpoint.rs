@@ -66,7 +66,10 @@ impl Rule for ExfiltrationEndpoint {
             if value.text.len() > 4096 {
                 continue;
             }
-            if let Some(found) = automaton.find(value.text) {
+            if let Some(found) = automaton.find(value.text)
+                && (value.text.contains("://") || found.start() > 0 && value.text[..found.start()].ends_with('.') || value.text[found.end()..].starts_with('/'))
+                && !value.text.contains('*')
+            {
                 let index = found.pattern().as_usize();
                 let endpoint = ENDPOINTS.get(index).copied().unwrap_or_default();
                 let severity = if index >= MEDIUM_FROM { Severity::Medium } else { Severity::High };
@@ -102,6 +105,7 @@ mod tests {
             "// see https://webhook.site for testing\nconst x = 1;".into(),
             "const local = 'http://127.0.0.1:8080/'; const lan = 'http://192.168.1.1/';".into(),
             "const version = '1.2.3.4';".into(),
+            "const publicSuffixes = {'ngrok.io': true, 'herokuapp.com': true};".into(),
         ];
         let fail = vec![
             "fetch('https://discord.com/api/webhooks/123/abc', { method: 'POST' });".into(),

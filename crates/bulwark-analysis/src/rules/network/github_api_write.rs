@@ -61,7 +61,8 @@ impl Rule for GithubApiWrite {
             if let Some((route, what)) = WRITE_ROUTES.iter().find(|(route, _)| value.text.contains(route))
                 && (value.text.contains("api.github.com") || value.text.starts_with('/') || value.text.starts_with("POST") || value.text.starts_with("PUT"))
             {
-                out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(value.offset), format!("uses a GitHub token and {what} (`{route}`)"), None));
+                let severity = if matches!(*route, "/user/repos" | "/actions/runners/registration-token") { Severity::High } else { Severity::Medium };
+                out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(value.offset), format!("uses a GitHub token and {what} (`{route}`)"), None));
             }
         }
     }

@@ -46,16 +46,18 @@ pub(crate) fn entropy(text: &str) -> f64 {
         .sum()
 }
 
-/// Bytes covered by base64 runs of 1,000+ characters, and where the first one starts.
+/// Bytes covered by base64 runs of 1,000+ characters (not `data:…;base64,` URIs such as inline
+/// source maps), and where the first one starts.
 fn encoded_coverage(bytes: &[u8]) -> (usize, usize) {
     let mut covered = 0;
     let mut first = None;
-    let mut start = 0;
+    let mut start: usize = 0;
     for (index, byte) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
             continue;
         }
-        if index - start >= 1000 {
+        let data_uri = bytes.get(start.saturating_sub(40)..start).is_some_and(|before| memchr::memmem::find(before, b"base64,").is_some());
+        if index - start >= 1000 && !data_uri {
             covered += index - start;
             first.get_or_insert(start);
         }

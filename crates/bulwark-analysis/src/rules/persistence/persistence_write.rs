@@ -3,7 +3,10 @@ use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{has_call, is_process_call, values};
 
-/// (needle, what); matched in string values with `\` normalised to `/`.
+/// Targets that run code on the next push, folder open or agent session: high when written.
+const CODE_TRIGGERS: &[&str] = &[".github/workflows", ".claude/settings.json", ".vscode/tasks.json", "authorized_keys", ".cursor/rules", ".cursor/mcp.json"];
+
+/// (needle, what); matched as path segments in string values with `\` normalised to `/`.
 const TARGETS: &[(&str, &str)] = &[
     (".github/workflows", "GitHub Actions workflows"),
     (".claude/settings.json", "Claude Code settings (hooks run commands)"),
@@ -33,6 +36,18 @@ const EXACT_TARGETS: &[(&str, &str)] = &[
     (".zshrc", "the zsh startup file"),
     ("authorized_keys", "SSH authorized keys"),
 ];
+
+/// `needle` occurs as a path segment: after start, `/`, `~` or a quote, and (for names) before
+/// the end, `/` or a quote. `application/vnd.x.profile` is not `~/.profile`.
+fn segment_match(text: &str, needle: &str) -> bool {
+    text.match_indices(needle).any(|(index, _)| {
+        let before = text[..index].chars().next_back();
+        let after = text[index + needle.len()..].chars().next();
+        let before_ok = before.is_none_or(|character| matches!(character, '/' | '~' | '"' | '\'' | ' ' | '\\'));
+        let after_ok = needle.ends_with('/') || after.is_none_or(|character| matches!(character, '/' | '"' | '\'' | ' ' | '.' | '\n'));
+        before_ok && after_ok
+    })
+}
 
 fn writes(callee: &str) -> bool {
     let method = callee.rsplit('.').next().unwrap_or_default();
@@ -78,12 +93,16 @@ impl Rule for PersistenceWrite {
             }
             let normalized = value.text.replace('\\', "/").to_ascii_lowercase();
             let exact = EXACT_TARGETS.iter().find(|(needle, _)| normalized == *needle);
-            if let Some((needle, what)) = exact.or_else(|| TARGETS.iter().find(|(needle, _)| normalized.contains(needle))) {
+            if let Some((needle, what)) = exact.or_else(|| TARGETS.iter().find(|(needle, _)| segment_match(&normalized, needle))) {
                 // Prose and globs mentioning a path are not writes.
                 if normalized.contains(' ') && !normalized.contains("echo") && !normalized.contains(">>") || normalized.contains('*') {
                     continue;
                 }
-                let (severity, confidence) = if acts { (Severity::High, Confidence::Medium) } else { (Severity::Low, Confidence::Low) };
+                let (severity, confidence) = match (acts, CODE_TRIGGERS.contains(needle)) {
+                    (true, true) => (Severity::High, Confidence::Medium),
+                    (true, false) => (Severity::Medium, Confidence::Medium),
+                    (false, _) => (Severity::Low, Confidence::Low),
+                };
                 out.push(file.finding(&Self::META, severity, confidence, Some(value.offset), format!("writes to {what} (`{needle}`)"), None));
             }
         }
@@ -99,6 +118,7 @@ mod tests {
     fn test() {
         let pass = vec![
             "const docs = 'see .github/workflows in your repository';".into(),
+            "const fs = require('fs'); const types = {'application/vnd.evolv.ecig.profile': 1}; fs.writeFileSync('x', '');".into(),
             "const files = glob('.github/workflows/*.yml');".into(),
         ];
         let fail = vec![

@@ -32,6 +32,15 @@ const TOKENS: &[(&str, &str)] = &[
     ("executeinject", "process injection"),
 ];
 
+/// PowerShell launch flags are also how editor/browser openers start PowerShell: medium.
+fn severity_of(token: &str) -> Severity {
+    if matches!(token, "-executionpolicy bypass" | "-encodedcommand" | "invoke-expression" | "frombase64string(") {
+        Severity::Medium
+    } else {
+        Severity::High
+    }
+}
+
 static TOKEN_MATCHER: LazyLock<Option<AhoCorasick>> =
     LazyLock::new(|| matcher(&TOKENS.iter().map(|(token, _)| *token).collect::<Vec<_>>()));
 
@@ -82,7 +91,7 @@ impl Rule for LolbinUsage {
                 if value.text.matches(' ').count() > 40 && !value.text.contains('\n') {
                     continue;
                 }
-                out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(value.offset + found.start()), format!("uses {what} (`{token}`)"), None));
+                out.push(file.finding(&Self::META, severity_of(token), Confidence::Medium, Some(value.offset + found.start()), format!("uses {what} (`{token}`)"), None));
                 reported += 1;
                 if reported >= 3 {
                     return;
@@ -96,7 +105,7 @@ impl Rule for LolbinUsage {
             && let Some(found) = automaton.find(file.text)
             && let Some((token, what)) = TOKENS.get(found.pattern().as_usize())
         {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Low, Some(found.start()), format!("uses {what} (`{token}`)"), None));
+            out.push(file.finding(&Self::META, severity_of(token), Confidence::Low, Some(found.start()), format!("uses {what} (`{token}`)"), None));
         }
     }
 }

@@ -9,9 +9,9 @@ use crate::rules::{first_match, is_process_call, matcher};
 
 /// Command shapes that turn process execution into an attack.
 const DANGEROUS_COMMANDS: &[&str] = &[
-    "curl ", "wget ", "powershell", "pwsh", "cmd /c", "cmd.exe", "bash -c", "sh -c", "/bin/sh", "/bin/bash", "certutil",
-    "bitsadmin", "mshta", "rundll32", "regsvr32", "/dev/tcp", "nc -e", "base64 -d", "chmod +x", "invoke-webrequest",
-    "start /b", "schtasks", "reg add", "osascript", "| sh", "|sh", "-windowstyle hidden", "-encodedcommand", "curl.exe",
+    "curl ", "wget ", "certutil", "bitsadmin", "mshta", "rundll32", "regsvr32", "/dev/tcp", "nc -e", "base64 -d",
+    "chmod +x", "invoke-webrequest", "iwr ", "downloadstring", "| sh", "|sh", "| bash", "curl.exe", "-windowstyle hidden",
+    "schtasks", "reg add",
 ];
 static DANGEROUS_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(DANGEROUS_COMMANDS));
 
@@ -46,7 +46,7 @@ impl Rule for ProcessExecution {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
-        let hidden_module = !file.text.contains("child_process");
+        let hidden_module_text = !file.text.contains("child_process");
         for call in &facts.calls {
             if call.callee == "process.binding" || call.callee == "process._linkedBinding" {
                 if call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|name| name.contains("spawn") || name == "pipe_wrap" || name == "tcp_wrap") {
@@ -65,13 +65,14 @@ impl Rule for ProcessExecution {
                 (Severity::High, Confidence::High, format!("runs a `{token}` command via `{}`", call.callee))
             } else if call.arguments.first().is_some_and(|argument| argument.decoded || argument.remote) {
                 (Severity::High, Confidence::High, format!("runs a decoded or downloaded command via `{}`", call.callee))
-            } else if hidden_module {
+            } else if hidden_module_text && call.callee.starts_with("child_process.") {
                 (Severity::High, Confidence::Medium, format!("runs commands via `{}` with the module name hidden", call.callee))
             } else if call.computed {
                 (Severity::High, Confidence::Medium, format!("reaches `{}` through a computed member to hide the call", call.callee))
             } else if window.contains("detached") && (window.contains("'ignore'") || window.contains("\"ignore\"")) {
-                let own_runtime = window.get(..window.find("detached").unwrap_or(0)).unwrap_or_default().contains("process.execPath");
-                let severity = if own_runtime { Severity::Medium } else { Severity::High };
+                // A detached, silent `node`/shell child is the classic background implant.
+                let shell_or_node = matches!(command, "node" | "sh" | "bash" | "cmd" | "cmd.exe" | "powershell" | "powershell.exe");
+                let severity = if shell_or_node { Severity::High } else { Severity::Medium };
                 (severity, Confidence::Medium, format!("starts a detached, silent process via `{}`", call.callee))
             } else {
                 let shown = if command.is_empty() { "a computed command".to_owned() } else { format!("`{}`", crate::report::evidence(command)) };
@@ -106,5 +107,8 @@ mod tests {
             "const cp = require('child_process'); cp[String.fromCharCode(0x73, 0x70, 0x61, 0x77, 0x6e)].call(cp, 'node', ['x.js']);".into(),
         ];
         test_rule(ProcessExecution::META.name, pass, fail);
+        // A wrapper module is not a hidden `child_process`: low, not high.
+        let report = crate::tester::run(&"const spawn = require('cross-spawn'); spawn('dart', ['pub', 'get']);".into());
+        assert!(report.findings.iter().all(|finding| finding.severity == Severity::Low), "{:#?}", report.findings);
     }
 }

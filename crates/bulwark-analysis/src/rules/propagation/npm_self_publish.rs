@@ -56,7 +56,7 @@ impl Rule for NpmSelfPublish {
             } else if looks_like_command(text, "npm whoami") || text.contains("/-/whoami") {
                 Some((Severity::Medium, "checks whose npm token is available"))
             } else if looks_like_command(text, "npm token") || text.contains("/-/npm/v1/tokens") {
-                Some((Severity::High, "lists or creates npm tokens"))
+                Some((Severity::Medium, "lists or creates npm tokens"))
             } else {
                 None
             };
