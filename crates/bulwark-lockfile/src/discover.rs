@@ -140,27 +140,75 @@ pub struct Scan {
 #[must_use]
 pub fn inventory(root: &Path) -> Scan {
     let found = discover(root);
-    let lockfiles = found.lockfiles.par_iter().map(|(path, extractor)| {
-        extract_file(*extractor, path).map(crate::Lockfile::into_inventory)
-    });
-    let trees = found
+    let lockfiles: Vec<_> = found
+        .lockfiles
+        .par_iter()
+        .map(|(path, extractor)| extract_file(*extractor, path))
+        .collect();
+    let trees: Vec<_> = found
         .installed_trees
         .par_iter()
-        .map(|tree| installed::extract_tree(tree).map(crate::Lockfile::into_inventory));
-    let results: Vec<_> = lockfiles.chain(trees).collect();
+        .map(|tree| installed::extract_tree(tree))
+        .collect();
     let mut scan = Scan {
         errors: found.errors,
         ignored: found.ignored,
         ..Scan::default()
     };
-    for result in results {
+    let trees = drop_workspace_member_trees(trees, &mut scan.ignored);
+    for result in lockfiles.into_iter().chain(trees) {
         match result {
-            Ok(project) => scan.projects.push(project),
+            Ok(lockfile) => scan.projects.push(lockfile.into_inventory()),
             Err(error) => scan.errors.push(error),
         }
     }
     scan.projects.sort_by(|a, b| a.file.cmp(&b.file));
     scan
+}
+
+/// A workspace member's own `node_modules` is already read as part of its workspace root's
+/// installed tree (the walker resolves members' dependencies through it), so reading it again
+/// as a separate project would count its packages twice.
+fn drop_workspace_member_trees(
+    trees: Vec<Result<crate::Lockfile, ExtractError>>,
+    ignored: &mut Vec<(PathBuf, String)>,
+) -> Vec<Result<crate::Lockfile, ExtractError>> {
+    let member_dirs: Vec<(PathBuf, PathBuf)> = trees
+        .iter()
+        .flatten()
+        .filter_map(|tree| {
+            let root = tree.file.parent()?;
+            Some(
+                tree.importers
+                    .iter()
+                    .filter(|i| !i.path.is_empty() && i.path != ".")
+                    .map(move |i| (root.join(&i.path), root.to_path_buf())),
+            )
+        })
+        .flatten()
+        .collect();
+    trees
+        .into_iter()
+        .filter(|tree| {
+            let Ok(tree) = tree else { return true };
+            let Some(project) = tree.file.parent() else {
+                return true;
+            };
+            match member_dirs.iter().find(|(member, _)| member == project) {
+                Some((_, workspace_root)) => {
+                    ignored.push((
+                        tree.file.clone(),
+                        format!(
+                            "workspace member tree, read with the installed tree of `{}`",
+                            workspace_root.display()
+                        ),
+                    ));
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -201,6 +249,57 @@ mod tests {
         assert_eq!(found.installed_trees, vec![root.join("b/node_modules")]);
         assert_eq!(found.ignored.len(), 1);
         assert!(found.errors.is_empty());
+    }
+
+    #[test]
+    fn workspace_member_trees_are_read_once_with_their_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "package.json",
+            r#"{"name":"mono","workspaces":["packages/*"],"dependencies":{"ms":"2.1.3"}}"#,
+        );
+        write(
+            "node_modules/ms/package.json",
+            r#"{"name":"ms","version":"2.1.3"}"#,
+        );
+        write(
+            "packages/a/package.json",
+            r#"{"name":"a","version":"1.0.0","dependencies":{"debug":"4.3.4"}}"#,
+        );
+        write(
+            "packages/a/node_modules/debug/package.json",
+            r#"{"name":"debug","version":"4.3.4"}"#,
+        );
+        write(
+            "other/package.json",
+            r#"{"name":"other","dependencies":{"ms":"2.0.0"}}"#,
+        );
+        write(
+            "other/node_modules/ms/package.json",
+            r#"{"name":"ms","version":"2.0.0"}"#,
+        );
+        let scan = inventory(root);
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+        let files: Vec<_> = scan
+            .projects
+            .iter()
+            .map(|p| p.file.strip_prefix(root).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            files,
+            vec![
+                PathBuf::from("node_modules"),
+                PathBuf::from("other/node_modules")
+            ]
+        );
+        assert_eq!(scan.ignored.len(), 1, "{:?}", scan.ignored);
+        assert_eq!(scan.ignored[0].0, root.join("packages/a/node_modules"));
     }
 
     #[cfg(unix)]
