@@ -258,8 +258,9 @@ fn facts_isolated(path: &str, text: &str, options: &Options, notes: &mut Vec<Fil
     }
 }
 
-/// Files that run at install time: targets of `node <file>` in install hooks, plus what they
-/// `require` relatively (three levels deep).
+/// Files that run at install time: targets of `node <file>` in install hooks, plus the files they
+/// `require` relatively (one level: deeper closures pull whole CLIs such as nx into "install
+/// time" and make their ordinary capabilities look like install-time behaviour).
 fn install_entries(package: &PackageFiles, manifest: Option<&Manifest>, prepared: &[(Prepared, Vec<FileNote>)]) -> BTreeSet<String> {
     let mut entries = BTreeSet::new();
     let Some(manifest) = manifest else { return entries };
@@ -271,7 +272,7 @@ fn install_entries(package: &PackageFiles, manifest: Option<&Manifest>, prepared
         }
     }
     let mut frontier: Vec<String> = entries.iter().cloned().collect();
-    for _ in 0..3 {
+    for _ in 0..1 {
         let mut next = Vec::new();
         for entry in &frontier {
             let Ok(index) = package.files.binary_search_by(|file| file.path.as_str().cmp(entry)) else { continue };

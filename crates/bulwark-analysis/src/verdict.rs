@@ -16,8 +16,8 @@
 //! 5. in one file: persistence or propagation (`high`) together with credentials or network
 //!    (`medium`+) ⇒ **malicious**;
 //! 6. otherwise any `high` finding, a `medium` capability finding in install-time code, or
-//!    `medium` findings in two or more categories other than obfuscation and metadata
-//!    ⇒ **suspicious**; obfuscation alone never goes beyond suspicious;
+//!    `medium` findings of two or more capability categories (not obfuscation, metadata or
+//!    install) in one file ⇒ **suspicious**; obfuscation alone never goes beyond suspicious;
 //! 7. otherwise **clean**.
 //!
 //! Rules 3-5 are per file on purpose: large CLIs (npm, yarn, prisma, vite) have every capability
@@ -133,13 +133,14 @@ fn decide_verdict(findings: &[Finding], install_entries: &BTreeSet<String>) -> V
     {
         return Verdict::Suspicious;
     }
-    let medium_categories = worst
-        .iter()
-        .filter(|(category, severity)| {
-            **severity >= Severity::Medium && !matches!(category, Category::Obfuscation | Category::Metadata)
-        })
-        .count();
-    if medium_categories >= 2 {
+    // Two medium capabilities in one file (not obfuscation or metadata, which are weak alone).
+    let mut medium_per_file: BTreeMap<&str, BTreeSet<Category>> = BTreeMap::new();
+    for ((file, category), severity) in &per_file {
+        if *severity >= Severity::Medium && !matches!(category, Category::Obfuscation | Category::Metadata | Category::Install) {
+            medium_per_file.entry(file).or_default().insert(*category);
+        }
+    }
+    if medium_per_file.values().any(|categories| categories.len() >= 2) {
         return Verdict::Suspicious;
     }
     Verdict::Clean

@@ -7,8 +7,8 @@ declare_rule! {
     /// ### What it does
     /// Finds code that downloads something and runs it: the Bun installer (`bun.sh/install`),
     /// or a file that makes network requests, marks a file executable (`chmod`) and spawns a
-    /// process. Downloads only from registries and well-known vendor hosts (npm, GitHub releases,
-    /// Google storage for browsers) are medium; unknown hosts or raw IPs are high.
+    /// process. Downloads from registries, well-known hosts or the vendor's own domain are low,
+    /// from other hosts medium, from raw IP addresses high.
     ///
     /// ### Why is this bad?
     /// Native droppers and Shai-Hulud 2's `setup_bun.js` fetch a runtime or binary at install
@@ -49,10 +49,13 @@ impl Rule for DownloadExecute {
         let spawns = facts.calls.iter().any(|call| is_process_call(&call.callee));
         let (Some(network), true, true) = (network, chmod, spawns) else { return };
         let urls: Vec<&str> = file_values.iter().filter(|value| value.text.len() < 500 && value.text.contains("://")).map(|value| value.text).collect();
-        let raw_or_plain = urls.iter().find_map(|url| url_host(url).filter(|host| is_public_ipv4(host) || url.starts_with("http://") && !is_well_known_host(host)));
-        let unknown = urls.iter().find_map(|url| url_host(url).filter(|host| !is_well_known_host(host) && host.contains('.') && !host.contains('$')));
+        let raw_or_plain = urls.iter().find_map(|url| url_host(url).filter(|host| is_public_ipv4(host)));
+        // A vendor downloading its own binary (`install.serverless.com` for `serverless`).
+        let own_name = file.manifest.map(|manifest| manifest.name.rsplit('/').next().unwrap_or_default().to_ascii_lowercase()).filter(|name| name.len() >= 4);
+        let own_host = |host: &str| own_name.as_deref().is_some_and(|name| host.to_ascii_lowercase().split('.').any(|label| label == name));
+        let unknown = urls.iter().find_map(|url| url_host(url).filter(|host| !is_well_known_host(host) && !own_host(host) && host.contains('.') && !host.contains('$')));
         let (severity, message) = match (raw_or_plain, unknown) {
-            (Some(host), _) => (Severity::High, format!("downloads from `{host}` (raw IP or plain HTTP), makes the file executable and runs processes")),
+            (Some(host), _) => (Severity::High, format!("downloads from the raw IP `{host}`, makes the file executable and runs processes")),
             (None, Some(host)) => (Severity::Medium, format!("downloads from `{host}`, makes the file executable and runs processes")),
             (None, None) => (Severity::Low, "downloads a file from a well-known host, makes it executable and runs processes".to_owned()),
         };
