@@ -328,6 +328,7 @@ impl<'a> Builder<'a> {
             by_resolution: HashMap::new(),
         };
         let mut patched = Vec::new();
+        lockfile.packages.reserve(count);
         for (index, (key, entry)) in document.entries.iter().enumerate() {
             let line = lines.get(index).copied().unwrap_or(1).max(1);
             builder.index_descriptors(key, index);
@@ -672,19 +673,38 @@ fn optional_names<'a>(entry: &'a Entry<'_>) -> HashSet<&'a str> {
 /// the same package under the peer's name (yarn resolves peers per dependent).
 fn resolve_peers(document: &Document, slots: &[Slot], lockfile: &mut Lockfile) {
     let count = lockfile.packages.len();
-    // Dependents of each package: the dependency lists (of importers and packages) holding it.
-    let mut dependents: Vec<Vec<(bool, usize)>> = vec![Vec::new(); count];
-    for (index, importer) in lockfile.importers.iter().enumerate() {
-        for dep in &importer.dependencies {
-            if let Some(PackageId(target)) = dep.target {
-                dependents[target].push((true, index));
-            }
+    let mut has_peers = vec![false; count];
+    for (entry_index, (_, entry)) in document.entries.iter().enumerate() {
+        if let Some(Slot::Package(index)) = slots.get(entry_index).copied()
+            && !entry.peer_dependencies.0.is_empty()
+        {
+            has_peers[index] = true;
         }
     }
-    for (index, package) in lockfile.packages.iter().enumerate() {
-        for dep in &package.dependencies {
-            if let Some(PackageId(target)) = dep.target {
-                dependents[target].push((false, index));
+    if !has_peers.contains(&true) {
+        return;
+    }
+    // Dependents of each package with peers: the dependency lists (of importers and
+    // packages) holding it.
+    let mut dependents: Vec<Vec<(bool, usize)>> = vec![Vec::new(); count];
+    let lists = lockfile
+        .importers
+        .iter()
+        .enumerate()
+        .map(|(index, importer)| ((true, index), &importer.dependencies))
+        .chain(
+            lockfile
+                .packages
+                .iter()
+                .enumerate()
+                .map(|(index, package)| ((false, index), &package.dependencies)),
+        );
+    for (dependent, list) in lists {
+        for dep in list {
+            if let Some(PackageId(target)) = dep.target
+                && has_peers.get(target) == Some(&true)
+            {
+                dependents[target].push(dependent);
             }
         }
     }
