@@ -23,9 +23,6 @@ fn local(relative: &str) -> PathBuf {
 const FILES: &[&str] = &[
     "large/npm-v3/package-lock.json",
     "large/pnpm-v9/pnpm-lock.yaml",
-    "large/yarn-v1/yarn.lock",
-    "large/yarn-berry/yarn.lock",
-    "large/bun/bun.lock",
     "npm-v1/npm-cli/package-lock.json",
     "npm-v2/axios/package-lock.json",
     "npm-v3/npm-cli/package-lock.json",

@@ -106,21 +106,25 @@ pub fn discover(root: &Path) -> Discovered {
                 lockfiles_here.push((path, extractor));
             }
         }
-        let has_shrinkwrap = lockfiles_here
-            .iter()
-            .any(|(p, _)| file_name(p) == "npm-shrinkwrap.json");
+        let has = |name: &str| lockfiles_here.iter().any(|(p, _)| file_name(p) == name);
+        let (has_shrinkwrap, has_bun_text) = (has("npm-shrinkwrap.json"), has("bun.lock"));
         for (path, extractor) in lockfiles_here {
-            if has_shrinkwrap && file_name(&path) == "package-lock.json" {
-                found.ignored.push((
+            let shadowed_by = match file_name(&path) {
+                "package-lock.json" if has_shrinkwrap => Some("npm-shrinkwrap.json"),
+                "bun.lockb" if has_bun_text => Some("bun.lock"),
+                _ => None,
+            };
+            match shadowed_by {
+                Some(winner) => found.ignored.push((
                     path,
-                    "npm-shrinkwrap.json in the same directory takes precedence".to_owned(),
-                ));
-            } else {
-                found.lockfiles.push((path, extractor));
+                    format!("{winner} in the same directory takes precedence"),
+                )),
+                None => found.lockfiles.push((path, extractor)),
             }
         }
     }
     found.lockfiles.sort_by(|a, b| a.0.cmp(&b.0));
+    found.ignored.sort();
     found.installed_trees.sort();
     found
 }
@@ -222,6 +226,8 @@ mod tests {
         for file in [
             "a/package-lock.json",
             "a/npm-shrinkwrap.json",
+            "d/bun.lock",
+            "d/bun.lockb",
             "b/yarn.lock",
             "b/node_modules/dep/package-lock.json",
             "b/node_modules/dep/package.json",
@@ -244,10 +250,19 @@ mod tests {
                 PathBuf::from("a/npm-shrinkwrap.json"),
                 PathBuf::from("b/yarn.lock"),
                 PathBuf::from("c/deep/pnpm-lock.yaml"),
+                PathBuf::from("d/bun.lock"),
             ]
         );
         assert_eq!(found.installed_trees, vec![root.join("b/node_modules")]);
-        assert_eq!(found.ignored.len(), 1);
+        let ignored: Vec<_> = found
+            .ignored
+            .iter()
+            .map(|(p, _)| p.strip_prefix(root).unwrap())
+            .collect();
+        assert_eq!(
+            ignored,
+            vec![Path::new("a/package-lock.json"), Path::new("d/bun.lockb")]
+        );
         assert!(found.errors.is_empty());
     }
 

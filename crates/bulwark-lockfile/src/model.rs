@@ -425,19 +425,24 @@ fn dependency_paths(importers: &[Importer], packages: &[Package]) -> Vec<Vec<Vec
             queue.push_back(steps.len() - 1);
         }
     }
+    // Each label is formatted once and cloned into the paths that pass through it.
+    let labels: Vec<String> = packages
+        .iter()
+        .map(|p| format!("{}@{}", p.name, p.version))
+        .collect();
+    let importer_labels: Vec<String> = importers.iter().map(Importer::label).collect();
     reached
         .iter()
         .map(|ends| {
             ends.iter()
                 .map(|&end| {
-                    let mut path = Vec::new();
+                    let mut path = Vec::with_capacity(8);
                     let mut cursor = Some(end);
                     while let Some(index) = cursor {
-                        let package = &packages[steps[index].package];
-                        path.push(format!("{}@{}", package.name, package.version));
+                        path.push(labels[steps[index].package].clone());
                         cursor = steps[index].parent;
                     }
-                    path.push(importers[steps[end].importer].label());
+                    path.push(importer_labels[steps[end].importer].clone());
                     path.reverse();
                     path
                 })
