@@ -34,7 +34,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::classic::parse_quoted;
-use super::manifest::{Manifest, is_contained, read_manifest};
+use super::manifest::{Manifest, read_manifest, read_member_manifest};
 use super::{Unresolved, percent_decode, split_descriptor, syml};
 use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
 
@@ -636,15 +636,10 @@ impl<'a> Builder<'a> {
             }
             return self.context.root_manifest.clone();
         }
-        if !is_contained(relative) {
-            missing.push(format!("`{relative}` leaves the project"));
-            return None;
-        }
-        let manifest_path = self.context.root.join(relative).join("package.json");
-        match read_manifest(&manifest_path) {
+        match read_member_manifest(self.context.root, relative) {
             Ok(Some(manifest)) => Some(manifest),
             Ok(None) => {
-                missing.push(format!("`{}` not found", manifest_path.display()));
+                missing.push(format!("`{relative}/package.json` not found"));
                 None
             }
             Err(reason) => {

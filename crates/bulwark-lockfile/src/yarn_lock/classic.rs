@@ -20,7 +20,7 @@ use std::path::Path;
 
 use bulwark_types::{Algorithm, Integrity, SourceKind};
 
-use super::manifest::{Manifest, expand_workspaces, read_manifest};
+use super::manifest::{Manifest, expand_workspaces, read_manifest, read_member_manifest};
 use super::{Unresolved, alias_target, split_descriptor};
 use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
 
@@ -220,7 +220,7 @@ fn importers(
 ) -> Vec<Importer> {
     let mut members = vec![(String::new(), manifest.clone())];
     for dir in expand_workspaces(root, &manifest.workspaces, warnings) {
-        match read_manifest(&root.join(&dir).join("package.json")) {
+        match read_member_manifest(root, &dir) {
             Ok(Some(member)) => members.push((dir, member)),
             Ok(None) => {}
             Err(reason) => warnings.push(reason),

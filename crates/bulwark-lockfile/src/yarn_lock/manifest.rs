@@ -81,6 +81,36 @@ pub(super) fn read_manifest(path: &Path) -> Result<Option<Manifest>, String> {
         .map_err(|error| format!("`{}`: {error}", path.display()))
 }
 
+/// Reads the manifest of the workspace member at `relative` (a contained, `/`-separated
+/// path) under `root`, refusing paths that pass through a symbolic link.
+pub(super) fn read_member_manifest(
+    root: &Path,
+    relative: &str,
+) -> Result<Option<Manifest>, String> {
+    if !is_contained(relative) {
+        return Err(format!("workspace `{relative}` leaves the project"));
+    }
+    let mut dir = root.to_path_buf();
+    for part in relative
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+    {
+        dir.push(part);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(format!(
+                    "`{}` is a symbolic link, which is not followed",
+                    dir.display()
+                ));
+            }
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(format!("cannot read `{}`: {error}", dir.display())),
+        }
+    }
+    read_manifest(&dir.join("package.json"))
+}
+
 /// Parses a manifest leniently: fields of unexpected types are ignored.
 pub(super) fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
     let value: Value =
@@ -338,6 +368,28 @@ mod tests {
         assert!(!is_contained("a/../../b"));
         assert!(!is_contained("/etc"));
         assert!(!is_contained("C:/x"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn member_manifests_are_not_read_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        std::fs::create_dir_all(root.join("packages/a")).unwrap();
+        std::fs::write(root.join("packages/a/package.json"), r#"{"name":"a"}"#).unwrap();
+        std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+        std::fs::write(dir.path().join("outside/package.json"), r#"{"name":"x"}"#).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside"), root.join("packages/b")).unwrap();
+        let name =
+            |relative: &str| read_member_manifest(&root, relative).map(|m| m.and_then(|m| m.name));
+        assert_eq!(name("packages/a"), Ok(Some("a".to_owned())));
+        assert_eq!(name("packages/missing"), Ok(None));
+        assert!(name("packages/b").unwrap_err().contains("symbolic link"));
+        assert!(
+            name("../outside")
+                .unwrap_err()
+                .contains("leaves the project")
+        );
     }
 
     #[test]
