@@ -2,13 +2,13 @@
 //! published with a package) and the hidden lockfile `node_modules/.package-lock.json` (the
 //! version 3 shape, written by `npm install` to describe what is actually installed).
 //!
-//! npm records the installed `node_modules` tree itself, so every version becomes one [`Tree`]
+//! npm records the installed `node_modules` tree itself, so every version becomes one `Tree`
 //! of install paths: version 2 and 3 key their flat `packages` map by install path
 //! (`node_modules/a/node_modules/b`, workspace directories, `link: true` symlinks), and the
 //! nested `dependencies` of version 1 spell the same paths by nesting. Dependencies are then
 //! resolved the way Node and npm resolve them: `<dir>/node_modules/<name>` from the
 //! dependent's own directory up through each ancestor to the project root. Only this module
-//! knows about versions; [`encoding`] holds the wire structs and [`lines`] finds the line of
+//! knows about versions; `encoding` holds the wire structs and `lines` finds the line of
 //! every entry in one pass.
 //!
 //! Flags are taken as npm records them (`dev`, `optional`, `peer`; `devOptional` means in
@@ -251,6 +251,9 @@ impl<'a> Tree<'a> {
                 entries.0.len()
             ));
         }
+        self.paths.reserve(entries.0.len());
+        self.lockfile.packages.reserve(entries.0.len());
+        self.package_nodes.reserve(entries.0.len());
         let root_entry = entries
             .0
             .iter()
