@@ -1645,6 +1645,52 @@ mod tests {
         assert_eq!(lockfile.importers[0].dependencies.len(), 1);
     }
 
+    #[test]
+    fn every_prefix_and_corrupted_byte_is_handled() {
+        for name in ["alias-dev-optional.v1.json", "workspaces.v3.json"] {
+            let path = fixture(name);
+            let contents = std::fs::read(&path).unwrap();
+            for end in (0..contents.len()).step_by(7) {
+                let input = Input {
+                    path: &path,
+                    contents: &contents[..end],
+                };
+                let error = LOCK.extract(&input).unwrap_err();
+                assert!(error.to_string().contains(name), "{name}[..{end}]: {error}");
+            }
+            for (index, garbage) in (0..contents.len())
+                .step_by(5)
+                .zip([b'\xff', b'{', b'"', b'0'].iter().cycle())
+            {
+                let mut corrupted = contents.clone();
+                corrupted[index] = *garbage;
+                let input = Input {
+                    path: &path,
+                    contents: &corrupted,
+                };
+                if let Err(error) = LOCK.extract(&input) {
+                    assert!(error.to_string().contains(name), "{name}@{index}: {error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_keep_lines() {
+        let path = fixture("alias-dev-optional.v3.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut contents = b"\xEF\xBB\xBF".to_vec();
+        contents.extend_from_slice(text.replace('\n', "\r\n").as_bytes());
+        let lockfile = LOCK
+            .extract(&Input {
+                path: &path,
+                contents: &contents,
+            })
+            .unwrap();
+        assert_eq!(package(&lockfile, "node_modules/ansi-regex").line, 21);
+        assert_eq!(lockfile.packages.len(), 12);
+    }
+
     /// A 10,000-entry lockfile (5,000 hoisted packages in a shallow dependency tree, each with
     /// a nested copy of `nested`) parsed into the inventory. Measured in release mode on the
     /// shared 2-core machine: about 25 ms of CPU for extraction, most of it `serde_json`.
