@@ -1144,6 +1144,50 @@ mod tests {
     }
 
     #[test]
+    fn resolution_patterns() {
+        let manifest = Manifest {
+            resolutions: [
+                ("ms", "2.0.0"),
+                ("**/left-pad", "1.3.0"),
+                ("debug/ms", "2.1.2"),
+                ("@scope/parent/@scope/child", "npm:1.0.0"),
+                ("lru-cache@^10.0.1", "patch:lru-cache@npm:10.4.3#./p.patch"),
+                ("@scope/x@npm:^1", "1.1.1"),
+                ("/", "bad"),
+            ]
+            .into_iter()
+            .map(|(pattern, range)| (pattern.to_owned(), range.to_owned()))
+            .collect(),
+            ..Manifest::default()
+        };
+        let resolutions = Resolutions::new(Some(&manifest));
+        let cases = [
+            ("app", "ms", "^2.1.3", Some("2.0.0")),
+            ("debug", "ms", "^2.1.3", Some("2.1.2")),
+            ("app", "left-pad", "^1.0.0", Some("1.3.0")),
+            ("@scope/parent", "@scope/child", "^2", Some("npm:1.0.0")),
+            ("other", "@scope/child", "^2", None),
+            (
+                "app",
+                "lru-cache",
+                "npm:^10.0.1",
+                Some("patch:lru-cache@npm:10.4.3#./p.patch"),
+            ),
+            ("app", "lru-cache", "^10.2.0", None),
+            ("app", "@scope/x", "^1", Some("1.1.1")),
+            ("app", "@scope/x", "^2", None),
+            ("app", "debug", "^4", None),
+        ];
+        for (dependent, name, range, expected) in cases {
+            assert_eq!(
+                resolutions.apply(dependent, name, range),
+                expected,
+                "{dependent} -> {name}@{range}"
+            );
+        }
+    }
+
+    #[test]
     fn nesting_limits() {
         let deep_flow = format!("a: {}{}\n", "[".repeat(40), "]".repeat(40));
         let deep_indent = format!("a:\n{}b: 1\n", " ".repeat(200));

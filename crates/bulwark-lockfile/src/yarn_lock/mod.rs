@@ -366,6 +366,31 @@ mod tests {
         }
     }
 
+    /// `resolutions` of the root manifest, as real yarn versions record them.
+    #[test]
+    fn extract_resolutions() {
+        for dir in ["resolutions.v1", "resolutions.v10"] {
+            let lockfile = extract(&format!("{dir}/yarn.lock")).unwrap();
+            assert!(
+                lockfile.warnings.is_empty(),
+                "{dir}: {:?}",
+                lockfile.warnings
+            );
+            let debug = target(&lockfile, "", "debug").unwrap();
+            let ms = debug.dependencies[0]
+                .target
+                .map(|crate::PackageId(i)| &lockfile.packages[i]);
+            assert_eq!(ms.map(|p| p.version.as_str()), Some("2.0.0"), "{dir}");
+        }
+        let lockfile = extract("resolutions.v10/yarn.lock").unwrap();
+        let strip = target(&lockfile, "", "strip-ansi").unwrap();
+        let ansi = strip.dependencies[0]
+            .target
+            .map(|crate::PackageId(i)| &lockfile.packages[i]);
+        let ansi = ansi.map(|p| format!("{}@{}", p.name, p.version));
+        assert_eq!(ansi.as_deref(), Some("ansi-regex@5.0.0"));
+    }
+
     #[test]
     fn extract_classic_protocols() {
         let lockfile = extract("protocols.v1.lock").unwrap();
