@@ -62,8 +62,9 @@ pub(super) struct KeyLines<'a> {
     pub(super) snapshots: Vec<(Cow<'a, str>, u32)>,
 }
 
-/// Reads `text`, a single YAML document in pnpm's subset whose root is a mapping, and the
-/// lines of the package keys.
+/// Reads `text`, a single YAML document in pnpm's subset whose root is a mapping, into a
+/// tree, with the lines of the package keys ([`deserialize`] reads without the tree).
+#[cfg(test)]
 pub(super) fn parse(text: &str) -> Result<(Node<'_>, KeyLines<'_>), Unsupported> {
     if !plain_characters(text) {
         return Err(Unsupported);
@@ -90,11 +91,14 @@ pub(super) fn parse(text: &str) -> Result<(Node<'_>, KeyLines<'_>), Unsupported>
 /// characters, and byte-order marks (which libyaml rejects or reads differently).
 fn plain_characters(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // Almost every lockfile is printable ASCII and LF: one vectorisable pass decides.
-    if bytes
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n')
-    {
+    // Almost every lockfile is printable ASCII and LF: one pass decides, written without
+    // early exits inside a chunk so that it vectorises.
+    let printable = bytes.chunks(64).all(|chunk| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & ((b.wrapping_sub(0x20) < 0x5f) | (b == b'\n'))
+        })
+    });
+    if printable {
         return true;
     }
     let mut chars = text.chars().peekable();
@@ -228,72 +232,102 @@ impl<'a> Parser<'a> {
         record: Record,
     ) -> Result<Node<'a>, Unsupported> {
         let mut entries = Vec::new();
-        while let Some(line) = self.peek()? {
-            if line.indent < indent {
-                break;
-            }
-            if line.indent > indent || is_sequence_item(line.content) {
-                return Err(Unsupported);
-            }
-            self.consume(line);
-            let (key, rest) = block_key(line.content)?;
-            let child = match (record, &key) {
-                (Record::Root, Node::Scalar { text, .. }) if text == "packages" => Record::Packages,
-                (Record::Root, Node::Scalar { text, .. }) if text == "snapshots" => {
-                    Record::Snapshots
-                }
-                _ => Record::Nothing,
-            };
-            if let Node::Scalar { text, .. } = &key {
-                match record {
-                    Record::Packages => self.key_lines.packages.push((text.clone(), line.number)),
-                    Record::Snapshots => {
-                        self.key_lines.snapshots.push((text.clone(), line.number));
-                    }
-                    Record::Root | Record::Nothing => {}
-                }
-            }
+        while let Some((key, rest, child)) = self.map_entry(indent, record)? {
             let value = if rest.is_empty() {
                 self.nested(indent, depth, child)?
             } else {
-                let value = inline_value(rest)?;
-                self.no_continuation(indent)?;
-                value
+                self.inline(rest, indent)?
             };
             entries.push((key, value));
         }
         Ok(Node::Map(entries))
     }
 
+    /// The next entry of a block mapping at `indent`: its key, the rest of its line (empty if
+    /// the value is nested) and how to record the value's entries; `None` at its end.
+    fn map_entry(
+        &mut self,
+        indent: usize,
+        record: Record,
+    ) -> Result<Option<(Node<'a>, &'a str, Record)>, Unsupported> {
+        let Some(line) = self.peek()? else {
+            return Ok(None);
+        };
+        if line.indent < indent {
+            return Ok(None);
+        }
+        if line.indent > indent || is_sequence_item(line.content) {
+            return Err(Unsupported);
+        }
+        self.consume(line);
+        let (key, rest) = block_key(line.content)?;
+        let Node::Scalar { text, .. } = &key else {
+            return Err(Unsupported);
+        };
+        let child = match record {
+            Record::Root if text == "packages" => Record::Packages,
+            Record::Root if text == "snapshots" => Record::Snapshots,
+            Record::Packages => {
+                self.key_lines.packages.push((text.clone(), line.number));
+                Record::Nothing
+            }
+            Record::Snapshots => {
+                self.key_lines.snapshots.push((text.clone(), line.number));
+                Record::Nothing
+            }
+            Record::Root | Record::Nothing => Record::Nothing,
+        };
+        Ok(Some((key, rest, child)))
+    }
+
+    /// A value written on its key's line.
+    fn inline(&mut self, rest: &'a str, indent: usize) -> Result<Node<'a>, Unsupported> {
+        let value = inline_value(rest)?;
+        self.no_continuation(indent)?;
+        Ok(value)
+    }
+
     fn block_sequence(&mut self, indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
         let mut items = Vec::new();
-        while let Some(line) = self.peek()? {
-            if line.indent < indent {
-                break;
-            }
-            if line.indent > indent || !is_sequence_item(line.content) {
-                return Err(Unsupported);
-            }
-            self.consume(line);
-            let item = line
-                .content
-                .get(2..)
-                .unwrap_or_default()
-                .trim_start_matches(' ');
-            if item.is_empty() || depth >= MAX_DEPTH {
-                return Err(Unsupported);
-            }
-            // `- key: value` (a mapping in a sequence) is outside the subset.
-            let value = inline_value(item)?;
-            if let Node::Scalar { plain: true, text } = &value
-                && text.contains(':')
-            {
-                return Err(Unsupported);
-            }
-            self.no_continuation(indent)?;
-            items.push(value);
+        while let Some(item) = self.sequence_item(indent, depth)? {
+            items.push(item);
         }
         Ok(Node::Seq(items))
+    }
+
+    /// The next item of a block sequence at `indent`; `None` at its end.
+    fn sequence_item(
+        &mut self,
+        indent: usize,
+        depth: usize,
+    ) -> Result<Option<Node<'a>>, Unsupported> {
+        let Some(line) = self.peek()? else {
+            return Ok(None);
+        };
+        if line.indent < indent {
+            return Ok(None);
+        }
+        if line.indent > indent || !is_sequence_item(line.content) {
+            return Err(Unsupported);
+        }
+        self.consume(line);
+        let item = line
+            .content
+            .get(2..)
+            .unwrap_or_default()
+            .trim_start_matches(' ');
+        if item.is_empty() || depth >= MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        // `- key: value` (a mapping in a sequence) is outside the subset.
+        let value = inline_value(item)?;
+        if let Node::Scalar { plain: true, text } = &value
+            && text.contains(':')
+        {
+            return Err(Unsupported);
+        }
+        self.no_continuation(indent)?;
+        Ok(Some(value))
     }
 
     /// A scalar or flow value must not continue on a more indented line.
@@ -781,6 +815,223 @@ impl<'b, 'a> SeqAccess<'a> for Items<'b, 'a> {
     }
 }
 
+/// Deserialises `T` straight from `text`, a single YAML document in pnpm's subset whose root
+/// is a mapping, and returns it with the lines of the package keys. Block mappings and
+/// sequences are read as the deserialiser asks for them, so no tree of the document is built;
+/// only one-line values (scalars, `{…}`, `[…]`) become small [`Node`]s.
+pub(super) fn deserialize<'a, T: de::Deserialize<'a>>(
+    text: &'a str,
+) -> Result<(T, KeyLines<'a>), Unsupported> {
+    if !plain_characters(text) {
+        return Err(Unsupported);
+    }
+    let mut parser = Parser {
+        text,
+        offset: 0,
+        line: 1,
+        peeked: None,
+        key_lines: KeyLines::default(),
+    };
+    if !matches!(parser.peek()?, Some(line) if line.indent == 0 && !is_sequence_item(line.content))
+    {
+        return Err(Unsupported);
+    }
+    let value = T::deserialize(Block {
+        parser: &mut parser,
+        parent_indent: None,
+        depth: 0,
+        record: Record::Root,
+    })?;
+    match parser.peek()? {
+        None => Ok((value, parser.key_lines)),
+        Some(_) => Err(Unsupported),
+    }
+}
+
+/// The value of a key whose line ends after the colon: whatever is nested below it (a block
+/// mapping or sequence), or nothing. The root document is one too.
+struct Block<'p, 'a> {
+    parser: &'p mut Parser<'a>,
+    /// The key's indentation; `None` for the root.
+    parent_indent: Option<usize>,
+    depth: usize,
+    record: Record,
+}
+
+impl<'a> Block<'_, 'a> {
+    /// The first nested line, if any.
+    fn first(&mut self) -> Result<Option<Line<'a>>, Unsupported> {
+        match self.parser.peek()? {
+            Some(line) if self.parent_indent.is_none_or(|parent| line.indent > parent) => {
+                if self.depth >= MAX_DEPTH {
+                    return Err(Unsupported);
+                }
+                Ok(Some(line))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+impl<'a> Deserializer<'a> for Block<'_, 'a> {
+    type Error = Unsupported;
+
+    fn deserialize_any<V: Visitor<'a>>(mut self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.first()? {
+            None => visitor.visit_unit(),
+            Some(line) if is_sequence_item(line.content) => visitor.visit_seq(SequenceStream {
+                parser: self.parser,
+                indent: line.indent,
+                depth: self.depth + 1,
+            }),
+            Some(line) => visitor.visit_map(MappingStream {
+                parser: self.parser,
+                indent: line.indent,
+                depth: self.depth + 1,
+                record: self.record,
+                rest: None,
+            }),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'a>>(mut self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.first()? {
+            None => visitor.visit_none(),
+            Some(_) => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'a>>(mut self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.first()? {
+            Some(line) if !is_sequence_item(line.content) => visitor.visit_map(MappingStream {
+                parser: self.parser,
+                indent: line.indent,
+                depth: self.depth + 1,
+                record: self.record,
+                rest: None,
+            }),
+            _ => Err(Unsupported),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Unsupported> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'a>>(mut self, visitor: V) -> Result<V::Value, Unsupported> {
+        match self.first()? {
+            Some(line) if is_sequence_item(line.content) => visitor.visit_seq(SequenceStream {
+                parser: self.parser,
+                indent: line.indent,
+                depth: self.depth + 1,
+            }),
+            _ => Err(Unsupported),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+        // Still read (and check) what is nested, then drop it.
+        if let Some(parent) = self.parent_indent {
+            self.parser.nested(parent, self.depth, Record::Nothing)?;
+        }
+        visitor.visit_unit()
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Unsupported> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_str<V: Visitor<'a>>(self, _visitor: V) -> Result<V::Value, Unsupported> {
+        // A key with nothing (or a block) below it is never text; `serde_norway` decides.
+        Err(Unsupported)
+    }
+
+    fn deserialize_bool<V: Visitor<'a>>(self, _visitor: V) -> Result<V::Value, Unsupported> {
+        Err(Unsupported)
+    }
+
+    serde::forward_to_deserialize_any! {
+        <W: Visitor<'a>>
+        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char string bytes byte_buf unit
+        unit_struct tuple tuple_struct enum identifier
+    }
+}
+
+/// A block mapping read entry by entry.
+struct MappingStream<'p, 'a> {
+    parser: &'p mut Parser<'a>,
+    indent: usize,
+    depth: usize,
+    record: Record,
+    /// The current entry's inline value text (empty if nested) and how to record its entries.
+    rest: Option<(&'a str, Record)>,
+}
+
+impl<'a> MapAccess<'a> for MappingStream<'_, 'a> {
+    type Error = Unsupported;
+
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Unsupported> {
+        match self.parser.map_entry(self.indent, self.record)? {
+            Some((key, rest, child)) => {
+                self.rest = Some((rest, child));
+                seed.deserialize(NodeDeserializer(&key)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'a>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Unsupported> {
+        let (rest, child) = self.rest.take().ok_or(Unsupported)?;
+        if rest.is_empty() {
+            seed.deserialize(Block {
+                parser: &mut *self.parser,
+                parent_indent: Some(self.indent),
+                depth: self.depth,
+                record: child,
+            })
+        } else {
+            let node = self.parser.inline(rest, self.indent)?;
+            seed.deserialize(NodeDeserializer(&node))
+        }
+    }
+}
+
+/// A block sequence read item by item.
+struct SequenceStream<'p, 'a> {
+    parser: &'p mut Parser<'a>,
+    indent: usize,
+    depth: usize,
+}
+
+impl<'a> SeqAccess<'a> for SequenceStream<'_, 'a> {
+    type Error = Unsupported;
+
+    fn next_element_seed<T: DeserializeSeed<'a>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Unsupported> {
+        match self.parser.sequence_item(self.indent, self.depth)? {
+            Some(item) => seed.deserialize(NodeDeserializer(&item)).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize as _;
@@ -788,9 +1039,12 @@ mod tests {
 
     use super::*;
 
-    /// What both readers make of `text`, through serde's data model.
+    /// What both readers make of `text`, through serde's data model (the fast one both from
+    /// its tree and streaming, which must agree).
     fn both(text: &str) -> (Result<Value, Unsupported>, Value) {
         let fast = parse(text).and_then(|(tree, _)| Value::deserialize(NodeDeserializer(&tree)));
+        let streamed = deserialize::<Value>(text).map(|(value, _)| value);
+        assert_eq!(fast, streamed, "{text:?}");
         let slow = serde_norway::from_str(text).unwrap();
         (fast, slow)
     }
@@ -859,6 +1113,11 @@ mod tests {
         ];
         for text in cases {
             assert_eq!(parse(text).map(|_| ()), Err(Unsupported), "{text:?}");
+            assert_eq!(
+                deserialize::<Value>(text).map(|_| ()),
+                Err(Unsupported),
+                "{text:?}"
+            );
         }
     }
 

@@ -160,8 +160,7 @@ fn select_document<'a>(
     parser: Parser,
 ) -> Result<Selected<'a>, ExtractError> {
     if parser == Parser::Fast
-        && let Ok((tree, key_lines)) = fast_yaml::parse(text)
-        && let Ok(wire) = WireLockfile::deserialize(fast_yaml::NodeDeserializer(&tree))
+        && let Ok((wire, key_lines)) = fast_yaml::deserialize::<WireLockfile<'a>>(text)
     {
         let document = Document {
             start: 0,
@@ -1199,11 +1198,95 @@ mod tests {
             let slow = run(path, Parser::SerdeNorway).unwrap();
             assert_eq!(fast, slow, "{path:?}");
             let text = std::fs::read_to_string(path).unwrap();
-            let fast_read = fast_yaml::parse(&text).ok().and_then(|(tree, _)| {
-                WireLockfile::deserialize(fast_yaml::NodeDeserializer(&tree)).ok()
-            });
+            let fast_read = fast_yaml::deserialize::<WireLockfile<'_>>(&text).ok();
             let multi_document = path.ends_with("two-documents.v9.yaml");
             assert_eq!(fast_read.is_some(), !multi_document, "{path:?}");
         }
+    }
+
+    /// A 10,000-instance v9 lockfile, shaped like real ones (ten layers of 1,000 packages,
+    /// each depending on three of the next layer, a tenth of them peer variants), must be read
+    /// into the inventory in well under 50 ms in release builds.
+    #[test]
+    fn large_lockfile_is_fast() {
+        use std::fmt::Write as _;
+        const LAYERS: usize = 10;
+        const WIDTH: usize = 1_000;
+        let integrity = "sha512-Y38VPSHcqkFrCpFnQ9vuSXmquuv5oXOKpGeT6aGrr3o3Gc9AlVa6JBfUSOCnbxGGZF+/0ooI7KrPuUSztUdU5A==";
+        let name = |layer: usize, i: usize| {
+            if i % 10 == 3 {
+                format!("'@scope-{layer}/pkg-{i}'")
+            } else {
+                format!("pkg-{layer}-{i}")
+            }
+        };
+        let bare = |layer: usize, i: usize| name(layer, i).trim_matches('\'').to_owned();
+        let mut text =
+            String::from("lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n");
+        for i in 0..WIDTH {
+            let _ = write!(
+                text,
+                "      {}:\n        specifier: ^1.0.0\n        version: 1.0.{i}\n",
+                name(0, i)
+            );
+        }
+        text.push_str("\npackages:\n\n");
+        for layer in 0..LAYERS {
+            for i in 0..WIDTH {
+                let key = format!("{}@1.0.{i}", bare(layer, i));
+                let _ = write!(
+                    text,
+                    "  '{key}':\n    resolution: {{integrity: {integrity}}}\n    engines: {{node: '>=8'}}\n\n"
+                );
+            }
+        }
+        text.push_str("snapshots:\n\n");
+        for layer in 0..LAYERS {
+            for i in 0..WIDTH {
+                let _ = write!(text, "  '{}@1.0.{i}':\n", bare(layer, i));
+                if layer + 1 < LAYERS {
+                    text.push_str("    dependencies:\n");
+                    for step in [1, 7, 31] {
+                        let j = (i * 3 + step) % WIDTH;
+                        let _ = writeln!(text, "      {}: 1.0.{j}", name(layer + 1, j));
+                    }
+                } else {
+                    text.push_str("    optional: true\n");
+                }
+                text.push('\n');
+            }
+        }
+        let path = Path::new("big/pnpm-lock.yaml");
+        let input = Input {
+            path,
+            contents: text.as_bytes(),
+        };
+        // The time this thread spent on a CPU (Linux), so that other processes competing for
+        // the cores do not count; wall time elsewhere.
+        let on_cpu = || {
+            std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+                .map(std::time::Duration::from_nanos)
+        };
+        let mut fastest = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let (cpu, wall) = (on_cpu(), std::time::Instant::now());
+            let project = PnpmLockExtractor.extract(&input).unwrap().into_inventory();
+            let elapsed = match (cpu, on_cpu()) {
+                (Some(before), Some(after)) => after.saturating_sub(before),
+                _ => wall.elapsed(),
+            };
+            fastest = fastest.min(elapsed);
+            assert_eq!(project.packages.len(), LAYERS * WIDTH);
+            assert!(project.warnings.is_empty(), "{:?}", project.warnings);
+            assert!(project.packages.iter().all(|p| !p.paths.is_empty()));
+        }
+        let limit = if cfg!(debug_assertions) { 5_000 } else { 50 };
+        assert!(
+            fastest.as_millis() < limit,
+            "{} instances took {fastest:?}",
+            LAYERS * WIDTH
+        );
     }
 }
