@@ -233,8 +233,14 @@ pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError>
             KNOWN_VERSIONS.end()
         )),
         _ => {
-            return Err(ExtractError::new(
+            let line = text
+                .lines()
+                .position(|line| line.starts_with("__metadata") || line.starts_with("\"__metadata"))
+                .and_then(|index| u32::try_from(index + 1).ok())
+                .unwrap_or(1);
+            return Err(ExtractError::at_line(
                 path,
+                line,
                 format!(
                     "`__metadata.version` `{}` is not a yarn berry lockfile version (4 to 10)",
                     version.0
@@ -1185,6 +1191,27 @@ mod tests {
                 "{dependent} -> {name}@{range}"
             );
         }
+    }
+
+    #[test]
+    fn catalog_ranges() {
+        let text = "catalog:\n  a: ^1.0.0\ncatalogs:\n  react18:\n    react: ^18.2.0\nyarnPath: x\nplugins:\n  - path: p\n";
+        let rc: YarnRc<'_> = serde_norway::from_str(text).unwrap();
+        let catalogs = Catalogs {
+            default: owned(rc.catalog.unwrap_or_default()),
+            named: rc
+                .catalogs
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(name, catalog)| (name, owned(catalog)))
+                .collect(),
+        };
+        assert_eq!(catalogs.range("", "a"), Some("^1.0.0"));
+        assert_eq!(catalogs.range("default", "a"), Some("^1.0.0"));
+        assert_eq!(catalogs.range("react18", "react"), Some("^18.2.0"));
+        assert_eq!(catalogs.range("react18", "a"), None);
+        assert_eq!(catalogs.range("missing", "a"), None);
+        assert_eq!(catalogs.range("", "react"), None);
     }
 
     #[test]

@@ -548,7 +548,7 @@ mod tests {
             ("missing-resolution.v8.lock", Some(5), "has no `resolution`"),
             (
                 "old-metadata.v3.lock",
-                None,
+                Some(1),
                 "not a yarn berry lockfile version",
             ),
             (
