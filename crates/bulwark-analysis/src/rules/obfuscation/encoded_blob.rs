@@ -46,41 +46,49 @@ pub(crate) fn entropy(text: &str) -> f64 {
         .sum()
 }
 
-/// Bytes covered by base64 runs of 1,000+ characters (not `data:…;base64,` URIs such as inline
-/// source maps), and where the first one starts.
-fn encoded_coverage(bytes: &[u8]) -> (usize, usize) {
+/// Base64 alphabet (with URL-safe `-`/`_` excluded: they are common in identifiers).
+const fn encoded_table() -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < 256 {
+        let byte = index as u8;
+        table[index] = byte.is_ascii_alphanumeric() || byte == b'+' || byte == b'/' || byte == b'=';
+        index += 1;
+    }
+    table
+}
+static ENCODED: [bool; 256] = encoded_table();
+
+/// One pass over the bytes: the longest base64 run (start, length), the bytes covered by runs of
+/// 1,000+ characters that are not `data:…;base64,` URIs (inline source maps), and where the first
+/// such run starts.
+fn scan_runs(bytes: &[u8]) -> ((usize, usize), usize, usize) {
+    let mut longest = (0, 0);
     let mut covered = 0;
     let mut first = None;
-    let mut start: usize = 0;
-    for (index, byte) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
+    let mut index = 0;
+    while index < bytes.len() {
+        if !ENCODED[usize::from(bytes[index])] {
+            index += 1;
             continue;
         }
-        let data_uri = bytes.get(start.saturating_sub(40)..start).is_some_and(|before| memchr::memmem::find(before, b"base64,").is_some());
-        if index - start >= 1000 && !data_uri {
-            covered += index - start;
-            first.get_or_insert(start);
-        }
-        start = index + 1;
-    }
-    (covered, first.unwrap_or(0))
-}
-
-/// Start and length of the longest run of base64 characters.
-fn longest_encoded_run(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut best: Option<(usize, usize)> = None;
-    let mut start = 0;
-    for (index, byte) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=') {
-            continue;
+        let start = index;
+        while index < bytes.len() && ENCODED[usize::from(bytes[index])] {
+            index += 1;
         }
         let length = index - start;
-        if best.is_none_or(|(_, best_length)| length > best_length) {
-            best = Some((start, length));
+        if length > longest.1 {
+            longest = (start, length);
         }
-        start = index + 1;
+        if length >= 1000 {
+            let data_uri = bytes.get(start.saturating_sub(40)..start).is_some_and(|before| memchr::memmem::find(before, b"base64,").is_some());
+            if !data_uri {
+                covered += length;
+                first.get_or_insert(start);
+            }
+        }
     }
-    best
+    (longest, covered, first.unwrap_or(0))
 }
 
 fn is_encoded_charset(text: &str) -> bool {
@@ -96,6 +104,7 @@ impl Rule for EncodedBlob {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
+        let runs = scan_runs(file.text.as_bytes());
         if let Some(facts) = file.js {
             for fact in &facts.strings {
                 if fact.length < MIN_BLOB || fact.decoded || !is_encoded_charset(&fact.value) || entropy(&fact.value) < 3.5 {
@@ -115,7 +124,7 @@ impl Rule for EncodedBlob {
             }
         }
         {
-            if let Some((start, length)) = longest_encoded_run(file.text.as_bytes())
+            if let ((start, length), _, _) = runs
                 && length >= MIN_BLOB
                 && entropy(file.text.get(start..start + length).unwrap_or_default()) >= 3.5
                 && !file.text.get(start.saturating_sub(40)..start).unwrap_or_default().contains("base64,")
@@ -126,7 +135,7 @@ impl Rule for EncodedBlob {
             }
         }
         // Files that are mostly encoded data outside string literals (payload containers).
-        let (coverage, first_run) = encoded_coverage(file.text.as_bytes());
+        let (_, coverage, first_run) = runs;
         let in_strings: usize = file.js.map_or(0, |facts| facts.strings.iter().filter(|fact| fact.length >= 1000).map(|fact| fact.length).sum());
         if file.text.len() >= 50_000 && coverage * 100 >= file.text.len() * 60 && in_strings * 2 < coverage {
             out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(first_run), format!("{}% of the file is encoded data outside string literals", coverage * 100 / file.text.len()), None));

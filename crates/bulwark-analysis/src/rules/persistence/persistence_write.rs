@@ -49,6 +49,14 @@ fn segment_match(text: &str, needle: &str) -> bool {
     })
 }
 
+/// Cheap whole-file gate before the per-value checks.
+static TARGET_PREFILTER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
+    let mut needles: Vec<&str> = TARGETS.iter().map(|(needle, _)| *needle).collect();
+    needles.extend(EXACT_TARGETS.iter().map(|(needle, _)| *needle));
+    needles.push("\\");
+    crate::rules::matcher(&needles)
+});
+
 fn writes(callee: &str) -> bool {
     let method = callee.rsplit('.').next().unwrap_or_default();
     callee.starts_with("fs.") && (method.starts_with("write") || method.starts_with("append") || method.starts_with("copy") || method == "createWriteStream" || method.starts_with("rename"))
@@ -86,9 +94,12 @@ impl Rule for PersistenceWrite {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
+        if !TARGET_PREFILTER.as_ref().is_none_or(|automaton| automaton.is_match(file.text)) {
+            return;
+        }
         let acts = file.kind == FileKind::ShellLike || has_call(file, |callee| writes(callee) || is_process_call(callee));
         for value in values(file) {
-            if value.text.len() > 1000 {
+            if value.text.len() > 1000 || !TARGET_PREFILTER.as_ref().is_none_or(|automaton| automaton.is_match(value.text)) {
                 continue;
             }
             let normalized = value.text.replace('\\', "/").to_ascii_lowercase();

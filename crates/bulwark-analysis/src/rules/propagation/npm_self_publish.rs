@@ -3,6 +3,11 @@ use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{is_process_call, values};
 
+/// Cheap per-value gate before the command checks.
+static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(["npm publish", "npm whoami", "npm token", "/-/whoami", "/-/npm/v1/tokens", "package.tgz", "npm pack", "package/package.json"]).ok()
+});
+
 declare_rule! {
     /// ### What it does
     /// Finds package code that publishes to npm or checks whose npm token it holds: `npm publish`,
@@ -45,6 +50,8 @@ impl Rule for NpmSelfPublish {
                 }
             }
         }
+        let Some(automaton) = NEEDLES.as_ref() else { return };
+        let file_values: Vec<_> = file_values.into_iter().filter(|value| automaton.is_match(value.text)).collect();
         let repacks = file_values.iter().any(|value| value.text.contains("package.tgz") || value.text.contains("npm pack") || value.text.contains("package/package.json"));
         for value in &file_values {
             if value.text.len() > 2000 {
