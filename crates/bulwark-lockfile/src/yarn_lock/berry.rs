@@ -33,7 +33,7 @@ use bulwark_types::{Algorithm, Integrity, SourceKind};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::classic::parse_quoted;
+use super::classic::{parse_quoted, synthetic_root};
 use super::manifest::{Manifest, read_manifest, read_member_manifest};
 use super::{Unresolved, percent_decode, split_descriptor, syml};
 use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
@@ -578,6 +578,13 @@ impl<'a> Builder<'a> {
         }
         // The root first, so it labels the project.
         importers.sort_by_key(|importer| !importer.path.is_empty());
+        if importers.is_empty() {
+            lockfile.warnings.push(
+                "no `workspace:` entry: every entry is treated as a prod dependency of the project"
+                    .to_owned(),
+            );
+            importers.push(synthetic_root(&lockfile.packages));
+        }
         lockfile.importers = importers;
         resolve_peers(self.document, &self.slots, lockfile);
         if !missing_manifests.is_empty() {

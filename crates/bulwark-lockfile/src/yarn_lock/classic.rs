@@ -268,7 +268,7 @@ fn importers(
 
 /// Without a manifest, a root that depends on every entry nothing else depends on (and on
 /// whatever those do not reach, such as cycles), so every entry is reachable and none is dev.
-fn synthetic_root(packages: &[Package]) -> Importer {
+pub(super) fn synthetic_root(packages: &[Package]) -> Importer {
     let mut depended_on = vec![false; packages.len()];
     for package in packages {
         for dep in &package.dependencies {

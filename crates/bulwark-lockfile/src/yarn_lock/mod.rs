@@ -530,6 +530,20 @@ mod tests {
         assert_eq!(ms.map(|p| p.version.as_str()), Some("2.1.3"));
         assert_eq!(find(&lockfile, "ms", "2.1.3").line, 12);
         assert!(left_pad.integrity.is_some());
+        assert!(lockfile.warnings[0].contains("no `workspace:` entry"));
+        let project = lockfile.into_inventory();
+        let direct: Vec<_> = project
+            .direct
+            .iter()
+            .map(|&i| project.packages[i].id())
+            .collect();
+        assert_eq!(direct, ["left-pad@1.3.0"]);
+        assert!(
+            project
+                .packages
+                .iter()
+                .all(|p| !p.paths.is_empty() && !p.dev)
+        );
     }
 
     #[test]
