@@ -20,7 +20,7 @@ mod encoding;
 mod lines;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use bulwark_types::{Algorithm, Integrity, SourceKind};
@@ -206,7 +206,8 @@ impl<'a> Tree<'a> {
         }
     }
 
-    /// Records what sits at `path`; a second definition wins, as it does for npm.
+    /// Records what sits at `path`; a second definition wins, as it does for npm (the first
+    /// stays in the inventory, unreachable, so a reviewer still sees it).
     fn place(&mut self, path: Cow<'a, str>, slot: Slot, line: u32) {
         if let Some(previous) = self.paths.insert(path, slot)
             && previous != slot
@@ -676,6 +677,7 @@ impl<'a> Tree<'a> {
             .collect();
         reach(packages, &mut reached, &mut queue);
         let mut direct = Vec::new();
+        let mut is_direct = vec![false; count];
         for pass in 0..2 {
             for &index in &top_level {
                 let take = if pass == 0 {
@@ -683,7 +685,8 @@ impl<'a> Tree<'a> {
                 } else {
                     !reached[index]
                 };
-                if take && !direct.contains(&index) {
+                if take && !is_direct[index] {
+                    is_direct[index] = true;
                     direct.push(index);
                     queue.push(index);
                     reach(packages, &mut reached, &mut queue);
@@ -759,10 +762,21 @@ fn requests(entry: PackageEntry<'_>, importer: bool) -> Vec<Request<'_>> {
             DependencyKind::Dev,
         ),
     ];
-    let mut requests: Vec<Request<'_>> = Vec::new();
+    let total: usize = lists
+        .iter()
+        .map(|(list, _)| list.as_ref().map_or(0, |list| list.0.len()))
+        .sum();
+    let mut requests: Vec<Request<'_>> = Vec::with_capacity(total);
+    // Short lists are deduplicated by scanning; long (hostile) ones through a set.
+    let mut seen: HashSet<Cow<'_, str>> = HashSet::new();
     for (list, kind) in lists {
         for (name, spec) in list.unwrap_or_default().0 {
-            if !requests.iter().any(|request| request.name == name.0) {
+            let duplicate = if total > 16 {
+                !seen.insert(name.0.clone())
+            } else {
+                requests.iter().any(|request| request.name == name.0)
+            };
+            if !duplicate {
                 requests.push(Request {
                     name: name.0,
                     spec: spec.0,
@@ -1689,6 +1703,43 @@ mod tests {
             .unwrap();
         assert_eq!(package(&lockfile, "node_modules/ansi-regex").line, 21);
         assert_eq!(lockfile.packages.len(), 12);
+    }
+
+    /// Hostile sizes that a quadratic step would choke on: one entry declaring 50,000
+    /// dependencies (some twice), and a v1 tree of 20,000 top-level packages whose root
+    /// dependencies must all be inferred.
+    #[test]
+    fn hostile_sizes_stay_linear() {
+        use std::fmt::Write as _;
+        let mut text =
+            String::from(r#"{"lockfileVersion": 3, "packages": {"": {"dependencies": {"#);
+        for i in 0..50_000 {
+            let _ = write!(text, r#""d{}": "1","#, i % 40_000);
+        }
+        text.push_str(r#""last": "1"}}}}"#);
+        let start = std::time::Instant::now();
+        let lockfile = LOCK
+            .extract(&Input {
+                path: Path::new("wide/package-lock.json"),
+                contents: text.as_bytes(),
+            })
+            .unwrap();
+        assert_eq!(lockfile.importers[0].dependencies.len(), 40_001);
+
+        let mut text = String::from(r#"{"lockfileVersion": 1, "dependencies": {"#);
+        for i in 0..20_000 {
+            let _ = write!(text, r#""p{i}": {{"version": "1.0.0"}},"#);
+        }
+        text.push_str(r#""q": {"version": "1.0.0"}}}"#);
+        let lockfile = LOCK
+            .extract(&Input {
+                path: Path::new("flat/package-lock.json"),
+                contents: text.as_bytes(),
+            })
+            .unwrap();
+        assert_eq!(lockfile.importers[0].dependencies.len(), 20_001);
+        let limit = if cfg!(debug_assertions) { 20_000 } else { 500 };
+        assert!(start.elapsed().as_millis() < limit, "{:?}", start.elapsed());
     }
 
     /// A 10,000-entry lockfile (5,000 hoisted packages in a shallow dependency tree, each with
