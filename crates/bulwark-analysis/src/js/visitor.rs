@@ -570,7 +570,6 @@ fn call_taint(callee: &str, call: &CallExpression<'_>, collector: &FactCollector
     }
     if matches!(method, "fromCharCode" | "atob" | "unescape" | "decodeURIComponent")
         || method.to_ascii_lowercase().contains("decipher")
-        || matches!(method, "inflateSync" | "gunzipSync" | "brotliDecompressSync" | "inflateRawSync" | "unzipSync")
     {
         taint.decoded = true;
     }

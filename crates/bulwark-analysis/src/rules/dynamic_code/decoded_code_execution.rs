@@ -74,6 +74,15 @@ impl Rule for DecodedCodeExecution {
                 out.push(file.finding(&Self::META, severity, confidence, Some(call.offset as usize), message, None));
             }
         }
+        // Decoded or downloaded data written to disk and then run as a process: a dropper.
+        let runs_processes = facts.calls.iter().any(|call| crate::rules::is_process_call(&call.callee));
+        if runs_processes
+            && let Some(write) = facts.calls.iter().find(|call| {
+                call.callee.starts_with("fs.writeFile") && call.arguments.get(1).is_some_and(|data| data.decoded)
+            })
+        {
+            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(write.offset as usize), "writes decoded data to disk and runs processes".to_owned(), None));
+        }
         // Built-in prototypes extended in a file full of `eval`: string-method loaders.
         let evals = facts.calls.iter().filter(|call| call.callee == "eval").count();
         if evals >= 3
@@ -100,6 +109,7 @@ mod tests {
             "String.prototype.padStart = function (n) { return this; };".into(),
             "const name = cond ? 'a' : 'b'; require(name);".into(),
             "setTimeout(function () {}, 10);".into(),
+            "const fs = require('fs'); const { exec } = require('child_process'); fs.writeFileSync('out.json', JSON.stringify(data)); exec('git add out.json');".into(),
         ];
         let fail = vec![
             "eval(Buffer.from('Y29uc29sZS5sb2coMSk=', 'base64').toString());".into(),
@@ -109,6 +119,7 @@ mod tests {
             "const d = require('crypto').createDecipheriv('aes-256-cbc', k, iv); const code = d.update(blob, 'hex', 'utf8') + d.final('utf8'); eval(code);".into(),
             "eval('req' + 'uire')('child_process');".into(),
             "String.prototype.run = function () { eval(this.toString()); }; eval(a); eval(b); 'x'.run();".into(),
+            "const fs = require('fs'); const { exec } = require('child_process'); const s = Buffer.from(blob, 'base64').toString(); fs.writeFileSync('main.js', s); exec('node main.js');".into(),
             "const vm = require('vm'); vm.runInThisContext(Buffer.from(x, 'hex').toString());".into(),
         ];
         test_rule(DecodedCodeExecution::META.name, pass, fail);

@@ -67,7 +67,10 @@ impl Rule for ExfiltrationEndpoint {
                 continue;
             }
             if let Some(found) = automaton.find(value.text)
-                && (value.text.contains("://") || value.text.len() < 100 && !value.text.contains(' '))
+                && (value.text.contains("://")
+                    || value.text[..found.start()].ends_with('.')
+                    || value.text[found.end()..].starts_with('/')
+                    || value.text.len() < 100 && !value.text.contains(' '))
                 && !value.text.contains('*')
             {
                 let index = found.pattern().as_usize();
