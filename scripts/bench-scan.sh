@@ -16,7 +16,7 @@ if ! cmp -s "$repo/benches/scan-1500/package-lock.json" "$work/package-lock.json
   (cd "$work" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark
-bin="$repo/target/release/bulwark"
+bin="${CARGO_TARGET_DIR:-$repo/target}/release/bulwark"
 packages=$(find "$work/node_modules" -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
 echo "installed package.json files (approx.): $packages"
 "$bin" scan "$work" --format json -o /dev/null
