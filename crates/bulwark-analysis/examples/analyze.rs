@@ -25,8 +25,14 @@ fn main() {
                     analyze_tarball(&bytes, &options).map_err(|error| error.to_string())
                 }
                 Ok(bytes) => {
-                    let name = path.file_name().map_or_else(|| "file".to_owned(), |name| name.to_string_lossy().into_owned());
-                    Ok(analyze_package(&PackageFiles::from_memory([(name, bytes)]), &options))
+                    let name = path.file_name().map_or_else(
+                        || "file".to_owned(),
+                        |name| name.to_string_lossy().into_owned(),
+                    );
+                    Ok(analyze_package(
+                        &PackageFiles::from_memory([(name, bytes)]),
+                        &options,
+                    ))
                 }
                 Err(error) => Err(error.to_string()),
             }

@@ -1,12 +1,10 @@
 //! What a rule sees: one file ([`FileContext`]) or the whole package ([`PackageContext`]),
 //! plus the helpers that turn byte offsets into findings with line, column and evidence.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use crate::js::JsFacts;
 use crate::manifest::Manifest;
-use crate::package::PackageFiles;
 use crate::report::{Confidence, Finding, Severity, evidence};
 use crate::rule::RuleMeta;
 
@@ -55,10 +53,15 @@ impl FileKind {
         if lower.ends_with(".d.ts") || lower.ends_with(".d.mts") || lower.ends_with(".d.cts") {
             return Self::Other;
         }
-        let extension = lower.rsplit_once('.').map(|(_, extension)| extension).unwrap_or_default();
+        let extension = lower
+            .rsplit_once('.')
+            .map(|(_, extension)| extension)
+            .unwrap_or_default();
         match extension {
             "js" | "cjs" | "mjs" | "jsx" | "ts" | "tsx" | "mts" | "cts" => Self::Script,
-            "sh" | "bash" | "zsh" | "ps1" | "psm1" | "bat" | "cmd" | "py" | "vbs" => Self::ShellLike,
+            "sh" | "bash" | "zsh" | "ps1" | "psm1" | "bat" | "cmd" | "py" | "vbs" => {
+                Self::ShellLike
+            }
             "" if bytes.starts_with(b"#!") => Self::ShellLike,
             _ => Self::Other,
         }
@@ -69,9 +72,9 @@ fn binary_format(bytes: &[u8]) -> Option<BinaryFormat> {
     match bytes.get(..4)? {
         [0x7f, b'E', b'L', b'F'] => Some(BinaryFormat::Elf),
         [b'M', b'Z', ..] if bytes.len() > 0x40 => Some(BinaryFormat::Pe),
-        [0xfe, 0xed, 0xfa, 0xce | 0xcf] | [0xce | 0xcf, 0xfa, 0xed, 0xfe] | [0xca, 0xfe, 0xba, 0xbe] => {
-            Some(BinaryFormat::MachO)
-        }
+        [0xfe, 0xed, 0xfa, 0xce | 0xcf]
+        | [0xce | 0xcf, 0xfa, 0xed, 0xfe]
+        | [0xca, 0xfe, 0xba, 0xbe] => Some(BinaryFormat::MachO),
         _ => None,
     }
 }
@@ -109,30 +112,56 @@ impl<'a> FileContext<'a> {
         install_time: bool,
         manifest: Option<&'a Manifest>,
     ) -> Self {
-        Self { path, bytes, text, kind, js, install_time, manifest, uninteresting: false, line_starts: OnceLock::new() }
+        Self {
+            path,
+            bytes,
+            text,
+            kind,
+            js,
+            install_time,
+            manifest,
+            uninteresting: false,
+            line_starts: OnceLock::new(),
+        }
     }
 
     /// 1-based (line, column in characters) of a byte offset.
     pub(crate) fn line_column(&self, offset: usize) -> (u32, u32) {
         let starts = self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
-            starts.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|position| position + 1));
+            starts.extend(
+                memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|position| position + 1),
+            );
             starts
         });
         let offset = offset.min(self.text.len());
-        let line_index = starts.partition_point(|start| *start <= offset).saturating_sub(1);
+        let line_index = starts
+            .partition_point(|start| *start <= offset)
+            .saturating_sub(1);
         let line_start = starts.get(line_index).copied().unwrap_or(0);
-        let column = self.text.get(line_start..offset).map_or(offset - line_start, |prefix| prefix.chars().count());
-        (u32::try_from(line_index + 1).unwrap_or(u32::MAX), u32::try_from(column + 1).unwrap_or(u32::MAX))
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(offset - line_start, |prefix| prefix.chars().count());
+        (
+            u32::try_from(line_index + 1).unwrap_or(u32::MAX),
+            u32::try_from(column + 1).unwrap_or(u32::MAX),
+        )
     }
 
     /// The source around `offset`: its line, or a window of it when the line is long.
     pub(crate) fn snippet(&self, offset: usize) -> String {
         let text = self.text;
         let offset = offset.min(text.len());
-        let line_start = memchr::memrchr(b'\n', &text.as_bytes()[..offset]).map_or(0, |position| position + 1);
-        let line_end = memchr::memchr(b'\n', &text.as_bytes()[offset..]).map_or(text.len(), |position| offset + position);
-        let mut start = if offset - line_start > 40 { offset - 40 } else { line_start };
+        let line_start =
+            memchr::memrchr(b'\n', &text.as_bytes()[..offset]).map_or(0, |position| position + 1);
+        let line_end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
+            .map_or(text.len(), |position| offset + position);
+        let mut start = if offset - line_start > 40 {
+            offset - 40
+        } else {
+            line_start
+        };
         while !text.is_char_boundary(start) {
             start -= 1;
         }
@@ -175,12 +204,8 @@ impl<'a> FileContext<'a> {
 /// The whole package as a rule sees it.
 #[derive(Debug)]
 pub(crate) struct PackageContext<'a> {
-    /// All files.
-    pub(crate) files: &'a PackageFiles,
     /// The root `package.json`, when present.
     pub(crate) manifest: Option<&'a Manifest>,
-    /// Files that run at install time.
-    pub(crate) install_entries: &'a BTreeSet<String>,
 }
 
 impl PackageContext<'_> {
@@ -195,8 +220,27 @@ impl PackageContext<'_> {
         evidence_text: &str,
     ) -> Finding {
         let raw = self.manifest.map_or("", |manifest| manifest.raw.as_str());
-        let context = FileContext::new("package.json", raw.as_bytes(), raw, FileKind::Manifest, None, true, self.manifest);
-        let offset = if needle.is_empty() { None } else { raw.find(needle) };
-        context.finding(meta, severity, confidence, offset, message, Some(evidence_text))
+        let context = FileContext::new(
+            "package.json",
+            raw.as_bytes(),
+            raw,
+            FileKind::Manifest,
+            None,
+            true,
+            self.manifest,
+        );
+        let offset = if needle.is_empty() {
+            None
+        } else {
+            raw.find(needle)
+        };
+        context.finding(
+            meta,
+            severity,
+            confidence,
+            offset,
+            message,
+            Some(evidence_text),
+        )
     }
 }

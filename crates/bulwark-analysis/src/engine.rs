@@ -26,14 +26,53 @@ use crate::verdict;
 /// Scripts without any of these tokens cannot do anything the AST rules look for; they skip the
 /// parse (text-level rules still run on them).
 const INTERESTING_TOKENS: &[&str] = &[
-    "child_process", "eval", "Function", "exec", "spawn", "fork", "vm", "require", "import", "http", "fetch",
-    "XMLHttpRequest", "WebSocket", "net", "dgram", "dns", "process", "Buffer", "atob", "fromCharCode", "_0x",
-    "ethereum", "homedir", "readFile", "writeFile", "Module", "global", "window[", "constructor", "os.",
-    "unescape", "decodeURI", "ActiveX", "WScript", "GetObject", "rundll", "regsvr", "mshta", "LD_PRELOAD", "DYLD_",
-    "powershell", "curl", "wget",
+    "child_process",
+    "eval",
+    "Function",
+    "exec",
+    "spawn",
+    "fork",
+    "vm",
+    "require",
+    "import",
+    "http",
+    "fetch",
+    "XMLHttpRequest",
+    "WebSocket",
+    "net",
+    "dgram",
+    "dns",
+    "process",
+    "Buffer",
+    "atob",
+    "fromCharCode",
+    "_0x",
+    "ethereum",
+    "homedir",
+    "readFile",
+    "writeFile",
+    "Module",
+    "global",
+    "window[",
+    "constructor",
+    "os.",
+    "unescape",
+    "decodeURI",
+    "ActiveX",
+    "WScript",
+    "GetObject",
+    "rundll",
+    "regsvr",
+    "mshta",
+    "LD_PRELOAD",
+    "DYLD_",
+    "powershell",
+    "curl",
+    "wget",
 ];
 
-static PREFILTER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| AhoCorasick::new(INTERESTING_TOKENS).ok());
+static PREFILTER: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| AhoCorasick::new(INTERESTING_TOKENS).ok());
 
 /// Scripts bigger than this, or nested deeper than [`BIG_STACK_DEPTH`], are parsed on a watchdog
 /// thread.
@@ -55,10 +94,14 @@ struct Prepared {
 
 /// Analyses an in-memory package.
 pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
-    let manifest = package.get("package.json").map(|file| Manifest::parse(&file.bytes));
+    let manifest = package
+        .get("package.json")
+        .map(|file| Manifest::parse(&file.bytes));
     let mut notes: Vec<FileNote> = package.notes.clone();
 
-    let prepare = |file: &crate::package::PackageFile| -> (Prepared, Vec<FileNote>) { prepare_file(&file.path, &file.bytes, options) };
+    let prepare = |file: &crate::package::PackageFile| -> (Prepared, Vec<FileNote>) {
+        prepare_file(&file.path, &file.bytes, options)
+    };
     let prepared: Vec<(Prepared, Vec<FileNote>)> = if options.parallel {
         package.files.par_iter().map(prepare).collect()
     } else {
@@ -67,7 +110,11 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
 
     let install_entries = install_entries(package, manifest.as_ref(), &prepared);
 
-    let run_file = |(file, (prepared, _)): (&crate::package::PackageFile, &(Prepared, Vec<FileNote>))| -> (Vec<Finding>, Option<FileNote>) {
+    let run_file = |(file, (prepared, _)): (
+        &crate::package::PackageFile,
+        &(Prepared, Vec<FileNote>),
+    )|
+     -> (Vec<Finding>, Option<FileNote>) {
         let mut context = FileContext::new(
             &file.path,
             &file.bytes,
@@ -86,25 +133,54 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
         }));
         match outcome {
             Ok(()) => (findings, None),
-            Err(_) => (findings, Some(note(&file.path, NoteKind::Panicked, "a rule panicked on this file".to_owned()))),
+            Err(_) => (
+                findings,
+                Some(note(
+                    &file.path,
+                    NoteKind::Panicked,
+                    "a rule panicked on this file".to_owned(),
+                )),
+            ),
         }
     };
     let per_file: Vec<(Vec<Finding>, Option<FileNote>)> = if options.parallel {
-        package.files.par_iter().zip(prepared.par_iter()).map(run_file).collect()
+        package
+            .files
+            .par_iter()
+            .zip(prepared.par_iter())
+            .map(run_file)
+            .collect()
     } else {
-        package.files.iter().zip(prepared.iter()).map(run_file).collect()
+        package
+            .files
+            .iter()
+            .zip(prepared.iter())
+            .map(run_file)
+            .collect()
     };
 
     let mut findings = Vec::new();
-    for ((file_findings, file_note), (_, prepare_notes)) in per_file.into_iter().zip(prepared.iter()) {
+    for ((file_findings, file_note), (_, prepare_notes)) in
+        per_file.into_iter().zip(prepared.iter())
+    {
         findings.extend(file_findings);
         notes.extend(prepare_notes.iter().cloned());
         notes.extend(file_note);
     }
-    let package_context = PackageContext { files: package, manifest: manifest.as_ref(), install_entries: &install_entries };
+    let package_context = PackageContext {
+        manifest: manifest.as_ref(),
+    };
     for rule in RULES {
-        if catch_unwind(AssertUnwindSafe(|| rule.run_package(&package_context, &mut findings))).is_err() {
-            notes.push(note("package.json", NoteKind::Panicked, format!("rule `{}` panicked", rule.meta().name)));
+        if catch_unwind(AssertUnwindSafe(|| {
+            rule.run_package(&package_context, &mut findings)
+        }))
+        .is_err()
+        {
+            notes.push(note(
+                "package.json",
+                NoteKind::Panicked,
+                format!("rule `{}` panicked", rule.meta().name),
+            ));
         }
     }
 
@@ -118,21 +194,36 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
             .then_with(|| left.rule_id.cmp(right.rule_id))
     });
     findings.dedup_by(|later, earlier| {
-        later.rule_id == earlier.rule_id && later.file == earlier.file && later.line == earlier.line && later.message == earlier.message
+        later.rule_id == earlier.rule_id
+            && later.file == earlier.file
+            && later.line == earlier.line
+            && later.message == earlier.message
     });
     cap_per_rule_and_file(&mut findings);
     cap_test_files(&mut findings, &install_entries);
     let (verdict, score) = verdict::decide(&findings, &install_entries);
-    let package_id = manifest.map_or_else(PackageId::default, |manifest| PackageId { name: manifest.name, version: manifest.version });
-    Report { package: package_id, verdict, score, findings, notes }
+    let package_id = manifest.map_or_else(PackageId::default, |manifest| PackageId {
+        name: manifest.name,
+        version: manifest.version,
+    });
+    Report {
+        package: package_id,
+        verdict,
+        score,
+        findings,
+        notes,
+    }
 }
 
 /// Keeps at most a few findings per (rule, file) so one noisy file cannot drown the report.
 fn cap_per_rule_and_file(findings: &mut Vec<Finding>) {
     const PER_RULE_AND_FILE: usize = 5;
-    let mut counts: std::collections::HashMap<(&'static str, String), usize> = std::collections::HashMap::new();
+    let mut counts: std::collections::HashMap<(&'static str, String), usize> =
+        std::collections::HashMap::new();
     findings.retain(|finding| {
-        let count = counts.entry((finding.rule_id, finding.file.clone())).or_insert(0);
+        let count = counts
+            .entry((finding.rule_id, finding.file.clone()))
+            .or_insert(0);
         *count += 1;
         *count <= PER_RULE_AND_FILE
     });
@@ -157,13 +248,31 @@ fn cap_test_files(findings: &mut [Finding], install_entries: &BTreeSet<String>) 
 pub(crate) fn is_test_path(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.split('/').any(|segment| {
-        matches!(segment, "test" | "tests" | "__tests__" | "spec" | "specs" | "example" | "examples" | "fixtures" | "__fixtures__" | "benchmark" | "benchmarks" | "__mocks__")
+        matches!(
+            segment,
+            "test"
+                | "tests"
+                | "__tests__"
+                | "spec"
+                | "specs"
+                | "example"
+                | "examples"
+                | "fixtures"
+                | "__fixtures__"
+                | "benchmark"
+                | "benchmarks"
+                | "__mocks__"
+        )
     }) || lower.contains(".test.")
         || lower.contains(".spec.")
 }
 
 fn note(file: &str, kind: NoteKind, message: String) -> FileNote {
-    FileNote { file: file.to_owned(), kind, message }
+    FileNote {
+        file: file.to_owned(),
+        kind,
+        message,
+    }
 }
 
 fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<FileNote>) {
@@ -177,7 +286,11 @@ fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<F
     let mut uninteresting = false;
     if kind == FileKind::Script {
         if bytes.len() as u64 > options.max_parse_size {
-            notes.push(note(path, NoteKind::TooLarge, format!("{} bytes, not parsed (text checks only)", bytes.len())));
+            notes.push(note(
+                path,
+                NoteKind::TooLarge,
+                format!("{} bytes, not parsed (text checks only)", bytes.len()),
+            ));
         } else if is_interesting(bytes) {
             facts = facts_isolated(path, &text, options, &mut notes);
         } else {
@@ -187,13 +300,30 @@ fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<F
     if let Some(facts) = &facts
         && facts.parse_errors > 0
     {
-        notes.push(note(path, NoteKind::ParseErrors, format!("{} parse error(s); analysed the recovered AST", facts.parse_errors)));
+        notes.push(note(
+            path,
+            NoteKind::ParseErrors,
+            format!(
+                "{} parse error(s); analysed the recovered AST",
+                facts.parse_errors
+            ),
+        ));
     }
-    (Prepared { uninteresting, text, kind, facts }, notes)
+    (
+        Prepared {
+            uninteresting,
+            text,
+            kind,
+            facts,
+        },
+        notes,
+    )
 }
 
 fn is_interesting(bytes: &[u8]) -> bool {
-    PREFILTER.as_ref().is_none_or(|automaton| automaton.is_match(bytes))
+    PREFILTER
+        .as_ref()
+        .is_none_or(|automaton| automaton.is_match(bytes))
 }
 
 /// Largest bracket nesting, a cheap proxy for parser recursion depth.
@@ -213,22 +343,39 @@ fn max_nesting(bytes: &[u8]) -> usize {
     deepest
 }
 
-fn facts_isolated(path: &str, text: &str, options: &Options, notes: &mut Vec<FileNote>) -> Option<JsFacts> {
+fn facts_isolated(
+    path: &str,
+    text: &str,
+    options: &Options,
+    notes: &mut Vec<FileNote>,
+) -> Option<JsFacts> {
     let nesting = max_nesting(text.as_bytes());
     if nesting > MAX_NESTING {
-        notes.push(note(path, NoteKind::TooLarge, format!("bracket nesting {nesting} too deep, not parsed")));
+        notes.push(note(
+            path,
+            NoteKind::TooLarge,
+            format!("bracket nesting {nesting} too deep, not parsed"),
+        ));
         return None;
     }
     if text.len() < WATCHDOG_SIZE && nesting < BIG_STACK_DEPTH {
         let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| collect_facts(path, text)));
         if started.elapsed() > options.file_time_budget {
-            notes.push(note(path, NoteKind::TimedOut, format!("analysis took {:?}", started.elapsed())));
+            notes.push(note(
+                path,
+                NoteKind::TimedOut,
+                format!("analysis took {:?}", started.elapsed()),
+            ));
         }
         return match result {
             Ok(facts) => Some(facts),
             Err(_) => {
-                notes.push(note(path, NoteKind::Panicked, "the parser panicked on this file".to_owned()));
+                notes.push(note(
+                    path,
+                    NoteKind::Panicked,
+                    "the parser panicked on this file".to_owned(),
+                ));
                 None
             }
         };
@@ -236,23 +383,38 @@ fn facts_isolated(path: &str, text: &str, options: &Options, notes: &mut Vec<Fil
     let (sender, receiver) = mpsc::sync_channel(1);
     let owned_path = path.to_owned();
     let owned_text = text.to_owned();
-    let spawned = std::thread::Builder::new().name("bulwark-parse".to_owned()).stack_size(WATCHDOG_STACK).spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(|| collect_facts(&owned_path, &owned_text)));
-        // The receiver may have given up (timeout); nothing to do then.
-        let _ = sender.send(result);
-    });
+    let spawned = std::thread::Builder::new()
+        .name("bulwark-parse".to_owned())
+        .stack_size(WATCHDOG_STACK)
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| collect_facts(&owned_path, &owned_text)));
+            // The receiver may have given up (timeout); nothing to do then.
+            let _ = sender.send(result);
+        });
     if spawned.is_err() {
-        notes.push(note(path, NoteKind::Unreadable, "could not start the parse thread".to_owned()));
+        notes.push(note(
+            path,
+            NoteKind::Unreadable,
+            "could not start the parse thread".to_owned(),
+        ));
         return None;
     }
     match receiver.recv_timeout(options.file_time_budget) {
         Ok(Ok(facts)) => Some(facts),
         Ok(Err(_)) => {
-            notes.push(note(path, NoteKind::Panicked, "the parser panicked on this file".to_owned()));
+            notes.push(note(
+                path,
+                NoteKind::Panicked,
+                "the parser panicked on this file".to_owned(),
+            ));
             None
         }
         Err(_) => {
-            notes.push(note(path, NoteKind::TimedOut, format!("over the {:?} budget, skipped", options.file_time_budget)));
+            notes.push(note(
+                path,
+                NoteKind::TimedOut,
+                format!("over the {:?} budget, skipped", options.file_time_budget),
+            ));
             None
         }
     }
@@ -261,9 +423,15 @@ fn facts_isolated(path: &str, text: &str, options: &Options, notes: &mut Vec<Fil
 /// Files that run at install time: targets of `node <file>` in install hooks, plus the files they
 /// `require` relatively (one level: deeper closures pull whole CLIs such as nx into "install
 /// time" and make their ordinary capabilities look like install-time behaviour).
-fn install_entries(package: &PackageFiles, manifest: Option<&Manifest>, prepared: &[(Prepared, Vec<FileNote>)]) -> BTreeSet<String> {
+fn install_entries(
+    package: &PackageFiles,
+    manifest: Option<&Manifest>,
+    prepared: &[(Prepared, Vec<FileNote>)],
+) -> BTreeSet<String> {
     let mut entries = BTreeSet::new();
-    let Some(manifest) = manifest else { return entries };
+    let Some(manifest) = manifest else {
+        return entries;
+    };
     for (_, script) in manifest.install_scripts() {
         for target in crate::rules::install::lifecycle_script::script_targets(script) {
             if let Some(path) = resolve_relative(package, "", &target) {
@@ -275,9 +443,24 @@ fn install_entries(package: &PackageFiles, manifest: Option<&Manifest>, prepared
     for _ in 0..1 {
         let mut next = Vec::new();
         for entry in &frontier {
-            let Ok(index) = package.files.binary_search_by(|file| file.path.as_str().cmp(entry)) else { continue };
-            let Some((Prepared { facts: Some(facts), .. }, _)) = prepared.get(index) else { continue };
-            let directory = entry.rsplit_once('/').map_or("", |(directory, _)| directory);
+            let Ok(index) = package
+                .files
+                .binary_search_by(|file| file.path.as_str().cmp(entry))
+            else {
+                continue;
+            };
+            let Some((
+                Prepared {
+                    facts: Some(facts), ..
+                },
+                _,
+            )) = prepared.get(index)
+            else {
+                continue;
+            };
+            let directory = entry
+                .rsplit_once('/')
+                .map_or("", |(directory, _)| directory);
             for (module, _) in facts.modules.iter().take(200) {
                 if (module.starts_with("./") || module.starts_with("../"))
                     && let Some(path) = resolve_relative(package, directory, module)
@@ -293,8 +476,16 @@ fn install_entries(package: &PackageFiles, manifest: Option<&Manifest>, prepared
 }
 
 /// Resolves `target` (relative to `directory`) to a package file, trying JS extensions.
-pub(crate) fn resolve_relative(package: &PackageFiles, directory: &str, target: &str) -> Option<String> {
-    let mut parts: Vec<&str> = if directory.is_empty() { Vec::new() } else { directory.split('/').collect() };
+pub(crate) fn resolve_relative(
+    package: &PackageFiles,
+    directory: &str,
+    target: &str,
+) -> Option<String> {
+    let mut parts: Vec<&str> = if directory.is_empty() {
+        Vec::new()
+    } else {
+        directory.split('/').collect()
+    };
     for part in target.split('/') {
         match part {
             "" | "." => {}

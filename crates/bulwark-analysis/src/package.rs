@@ -32,13 +32,21 @@ pub struct PackageFiles {
 
 impl PackageFiles {
     /// Builds a package from (path, bytes) pairs, e.g. for tests or for a caller with its own I/O.
-    pub fn from_memory<P: Into<String>, B: Into<Vec<u8>>>(files: impl IntoIterator<Item = (P, B)>) -> Self {
+    pub fn from_memory<P: Into<String>, B: Into<Vec<u8>>>(
+        files: impl IntoIterator<Item = (P, B)>,
+    ) -> Self {
         let mut files: Vec<PackageFile> = files
             .into_iter()
-            .map(|(path, bytes)| PackageFile { path: path.into(), bytes: bytes.into() })
+            .map(|(path, bytes)| PackageFile {
+                path: path.into(),
+                bytes: bytes.into(),
+            })
             .collect();
         files.sort_by(|left, right| left.path.cmp(&right.path));
-        Self { files, notes: Vec::new() }
+        Self {
+            files,
+            notes: Vec::new(),
+        }
     }
 
     /// The file at `path`, if present.
@@ -73,8 +81,14 @@ impl PackageFiles {
             first = false;
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let relative = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
-                let Ok(file_type) = entry.file_type() else { continue };
+                let relative = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}/{name}")
+                };
+                let Ok(file_type) = entry.file_type() else {
+                    continue;
+                };
                 if file_type.is_symlink() {
                     package.note(&relative, NoteKind::Link, "symlink not followed".to_owned());
                 } else if file_type.is_dir() {
@@ -83,22 +97,39 @@ impl PackageFiles {
                     }
                 } else if file_type.is_file() {
                     if package.files.len() >= options.max_entries {
-                        package.note(&relative, NoteKind::LimitReached, "entry limit reached".to_owned());
+                        package.note(
+                            &relative,
+                            NoteKind::LimitReached,
+                            "entry limit reached".to_owned(),
+                        );
                         return Ok(package.finish());
                     }
                     let size = entry.metadata().map(|metadata| metadata.len()).unwrap_or(0);
                     if size > options.max_file_size {
-                        package.note(&relative, NoteKind::TooLarge, format!("{size} bytes, not read"));
+                        package.note(
+                            &relative,
+                            NoteKind::TooLarge,
+                            format!("{size} bytes, not read"),
+                        );
                         continue;
                     }
                     total = total.saturating_add(size);
                     if total > options.max_total_size {
-                        package.note(&relative, NoteKind::LimitReached, "total size limit reached".to_owned());
+                        package.note(
+                            &relative,
+                            NoteKind::LimitReached,
+                            "total size limit reached".to_owned(),
+                        );
                         return Ok(package.finish());
                     }
                     match read_bounded(&entry.path(), options.max_file_size) {
-                        Ok(bytes) => package.files.push(PackageFile { path: relative, bytes }),
-                        Err(error) => package.note(&relative, NoteKind::Unreadable, error.to_string()),
+                        Ok(bytes) => package.files.push(PackageFile {
+                            path: relative,
+                            bytes,
+                        }),
+                        Err(error) => {
+                            package.note(&relative, NoteKind::Unreadable, error.to_string())
+                        }
                     }
                 }
             }
@@ -120,9 +151,10 @@ impl PackageFiles {
         let header_allowance = (options.max_entries as u64).saturating_mul(1024);
         let bounded = decoder.take(options.max_total_size.saturating_add(header_allowance));
         let mut archive = tar::Archive::new(bounded);
-        let entries = archive
-            .entries()
-            .map_err(|source| AnalysisError::Tarball { message: "not a tar archive".to_owned(), source: Some(source) })?;
+        let entries = archive.entries().map_err(|source| AnalysisError::Tarball {
+            message: "not a tar archive".to_owned(),
+            source: Some(source),
+        })?;
         let mut package = Self::default();
         let mut total: u64 = 0;
         let mut seen_entries = 0usize;
@@ -136,14 +168,22 @@ impl PackageFiles {
                             source: Some(source),
                         });
                     }
-                    package.note("", NoteKind::LimitReached, format!("tarball truncated or corrupt: {source}"));
+                    package.note(
+                        "",
+                        NoteKind::LimitReached,
+                        format!("tarball truncated or corrupt: {source}"),
+                    );
                     break;
                 }
             };
             seen_entries += 1;
             let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             if seen_entries > options.max_entries {
-                package.note(&raw_path, NoteKind::LimitReached, "entry limit reached".to_owned());
+                package.note(
+                    &raw_path,
+                    NoteKind::LimitReached,
+                    "entry limit reached".to_owned(),
+                );
                 break;
             }
             let entry_type = entry.header().entry_type();
@@ -155,7 +195,11 @@ impl PackageFiles {
                 continue;
             }
             let Some(path) = sanitize_tar_path(&raw_path) else {
-                package.note(&raw_path, NoteKind::PathTraversal, "absolute or `..` path refused".to_owned());
+                package.note(
+                    &raw_path,
+                    NoteKind::PathTraversal,
+                    "absolute or `..` path refused".to_owned(),
+                );
                 continue;
             };
             let size = entry.header().size().unwrap_or(u64::MAX);
@@ -165,12 +209,22 @@ impl PackageFiles {
             }
             total = total.saturating_add(size);
             if total > options.max_total_size {
-                package.note(&path, NoteKind::LimitReached, "total size limit reached".to_owned());
+                package.note(
+                    &path,
+                    NoteKind::LimitReached,
+                    "total size limit reached".to_owned(),
+                );
                 break;
             }
             let mut contents = Vec::with_capacity(usize::try_from(size.min(1 << 20)).unwrap_or(0));
-            match (&mut entry).take(options.max_file_size).read_to_end(&mut contents) {
-                Ok(_) => package.files.push(PackageFile { path, bytes: contents }),
+            match (&mut entry)
+                .take(options.max_file_size)
+                .read_to_end(&mut contents)
+            {
+                Ok(_) => package.files.push(PackageFile {
+                    path,
+                    bytes: contents,
+                }),
                 Err(error) => {
                     package.note(&path, NoteKind::Unreadable, error.to_string());
                     break;
@@ -178,20 +232,28 @@ impl PackageFiles {
             }
         }
         if seen_entries == 0 {
-            return Err(AnalysisError::Tarball { message: "empty archive".to_owned(), source: None });
+            return Err(AnalysisError::Tarball {
+                message: "empty archive".to_owned(),
+                source: None,
+            });
         }
         Ok(package.finish())
     }
 
     fn note(&mut self, file: &str, kind: NoteKind, message: String) {
-        self.notes.push(FileNote { file: file.to_owned(), kind, message });
+        self.notes.push(FileNote {
+            file: file.to_owned(),
+            kind,
+            message,
+        });
     }
 
     fn finish(mut self) -> Self {
         self.files.sort_by(|left, right| left.path.cmp(&right.path));
         // Duplicate paths in a tarball: the last one wins in npm, keep the last.
         self.files.reverse();
-        self.files.dedup_by(|later, earlier| later.path == earlier.path);
+        self.files
+            .dedup_by(|later, earlier| later.path == earlier.path);
         self.files.reverse();
         self
     }
@@ -230,7 +292,10 @@ mod tests {
     use super::*;
 
     fn tarball(entries: &[(&str, &[u8], tar::EntryType)]) -> Vec<u8> {
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
         for (path, data, kind) in entries {
             let mut header = tar::Header::new_gnu();
             header.set_entry_type(*kind);
@@ -251,17 +316,32 @@ mod tests {
     #[test]
     fn tarball_strips_package_dir_and_refuses_hostile_entries() {
         let bytes = tarball(&[
-            ("package/package.json", b"{\"name\":\"a\"}", tar::EntryType::Regular),
+            (
+                "package/package.json",
+                b"{\"name\":\"a\"}",
+                tar::EntryType::Regular,
+            ),
             ("package/lib/index.js", b"1", tar::EntryType::Regular),
             ("package/../../etc/x", b"1", tar::EntryType::Regular),
             ("/abs/file", b"1", tar::EntryType::Regular),
             ("package/link", b"", tar::EntryType::Symlink),
         ]);
         let package = PackageFiles::from_tarball(&bytes, &Options::default()).expect("read");
-        let paths: Vec<&str> = package.files.iter().map(|file| file.path.as_str()).collect();
+        let paths: Vec<&str> = package
+            .files
+            .iter()
+            .map(|file| file.path.as_str())
+            .collect();
         assert_eq!(paths, ["lib/index.js", "package.json"]);
         let kinds: Vec<NoteKind> = package.notes.iter().map(|note| note.kind).collect();
-        assert_eq!(kinds, [NoteKind::PathTraversal, NoteKind::PathTraversal, NoteKind::Link]);
+        assert_eq!(
+            kinds,
+            [
+                NoteKind::PathTraversal,
+                NoteKind::PathTraversal,
+                NoteKind::Link
+            ]
+        );
     }
 
     #[test]
@@ -272,7 +352,11 @@ mod tests {
             ("package/b.js", b"1", tar::EntryType::Regular),
             ("package/c.js", b"1", tar::EntryType::Regular),
         ]);
-        let options = Options { max_file_size: 1024, max_entries: 2, ..Options::default() };
+        let options = Options {
+            max_file_size: 1024,
+            max_entries: 2,
+            ..Options::default()
+        };
         let package = PackageFiles::from_tarball(&bytes, &options).expect("read");
         assert_eq!(package.files.len(), 1);
         let kinds: Vec<NoteKind> = package.notes.iter().map(|note| note.kind).collect();

@@ -133,7 +133,11 @@ pub(crate) fn evidence(text: &str) -> String {
             out.push('…');
             break;
         }
-        out.push(if character.is_control() { ' ' } else { character });
+        out.push(if character.is_control() {
+            ' '
+        } else {
+            character
+        });
     }
     out.trim().to_owned()
 }

@@ -30,22 +30,42 @@ impl From<Vec<(&'static str, &'static str)>> for Case {
 pub(crate) fn run(case: &Case) -> Report {
     let package = match case {
         Case::Js(snippet) => PackageFiles::from_memory([("index.js", snippet.as_bytes().to_vec())]),
-        Case::Files(files) => PackageFiles::from_memory(files.iter().map(|(path, text)| (*path, text.as_bytes().to_vec()))),
+        Case::Files(files) => PackageFiles::from_memory(
+            files
+                .iter()
+                .map(|(path, text)| (*path, text.as_bytes().to_vec())),
+        ),
     };
-    crate::analyze_package(&package, &Options { parallel: false, ..Options::default() })
+    crate::analyze_package(
+        &package,
+        &Options {
+            parallel: false,
+            ..Options::default()
+        },
+    )
 }
 
 /// Asserts the rule `name` stays silent on every `pass` case and fires on every `fail` case.
 pub(crate) fn test_rule(name: &str, pass: Vec<Case>, fail: Vec<Case>) {
     for (index, case) in pass.iter().enumerate() {
         let report = run(case);
-        let hits: Vec<_> = report.findings.iter().filter(|finding| finding.rule_id == name).collect();
-        assert!(hits.is_empty(), "{name}: pass case #{index} produced findings: {hits:#?}");
+        let hits: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|finding| finding.rule_id == name)
+            .collect();
+        assert!(
+            hits.is_empty(),
+            "{name}: pass case #{index} produced findings: {hits:#?}"
+        );
     }
     for (index, case) in fail.iter().enumerate() {
         let report = run(case);
         assert!(
-            report.findings.iter().any(|finding| finding.rule_id == name),
+            report
+                .findings
+                .iter()
+                .any(|finding| finding.rule_id == name),
             "{name}: fail case #{index} produced no finding; got {:#?}",
             report.findings
         );

@@ -55,19 +55,24 @@ pub(crate) fn decide(findings: &[Finding], install_entries: &BTreeSet<String>) -
 
 fn decide_verdict(findings: &[Finding], install_entries: &BTreeSet<String>) -> Verdict {
     let is_install = |finding: &Finding| {
-        category_of(finding.rule_id) == Some(Category::Install) || install_entries.contains(&finding.file)
+        category_of(finding.rule_id) == Some(Category::Install)
+            || install_entries.contains(&finding.file)
     };
     // Worst severity per category, overall and at install time.
     let mut worst: BTreeMap<Category, Severity> = BTreeMap::new();
     let mut worst_install: BTreeMap<Category, Severity> = BTreeMap::new();
     let mut per_file: BTreeMap<(&str, Category), Severity> = BTreeMap::new();
     for finding in findings {
-        let Some(category) = category_of(finding.rule_id) else { continue };
+        let Some(category) = category_of(finding.rule_id) else {
+            continue;
+        };
         bump(&mut worst, category, finding.severity);
         if is_install(finding) {
             bump(&mut worst_install, category, finding.severity);
         }
-        let slot = per_file.entry((finding.file.as_str(), category)).or_insert(finding.severity);
+        let slot = per_file
+            .entry((finding.file.as_str(), category))
+            .or_insert(finding.severity);
         *slot = (*slot).max(finding.severity);
     }
     let at_least = |map: &BTreeMap<Category, Severity>, category: Category, severity: Severity| {
@@ -75,11 +80,15 @@ fn decide_verdict(findings: &[Finding], install_entries: &BTreeSet<String>) -> V
     };
 
     // 1. Strong single indicators.
-    if findings.iter().any(|finding| finding.severity == Severity::Critical) {
+    if findings
+        .iter()
+        .any(|finding| finding.severity == Severity::Critical)
+    {
         return Verdict::Malicious;
     }
     // 2. Install-time code doing something dangerous.
-    let install_present = at_least(&worst_install, Category::Install, Severity::Low) || !install_entries.is_empty();
+    let install_present =
+        at_least(&worst_install, Category::Install, Severity::Low) || !install_entries.is_empty();
     if install_present {
         let dangerous = [
             Category::Credentials,
@@ -90,7 +99,9 @@ fn decide_verdict(findings: &[Finding], install_entries: &BTreeSet<String>) -> V
             Category::Propagation,
             Category::Process,
         ];
-        if dangerous.iter().any(|category| at_least(&worst_install, *category, Severity::High))
+        if dangerous
+            .iter()
+            .any(|category| at_least(&worst_install, *category, Severity::High))
             || at_least(&worst_install, Category::Credentials, Severity::Medium)
         {
             return Verdict::Malicious;
@@ -99,48 +110,76 @@ fn decide_verdict(findings: &[Finding], install_entries: &BTreeSet<String>) -> V
     // 3-5. Malicious combinations inside one file (big CLIs have every capability somewhere;
     // payloads keep them together).
     let in_file = |file: &str, category: Category, severity: Severity| {
-        per_file.get(&(file, category)).is_some_and(|worst| *worst >= severity)
+        per_file
+            .get(&(file, category))
+            .is_some_and(|worst| *worst >= severity)
     };
     let files: BTreeSet<&str> = per_file.keys().map(|(file, _)| *file).collect();
     for file in files {
         // 3. Harvest + exfiltrate.
-        if in_file(file, Category::Credentials, Severity::Medium) && in_file(file, Category::Network, Severity::High)
-            || in_file(file, Category::Credentials, Severity::High) && in_file(file, Category::Network, Severity::Medium)
+        if in_file(file, Category::Credentials, Severity::Medium)
+            && in_file(file, Category::Network, Severity::High)
+            || in_file(file, Category::Credentials, Severity::High)
+                && in_file(file, Category::Network, Severity::Medium)
         {
             return Verdict::Malicious;
         }
         // 4. Decoded/remote code execution with a delivery channel.
         if in_file(file, Category::DynamicCode, Severity::High)
-            && [Category::Network, Category::Process, Category::Obfuscation, Category::Download]
-                .iter()
-                .any(|category| in_file(file, *category, Severity::Medium))
+            && [
+                Category::Network,
+                Category::Process,
+                Category::Obfuscation,
+                Category::Download,
+            ]
+            .iter()
+            .any(|category| in_file(file, *category, Severity::Medium))
         {
             return Verdict::Malicious;
         }
         // 5. Persistence/propagation with a reason to persist.
-        if (in_file(file, Category::Persistence, Severity::High) || in_file(file, Category::Propagation, Severity::High))
-            && (in_file(file, Category::Credentials, Severity::Medium) || in_file(file, Category::Network, Severity::Medium))
+        if (in_file(file, Category::Persistence, Severity::High)
+            || in_file(file, Category::Propagation, Severity::High))
+            && (in_file(file, Category::Credentials, Severity::Medium)
+                || in_file(file, Category::Network, Severity::Medium))
         {
             return Verdict::Malicious;
         }
     }
     // 6. Worth a look.
-    if findings.iter().any(|finding| finding.severity >= Severity::High) {
+    if findings
+        .iter()
+        .any(|finding| finding.severity >= Severity::High)
+    {
         return Verdict::Suspicious;
     }
     if install_present
-        && worst_install.iter().any(|(category, severity)| *severity >= Severity::Medium && !matches!(category, Category::Install | Category::Metadata | Category::Obfuscation))
+        && worst_install.iter().any(|(category, severity)| {
+            *severity >= Severity::Medium
+                && !matches!(
+                    category,
+                    Category::Install | Category::Metadata | Category::Obfuscation
+                )
+        })
     {
         return Verdict::Suspicious;
     }
     // Two medium capabilities in one file (not obfuscation or metadata, which are weak alone).
     let mut medium_per_file: BTreeMap<&str, BTreeSet<Category>> = BTreeMap::new();
     for ((file, category), severity) in &per_file {
-        if *severity >= Severity::Medium && !matches!(category, Category::Obfuscation | Category::Metadata | Category::Install) {
+        if *severity >= Severity::Medium
+            && !matches!(
+                category,
+                Category::Obfuscation | Category::Metadata | Category::Install
+            )
+        {
             medium_per_file.entry(file).or_default().insert(*category);
         }
     }
-    if medium_per_file.values().any(|categories| categories.len() >= 2) {
+    if medium_per_file
+        .values()
+        .any(|categories| categories.len() >= 2)
+    {
         return Verdict::Suspicious;
     }
     Verdict::Clean

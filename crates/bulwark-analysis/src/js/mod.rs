@@ -102,12 +102,19 @@ pub(crate) const MAX_STRING_KEEP: usize = 4096;
 pub(crate) fn collect_facts(path: &str, source: &str) -> JsFacts {
     let allocator = Allocator::default();
     let source_type = source_type_for(path);
-    let options = ParseOptions { allow_return_outside_function: true, ..ParseOptions::default() };
-    let mut parsed = Parser::new(&allocator, source, source_type).with_options(options).parse();
+    let options = ParseOptions {
+        allow_return_outside_function: true,
+        ..ParseOptions::default()
+    };
+    let mut parsed = Parser::new(&allocator, source, source_type)
+        .with_options(options)
+        .parse();
     if parsed.panicked && source_type.is_javascript() {
         // Old sloppy-mode scripts (octal escapes, `with`) fail as modules: retry as a script.
         let fallback = SourceType::cjs();
-        let retry = Parser::new(&allocator, source, fallback).with_options(options).parse();
+        let retry = Parser::new(&allocator, source, fallback)
+            .with_options(options)
+            .parse();
         if !retry.panicked {
             parsed = retry;
         }
@@ -120,9 +127,15 @@ pub(crate) fn collect_facts(path: &str, source: &str) -> JsFacts {
 }
 
 fn source_type_for(path: &str) -> SourceType {
-    let extension = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let extension = path
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     match extension.as_str() {
-        "ts" | "mts" | "cts" | "tsx" => SourceType::from_extension(&extension).unwrap_or_else(|_| SourceType::ts()),
+        "ts" | "mts" | "cts" | "tsx" => {
+            SourceType::from_extension(&extension).unwrap_or_else(|_| SourceType::ts())
+        }
         "mjs" => SourceType::mjs(),
         "cjs" => SourceType::cjs(),
         _ => SourceType::unambiguous().with_jsx(true),

@@ -18,7 +18,10 @@ pub(crate) struct Resolved {
 impl Resolved {
     /// A plain (not decoded) constant.
     pub(crate) fn plain(value: impl Into<String>) -> Self {
-        Self { value: value.into(), decoded: false }
+        Self {
+            value: value.into(),
+            decoded: false,
+        }
     }
 }
 
@@ -27,7 +30,10 @@ pub(crate) fn decode_base64(input: &str) -> Option<String> {
     if input.len() > MAX_RESOLVED * 2 {
         return None;
     }
-    let cleaned: String = input.chars().filter(|character| !character.is_ascii_whitespace()).collect();
+    let cleaned: String = input
+        .chars()
+        .filter(|character| !character.is_ascii_whitespace())
+        .collect();
     let trimmed = cleaned.trim_end_matches('=');
     let engines = [
         base64::engine::general_purpose::STANDARD_NO_PAD,
@@ -44,7 +50,7 @@ pub(crate) fn decode_base64(input: &str) -> Option<String> {
 /// Hex pairs to UTF-8 (lossy); `None` when `input` is not an even run of hex digits.
 pub(crate) fn decode_hex(input: &str) -> Option<String> {
     let bytes = input.trim().as_bytes();
-    if bytes.len() % 2 != 0 || bytes.len() > MAX_RESOLVED * 2 {
+    if !bytes.len().is_multiple_of(2) || bytes.len() > MAX_RESOLVED * 2 {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 2);
@@ -64,7 +70,11 @@ pub(crate) fn from_char_codes(codes: &[f64]) -> Option<String> {
             return None;
         }
         // The range check above makes the cast exact.
-        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked range")]
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked range"
+        )]
         let unit = *code as u32;
         out.push(char::from_u32(unit).unwrap_or('\u{FFFD}'));
     }
@@ -88,12 +98,21 @@ mod tests {
 
     #[test]
     fn decoders() {
-        assert_eq!(decode_base64("Y2hpbGRfcHJvY2Vzcw==").as_deref(), Some("child_process"));
-        assert_eq!(decode_base64("Y2hpbGRfcHJvY2Vzcw").as_deref(), Some("child_process"));
+        assert_eq!(
+            decode_base64("Y2hpbGRfcHJvY2Vzcw==").as_deref(),
+            Some("child_process")
+        );
+        assert_eq!(
+            decode_base64("Y2hpbGRfcHJvY2Vzcw").as_deref(),
+            Some("child_process")
+        );
         assert_eq!(decode_hex("65786563").as_deref(), Some("exec"));
         assert_eq!(decode_hex("6578656"), None);
         assert_eq!(decode_hex("zz"), None);
-        assert_eq!(from_char_codes(&[101.0, 118.0, 97.0, 108.0]).as_deref(), Some("eval"));
+        assert_eq!(
+            from_char_codes(&[101.0, 118.0, 97.0, 108.0]).as_deref(),
+            Some("eval")
+        );
         assert_eq!(from_char_codes(&[-1.0]), None);
         assert_eq!(number_to_string(12.0).as_deref(), Some("12"));
     }

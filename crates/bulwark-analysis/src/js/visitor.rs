@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 
 use oxc_ast::ast::{
-    Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression, BindingPattern,
-    CallExpression, ChainElement, Expression, IdentifierReference, ImportDeclaration, ImportDeclarationSpecifier,
-    ModuleExportName, NewExpression, StaticMemberExpression, StringLiteral, TemplateLiteral, VariableDeclarator,
+    Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression,
+    BindingPattern, CallExpression, ChainElement, Expression, IdentifierReference,
+    ImportDeclaration, ImportDeclarationSpecifier, ModuleExportName, NewExpression,
+    StaticMemberExpression, StringLiteral, TemplateLiteral, VariableDeclarator,
 };
 use oxc_ast_visit::{Visit, walk};
 use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
@@ -25,11 +26,37 @@ const MAX_DEPTH: u32 = 12;
 /// Longest callee path kept.
 const MAX_PATH: usize = 200;
 /// Roots whose member accesses are recorded as [`MemberFact`]s.
-const MEMBER_ROOTS: &[&str] = &["process", "ethereum", "navigator", "os", "Intl", "document", "solana", "localStorage"];
+const MEMBER_ROOTS: &[&str] = &[
+    "process",
+    "ethereum",
+    "navigator",
+    "os",
+    "Intl",
+    "document",
+    "solana",
+    "localStorage",
+];
 /// Roots of network APIs: a call on one of them yields remote data.
 const NETWORK_ROOTS: &[&str] = &[
-    "http", "https", "http2", "net", "tls", "dgram", "axios", "node-fetch", "got", "request", "needle",
-    "superagent", "undici", "fetch", "XMLHttpRequest", "WebSocket", "ws", "cross-fetch", "isomorphic-fetch",
+    "http",
+    "https",
+    "http2",
+    "net",
+    "tls",
+    "dgram",
+    "axios",
+    "node-fetch",
+    "got",
+    "request",
+    "needle",
+    "superagent",
+    "undici",
+    "fetch",
+    "XMLHttpRequest",
+    "WebSocket",
+    "ws",
+    "cross-fetch",
+    "isomorphic-fetch",
 ];
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,7 +121,12 @@ impl FactCollector {
         while !value.is_char_boundary(end) {
             end -= 1;
         }
-        self.facts.strings.push(StringFact { value: value[..end].to_owned(), length: value.len(), decoded, offset });
+        self.facts.strings.push(StringFact {
+            value: value[..end].to_owned(),
+            length: value.len(),
+            decoded,
+            offset,
+        });
     }
 
     // ----- callee paths -------------------------------------------------------------------
@@ -107,16 +139,27 @@ impl FactCollector {
         let path = match expression {
             Expression::Identifier(identifier) => {
                 let name = identifier.name.as_str();
-                Some(self.aliases.get(name).cloned().unwrap_or_else(|| name.to_owned()))
+                Some(
+                    self.aliases
+                        .get(name)
+                        .cloned()
+                        .unwrap_or_else(|| name.to_owned()),
+                )
             }
             Expression::ThisExpression(_) => Some("this".to_owned()),
             Expression::StaticMemberExpression(member) => {
-                let object = self.path_of(&member.object, depth + 1).unwrap_or_else(|| "?".to_owned());
+                let object = self
+                    .path_of(&member.object, depth + 1)
+                    .unwrap_or_else(|| "?".to_owned());
                 Some(format!("{object}.{}", member.property.name.as_str()))
             }
             Expression::ComputedMemberExpression(member) => {
-                let object = self.path_of(&member.object, depth + 1).unwrap_or_else(|| "?".to_owned());
-                let property = self.resolve(&member.expression, depth + 1).map_or_else(|| "[]".to_owned(), |resolved| resolved.value);
+                let object = self
+                    .path_of(&member.object, depth + 1)
+                    .unwrap_or_else(|| "?".to_owned());
+                let property = self
+                    .resolve(&member.expression, depth + 1)
+                    .map_or_else(|| "[]".to_owned(), |resolved| resolved.value);
                 Some(format!("{object}.{property}"))
             }
             Expression::CallExpression(call) => {
@@ -128,16 +171,21 @@ impl FactCollector {
                 }
                 self.required_module(call, depth)
             }
-            Expression::ImportExpression(import) => {
-                self.resolve(&import.source, depth + 1).map(|resolved| normalize_module(&resolved.value))
+            Expression::ImportExpression(import) => self
+                .resolve(&import.source, depth + 1)
+                .map(|resolved| normalize_module(&resolved.value)),
+            Expression::ParenthesizedExpression(inner) => {
+                self.path_of(&inner.expression, depth + 1)
             }
-            Expression::ParenthesizedExpression(inner) => self.path_of(&inner.expression, depth + 1),
-            Expression::SequenceExpression(sequence) => {
-                sequence.expressions.last().and_then(|last| self.path_of(last, depth + 1))
-            }
+            Expression::SequenceExpression(sequence) => sequence
+                .expressions
+                .last()
+                .and_then(|last| self.path_of(last, depth + 1)),
             Expression::ChainExpression(chain) => match &chain.expression {
                 ChainElement::StaticMemberExpression(member) => {
-                    let object = self.path_of(&member.object, depth + 1).unwrap_or_else(|| "?".to_owned());
+                    let object = self
+                        .path_of(&member.object, depth + 1)
+                        .unwrap_or_else(|| "?".to_owned());
                     Some(format!("{object}.{}", member.property.name.as_str()))
                 }
                 _ => None,
@@ -145,7 +193,9 @@ impl FactCollector {
             Expression::AwaitExpression(inner) => self.path_of(&inner.argument, depth + 1),
             Expression::TSAsExpression(inner) => self.path_of(&inner.expression, depth + 1),
             Expression::TSNonNullExpression(inner) => self.path_of(&inner.expression, depth + 1),
-            Expression::NewExpression(new) => self.path_of(&new.callee, depth + 1).map(|callee| format!("new:{callee}")),
+            Expression::NewExpression(new) => self
+                .path_of(&new.callee, depth + 1)
+                .map(|callee| format!("new:{callee}")),
             _ => None,
         }?;
         if path.len() > MAX_PATH {
@@ -161,7 +211,8 @@ impl FactCollector {
             return None;
         }
         let first = call.arguments.first()?.as_expression()?;
-        self.resolve(first, depth + 1).map(|resolved| normalize_module(&resolved.value))
+        self.resolve(first, depth + 1)
+            .map(|resolved| normalize_module(&resolved.value))
     }
 
     // ----- constant resolver ----------------------------------------------------------------
@@ -173,18 +224,27 @@ impl FactCollector {
         }
         match expression {
             Expression::StringLiteral(literal) => Some(Resolved::plain(literal.value.as_str())),
-            Expression::NumericLiteral(number) => resolve::number_to_string(number.value).map(Resolved::plain),
+            Expression::NumericLiteral(number) => {
+                resolve::number_to_string(number.value).map(Resolved::plain)
+            }
             Expression::TemplateLiteral(template) => self.resolve_template_at(template, depth),
             Expression::BinaryExpression(binary) => self.resolve_binary(binary, depth),
-            Expression::Identifier(identifier) => self.constants.get(identifier.name.as_str()).cloned(),
+            Expression::Identifier(identifier) => {
+                self.constants.get(identifier.name.as_str()).cloned()
+            }
             Expression::StaticMemberExpression(member) => {
                 let object = self.path_of(&member.object, depth + 1)?;
                 let property = member.property.name.as_str();
-                (object == "process.env" && matches!(property, "HOME" | "USERPROFILE")).then(|| Resolved::plain("~"))
+                (object == "process.env" && matches!(property, "HOME" | "USERPROFILE"))
+                    .then(|| Resolved::plain("~"))
             }
-            Expression::ParenthesizedExpression(inner) => self.resolve(&inner.expression, depth + 1),
+            Expression::ParenthesizedExpression(inner) => {
+                self.resolve(&inner.expression, depth + 1)
+            }
             Expression::ComputedMemberExpression(member) => {
-                let Expression::Identifier(table) = &member.object else { return None };
+                let Expression::Identifier(table) = &member.object else {
+                    return None;
+                };
                 let index = match &member.expression {
                     Expression::NumericLiteral(number) => number.value,
                     other => self.resolve(other, depth + 1)?.value.parse::<f64>().ok()?,
@@ -192,7 +252,11 @@ impl FactCollector {
                 if index < 0.0 || index.fract() != 0.0 || index > 1e9 {
                     return None;
                 }
-                #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked range")]
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "checked range"
+                )]
                 let slot = index as usize;
                 let value = self.arrays.get(table.name.as_str())?.get(slot)?.clone()?;
                 Some(Resolved::plain(value))
@@ -201,7 +265,11 @@ impl FactCollector {
             Expression::NewExpression(new) => {
                 // `new Buffer(x, 'base64')` behaves like `Buffer.from`.
                 let callee = self.path_of(&new.callee, depth + 1)?;
-                if callee == "Buffer" { self.resolve_buffer(&new.arguments, depth) } else { None }
+                if callee == "Buffer" {
+                    self.resolve_buffer(&new.arguments, depth)
+                } else {
+                    None
+                }
             }
             _ => None,
         }
@@ -237,7 +305,10 @@ impl FactCollector {
         if left.value.len() + right.value.len() > MAX_RESOLVED {
             return None;
         }
-        Some(Resolved { value: left.value + &right.value, decoded: left.decoded || right.decoded })
+        Some(Resolved {
+            value: left.value + &right.value,
+            decoded: left.decoded || right.decoded,
+        })
     }
 
     fn resolve_call(&self, call: &CallExpression<'_>, depth: u32) -> Option<Resolved> {
@@ -262,10 +333,16 @@ impl FactCollector {
                 "fromCharCode" => {
                     let mut codes = Vec::with_capacity(call.arguments.len());
                     for argument in &call.arguments {
-                        let Some(Expression::NumericLiteral(number)) = argument.as_expression() else { return None };
+                        let Some(Expression::NumericLiteral(number)) = argument.as_expression()
+                        else {
+                            return None;
+                        };
                         codes.push(number.value);
                     }
-                    return resolve::from_char_codes(&codes).map(|value| Resolved { value, decoded: true });
+                    return resolve::from_char_codes(&codes).map(|value| Resolved {
+                        value,
+                        decoded: true,
+                    });
                 }
                 "concat" => {
                     let mut base = self.resolve(&member.object, depth + 1)?;
@@ -293,13 +370,19 @@ impl FactCollector {
                     decoded |= part.decoded;
                     parts.push(part.value.trim_end_matches('/').to_owned());
                 }
-                return Some(Resolved { value: parts.join("/"), decoded });
+                return Some(Resolved {
+                    value: parts.join("/"),
+                    decoded,
+                });
             }
             _ => {}
         }
         if callee == "atob" {
             let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
-            return resolve::decode_base64(&argument.value).map(|value| Resolved { value, decoded: true });
+            return resolve::decode_base64(&argument.value).map(|value| Resolved {
+                value,
+                decoded: true,
+            });
         }
         None
     }
@@ -307,10 +390,14 @@ impl FactCollector {
     /// `Buffer.from(x, 'base64'|'hex')` (the receiver of `.toString()`).
     fn buffer_call(&self, expression: &Expression<'_>, depth: u32) -> Option<Resolved> {
         match expression {
-            Expression::CallExpression(call) if self.path_of(&call.callee, depth + 1).as_deref() == Some("Buffer.from") => {
+            Expression::CallExpression(call)
+                if self.path_of(&call.callee, depth + 1).as_deref() == Some("Buffer.from") =>
+            {
                 self.resolve_buffer(&call.arguments, depth)
             }
-            Expression::NewExpression(new) if self.path_of(&new.callee, depth + 1).as_deref() == Some("Buffer") => {
+            Expression::NewExpression(new)
+                if self.path_of(&new.callee, depth + 1).as_deref() == Some("Buffer") =>
+            {
                 self.resolve_buffer(&new.arguments, depth)
             }
             _ => None,
@@ -320,17 +407,31 @@ impl FactCollector {
     fn resolve_buffer(&self, arguments: &[Argument<'_>], depth: u32) -> Option<Resolved> {
         let data = self.resolve(arguments.first()?.as_expression()?, depth + 1)?;
         let encoding = match arguments.get(1).and_then(Argument::as_expression) {
-            Some(expression) => self.resolve(expression, depth + 1)?.value.to_ascii_lowercase(),
+            Some(expression) => self
+                .resolve(expression, depth + 1)?
+                .value
+                .to_ascii_lowercase(),
             None => "utf8".to_owned(),
         };
         match encoding.as_str() {
-            "base64" | "base64url" => resolve::decode_base64(&data.value).map(|value| Resolved { value, decoded: true }),
-            "hex" => resolve::decode_hex(&data.value).map(|value| Resolved { value, decoded: true }),
+            "base64" | "base64url" => resolve::decode_base64(&data.value).map(|value| Resolved {
+                value,
+                decoded: true,
+            }),
+            "hex" => resolve::decode_hex(&data.value).map(|value| Resolved {
+                value,
+                decoded: true,
+            }),
             _ => Some(data),
         }
     }
 
-    fn resolve_join(&self, receiver: &Expression<'_>, separator: &str, depth: u32) -> Option<Resolved> {
+    fn resolve_join(
+        &self,
+        receiver: &Expression<'_>,
+        separator: &str,
+        depth: u32,
+    ) -> Option<Resolved> {
         let parts: Vec<String> = match receiver {
             Expression::ArrayExpression(array) => {
                 let mut parts = Vec::with_capacity(array.elements.len());
@@ -341,21 +442,30 @@ impl FactCollector {
             }
             Expression::CallExpression(call) => {
                 // `'abc'.split('').reverse()`.
-                let Expression::StaticMemberExpression(member) = &call.callee else { return None };
+                let Expression::StaticMemberExpression(member) = &call.callee else {
+                    return None;
+                };
                 if member.property.name.as_str() != "reverse" {
                     return None;
                 }
-                let Expression::CallExpression(split) = &member.object else { return None };
-                let Expression::StaticMemberExpression(split_member) = &split.callee else { return None };
+                let Expression::CallExpression(split) = &member.object else {
+                    return None;
+                };
+                let Expression::StaticMemberExpression(split_member) = &split.callee else {
+                    return None;
+                };
                 if split_member.property.name.as_str() != "split" {
                     return None;
                 }
                 let text = self.resolve(&split_member.object, depth + 1)?.value;
                 return Some(Resolved::plain(text.chars().rev().collect::<String>()));
             }
-            Expression::Identifier(identifier) => {
-                self.arrays.get(identifier.name.as_str())?.iter().cloned().collect::<Option<Vec<String>>>()?
-            }
+            Expression::Identifier(identifier) => self
+                .arrays
+                .get(identifier.name.as_str())?
+                .iter()
+                .cloned()
+                .collect::<Option<Vec<String>>>()?,
             _ => return None,
         };
         let value = parts.join(separator);
@@ -369,7 +479,11 @@ impl FactCollector {
             return Taint::default();
         }
         match expression {
-            Expression::Identifier(identifier) => self.tainted.get(identifier.name.as_str()).copied().unwrap_or_default(),
+            Expression::Identifier(identifier) => self
+                .tainted
+                .get(identifier.name.as_str())
+                .copied()
+                .unwrap_or_default(),
             Expression::CallExpression(call) => {
                 let mut taint = Taint::default();
                 if let Some(callee) = self.path_of(&call.callee, depth + 1) {
@@ -396,31 +510,40 @@ impl FactCollector {
             }
             Expression::StaticMemberExpression(member) => {
                 let mut taint = self.taint_of(&member.object, depth + 1);
-                if matches!(member.property.name.as_str(), "responseText" | "body") && !taint.remote {
+                if matches!(member.property.name.as_str(), "responseText" | "body") && !taint.remote
+                {
                     taint.remote = matches!(&member.object, Expression::Identifier(name) if is_response_name(name));
                 }
                 taint
             }
-            Expression::ComputedMemberExpression(member) => self.taint_of(&member.object, depth + 1),
+            Expression::ComputedMemberExpression(member) => {
+                self.taint_of(&member.object, depth + 1)
+            }
             Expression::AwaitExpression(inner) => self.taint_of(&inner.argument, depth + 1),
-            Expression::ParenthesizedExpression(inner) => self.taint_of(&inner.expression, depth + 1),
-            Expression::BinaryExpression(binary) => {
-                self.taint_of(&binary.left, depth + 1).union(self.taint_of(&binary.right, depth + 1))
+            Expression::ParenthesizedExpression(inner) => {
+                self.taint_of(&inner.expression, depth + 1)
             }
-            Expression::LogicalExpression(logical) => {
-                self.taint_of(&logical.left, depth + 1).union(self.taint_of(&logical.right, depth + 1))
-            }
-            Expression::ConditionalExpression(conditional) => {
-                self.taint_of(&conditional.consequent, depth + 1).union(self.taint_of(&conditional.alternate, depth + 1))
-            }
+            Expression::BinaryExpression(binary) => self
+                .taint_of(&binary.left, depth + 1)
+                .union(self.taint_of(&binary.right, depth + 1)),
+            Expression::LogicalExpression(logical) => self
+                .taint_of(&logical.left, depth + 1)
+                .union(self.taint_of(&logical.right, depth + 1)),
+            Expression::ConditionalExpression(conditional) => self
+                .taint_of(&conditional.consequent, depth + 1)
+                .union(self.taint_of(&conditional.alternate, depth + 1)),
             Expression::TemplateLiteral(template) => template
                 .expressions
                 .iter()
                 .take(16)
-                .fold(Taint::default(), |taint, inner| taint.union(self.taint_of(inner, depth + 1))),
-            Expression::SequenceExpression(sequence) => {
-                sequence.expressions.last().map(|last| self.taint_of(last, depth + 1)).unwrap_or_default()
-            }
+                .fold(Taint::default(), |taint, inner| {
+                    taint.union(self.taint_of(inner, depth + 1))
+                }),
+            Expression::SequenceExpression(sequence) => sequence
+                .expressions
+                .last()
+                .map(|last| self.taint_of(last, depth + 1))
+                .unwrap_or_default(),
             Expression::TSAsExpression(inner) => self.taint_of(&inner.expression, depth + 1),
             _ => Taint::default(),
         }
@@ -446,9 +569,9 @@ impl FactCollector {
             remote: taint.remote,
             from_file: taint.from_file,
             path: match expression.get_inner_expression() {
-                Expression::Identifier(_) | Expression::StaticMemberExpression(_) | Expression::ComputedMemberExpression(_) => {
-                    self.path_of(expression, 0)
-                }
+                Expression::Identifier(_)
+                | Expression::StaticMemberExpression(_)
+                | Expression::ComputedMemberExpression(_) => self.path_of(expression, 0),
                 _ => None,
             },
         }
@@ -465,8 +588,13 @@ impl FactCollector {
                     .iter()
                     .take(100_000)
                     .map(|element| match element {
-                        ArrayExpressionElement::StringLiteral(literal) => Some(literal.value.as_str().to_owned()),
-                        other => other.as_expression().and_then(|inner| self.resolve(inner, 0)).map(|resolved| resolved.value),
+                        ArrayExpressionElement::StringLiteral(literal) => {
+                            Some(literal.value.as_str().to_owned())
+                        }
+                        other => other
+                            .as_expression()
+                            .and_then(|inner| self.resolve(inner, 0))
+                            .map(|resolved| resolved.value),
                     })
                     .collect();
                 if values.iter().any(Option::is_some) {
@@ -521,8 +649,10 @@ impl FactCollector {
             };
             for param in &params.items {
                 if let BindingPattern::BindingIdentifier(identifier) = &param.pattern {
-                    self.tainted.insert(identifier.name.as_str().to_owned(), taint);
-                    self.protected_params.insert(identifier.name.as_str().to_owned());
+                    self.tainted
+                        .insert(identifier.name.as_str().to_owned(), taint);
+                    self.protected_params
+                        .insert(identifier.name.as_str().to_owned());
                 }
             }
         }
@@ -544,11 +674,17 @@ impl FactCollector {
 fn callee_is_computed(callee: &Expression<'_>) -> bool {
     match callee {
         Expression::ComputedMemberExpression(_) => true,
-        Expression::StaticMemberExpression(member) if matches!(member.property.name.as_str(), "call" | "apply" | "bind") => {
+        Expression::StaticMemberExpression(member)
+            if matches!(member.property.name.as_str(), "call" | "apply" | "bind") =>
+        {
             callee_is_computed(&member.object)
         }
         Expression::CallExpression(call) => match &call.callee {
-            Expression::StaticMemberExpression(member) if member.property.name.as_str() == "bind" => callee_is_computed(&member.object),
+            Expression::StaticMemberExpression(member)
+                if member.property.name.as_str() == "bind" =>
+            {
+                callee_is_computed(&member.object)
+            }
             _ => false,
         },
         Expression::ParenthesizedExpression(inner) => callee_is_computed(&inner.expression),
@@ -557,25 +693,41 @@ fn callee_is_computed(callee: &Expression<'_>) -> bool {
 }
 
 fn is_response_name(identifier: &IdentifierReference<'_>) -> bool {
-    matches!(identifier.name.as_str(), "res" | "response" | "resp" | "xhr" | "req" | "request")
+    matches!(
+        identifier.name.as_str(),
+        "res" | "response" | "resp" | "xhr" | "req" | "request"
+    )
 }
 
 /// Where a call's result comes from, by callee.
-fn call_taint(callee: &str, call: &CallExpression<'_>, collector: &FactCollector, depth: u32) -> Taint {
+fn call_taint(
+    callee: &str,
+    call: &CallExpression<'_>,
+    collector: &FactCollector,
+    depth: u32,
+) -> Taint {
     let root = callee.split('.').next().unwrap_or_default();
     let method = callee.rsplit('.').next().unwrap_or_default();
     let mut taint = Taint::default();
     if NETWORK_ROOTS.contains(&root) {
         taint.remote = true;
     }
-    if matches!(method, "fromCharCode" | "atob" | "unescape" | "decodeURIComponent")
-        || method.to_ascii_lowercase().contains("decipher")
+    if matches!(
+        method,
+        "fromCharCode" | "atob" | "unescape" | "decodeURIComponent"
+    ) || method.to_ascii_lowercase().contains("decipher")
     {
         taint.decoded = true;
     }
     if callee == "Buffer.from" {
-        let encoding = call.arguments.get(1).and_then(Argument::as_expression).and_then(|encoding| collector.resolve(encoding, depth + 1));
-        if encoding.is_some_and(|encoding| matches!(encoding.value.as_str(), "base64" | "hex" | "base64url")) {
+        let encoding = call
+            .arguments
+            .get(1)
+            .and_then(Argument::as_expression)
+            .and_then(|encoding| collector.resolve(encoding, depth + 1));
+        if encoding.is_some_and(|encoding| {
+            matches!(encoding.value.as_str(), "base64" | "hex" | "base64url")
+        }) {
             taint.decoded = true;
         }
     }
@@ -603,9 +755,16 @@ pub(crate) fn normalize_module(specifier: &str) -> String {
 fn strip_global_prefix(path: &str) -> &str {
     let mut current = path;
     loop {
-        let next = ["window.", "globalThis.", "global.", "self.", "top.", "parent."]
-            .iter()
-            .find_map(|prefix| current.strip_prefix(prefix));
+        let next = [
+            "window.",
+            "globalThis.",
+            "global.",
+            "self.",
+            "top.",
+            "parent.",
+        ]
+        .iter()
+        .find_map(|prefix| current.strip_prefix(prefix));
         match next {
             Some(rest) if !rest.is_empty() => current = rest,
             _ => return current,
@@ -617,16 +776,20 @@ impl<'a> Visit<'a> for FactCollector {
     fn visit_variable_declarator(&mut self, declarator: &VariableDeclarator<'a>) {
         if let Some(init) = &declarator.init {
             match &declarator.id {
-                BindingPattern::BindingIdentifier(identifier) => self.bind(identifier.name.as_str(), init),
+                BindingPattern::BindingIdentifier(identifier) => {
+                    self.bind(identifier.name.as_str(), init)
+                }
                 BindingPattern::ObjectPattern(pattern) => {
                     if let Some(base) = self.path_of(init, 0) {
                         let taint = self.taint_of(init, 0);
                         for property in &pattern.properties {
-                            let (Some(key), BindingPattern::BindingIdentifier(local)) = (property.key.static_name(), &property.value)
+                            let (Some(key), BindingPattern::BindingIdentifier(local)) =
+                                (property.key.static_name(), &property.value)
                             else {
                                 continue;
                             };
-                            self.aliases.insert(local.name.as_str().to_owned(), format!("{base}.{key}"));
+                            self.aliases
+                                .insert(local.name.as_str().to_owned(), format!("{base}.{key}"));
                             if taint.any() {
                                 self.tainted.insert(local.name.as_str().to_owned(), taint);
                             }
@@ -648,19 +811,28 @@ impl<'a> Visit<'a> for FactCollector {
                 } else {
                     let taint = self.taint_of(&assignment.right, 0);
                     if taint.any() {
-                        let merged = self.tainted.get(&name).copied().unwrap_or_default().union(taint);
+                        let merged = self
+                            .tainted
+                            .get(&name)
+                            .copied()
+                            .unwrap_or_default()
+                            .union(taint);
                         self.tainted.insert(name, merged);
                     }
                 }
             }
             target => {
                 if let Some(member) = target.as_member_expression() {
-                    let object = self.path_of(member.object(), 0).unwrap_or_else(|| "?".to_owned());
+                    let object = self
+                        .path_of(member.object(), 0)
+                        .unwrap_or_else(|| "?".to_owned());
                     let property = match member {
-                        oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => Some(member.property.name.as_str().to_owned()),
-                        oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => {
-                            self.resolve(&member.expression, 0).map(|resolved| resolved.value)
+                        oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => {
+                            Some(member.property.name.as_str().to_owned())
                         }
+                        oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => self
+                            .resolve(&member.expression, 0)
+                            .map(|resolved| resolved.value),
                         oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
                     };
                     if let Some(property) = property
@@ -669,7 +841,10 @@ impl<'a> Visit<'a> for FactCollector {
                         let target = format!("{object}.{property}");
                         if target.len() <= MAX_PATH {
                             let offset = assignment.span.start;
-                            self.facts.assignments.push(AssignFact { target: strip_global_prefix(&target).to_owned(), offset });
+                            self.facts.assignments.push(AssignFact {
+                                target: strip_global_prefix(&target).to_owned(),
+                                offset,
+                            });
                         }
                     }
                 }
@@ -681,7 +856,9 @@ impl<'a> Visit<'a> for FactCollector {
     fn visit_import_declaration(&mut self, declaration: &ImportDeclaration<'a>) {
         let module = normalize_module(declaration.source.value.as_str());
         if !self.full(self.facts.modules.len()) {
-            self.facts.modules.push((module.clone(), declaration.span.start));
+            self.facts
+                .modules
+                .push((module.clone(), declaration.span.start));
         }
         if let Some(specifiers) = &declaration.specifiers {
             for specifier in specifiers {
@@ -689,16 +866,23 @@ impl<'a> Visit<'a> for FactCollector {
                     ImportDeclarationSpecifier::ImportSpecifier(named) => {
                         let imported = match &named.imported {
                             ModuleExportName::IdentifierName(name) => name.name.as_str().to_owned(),
-                            ModuleExportName::IdentifierReference(name) => name.name.as_str().to_owned(),
+                            ModuleExportName::IdentifierReference(name) => {
+                                name.name.as_str().to_owned()
+                            }
                             ModuleExportName::StringLiteral(name) => name.value.as_str().to_owned(),
                         };
-                        self.aliases.insert(named.local.name.as_str().to_owned(), format!("{module}.{imported}"));
+                        self.aliases.insert(
+                            named.local.name.as_str().to_owned(),
+                            format!("{module}.{imported}"),
+                        );
                     }
                     ImportDeclarationSpecifier::ImportDefaultSpecifier(default) => {
-                        self.aliases.insert(default.local.name.as_str().to_owned(), module.clone());
+                        self.aliases
+                            .insert(default.local.name.as_str().to_owned(), module.clone());
                     }
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(namespace) => {
-                        self.aliases.insert(namespace.local.name.as_str().to_owned(), module.clone());
+                        self.aliases
+                            .insert(namespace.local.name.as_str().to_owned(), module.clone());
                     }
                 }
             }
@@ -707,7 +891,9 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
-        let callee = self.path_of(&call.callee, 0).unwrap_or_else(|| "?".to_owned());
+        let callee = self
+            .path_of(&call.callee, 0)
+            .unwrap_or_else(|| "?".to_owned());
         if let Some(module) = self.required_module(call, 0)
             && !self.full(self.facts.modules.len())
         {
@@ -717,11 +903,18 @@ impl<'a> Visit<'a> for FactCollector {
             .arguments
             .iter()
             .take(4)
-            .map(|argument| argument.as_expression().map(|expression| self.value_info(expression)).unwrap_or_default())
+            .map(|argument| {
+                argument
+                    .as_expression()
+                    .map(|expression| self.value_info(expression))
+                    .unwrap_or_default()
+            })
             .collect();
         // Decoded constants become strings that the string rules can see.
-        if matches!(callee.rsplit('.').next(), Some("toString" | "fromCharCode" | "atob" | "join"))
-            && let Some(resolved) = self.resolve_call(call, 0)
+        if matches!(
+            callee.rsplit('.').next(),
+            Some("toString" | "fromCharCode" | "atob" | "join")
+        ) && let Some(resolved) = self.resolve_call(call, 0)
             && resolved.decoded
         {
             self.push_string(&resolved.value, true, call.span.start);
@@ -729,14 +922,35 @@ impl<'a> Visit<'a> for FactCollector {
         // Callbacks of network calls receive remote data.
         let root = callee.split('.').next().unwrap_or_default();
         let method = callee.rsplit('.').next().unwrap_or_default();
-        let receiver_taint = call.callee.get_member_expr().map(|member| self.taint_of(member.object(), 0)).unwrap_or_default();
-        if NETWORK_ROOTS.contains(&root) || (matches!(method, "on" | "then" | "once") && receiver_taint.remote) {
-            self.mark_callback_params(&call.arguments, Taint { remote: true, ..Taint::default() });
+        let receiver_taint = call
+            .callee
+            .get_member_expr()
+            .map(|member| self.taint_of(member.object(), 0))
+            .unwrap_or_default();
+        if NETWORK_ROOTS.contains(&root)
+            || (matches!(method, "on" | "then" | "once") && receiver_taint.remote)
+        {
+            self.mark_callback_params(
+                &call.arguments,
+                Taint {
+                    remote: true,
+                    ..Taint::default()
+                },
+            );
         }
-        let serializer = matches!(callee.as_str(), "JSON.stringify" | "Buffer.from" | "btoa" | "querystring.stringify");
+        let serializer = matches!(
+            callee.as_str(),
+            "JSON.stringify" | "Buffer.from" | "btoa" | "querystring.stringify"
+        );
         if !self.full(self.facts.calls.len()) {
             let computed = callee_is_computed(&call.callee);
-            self.facts.calls.push(CallFact { callee, is_new: false, computed, arguments, offset: call.span.start });
+            self.facts.calls.push(CallFact {
+                callee,
+                is_new: false,
+                computed,
+                arguments,
+                offset: call.span.start,
+            });
         }
         self.serializing += u32::from(serializer);
         walk::walk_call_expression(self, call);
@@ -744,16 +958,29 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_new_expression(&mut self, new: &NewExpression<'a>) {
-        let callee = self.path_of(&new.callee, 0).unwrap_or_else(|| "?".to_owned());
+        let callee = self
+            .path_of(&new.callee, 0)
+            .unwrap_or_else(|| "?".to_owned());
         let arguments: Vec<ValueInfo> = new
             .arguments
             .iter()
             .take(4)
-            .map(|argument| argument.as_expression().map(|expression| self.value_info(expression)).unwrap_or_default())
+            .map(|argument| {
+                argument
+                    .as_expression()
+                    .map(|expression| self.value_info(expression))
+                    .unwrap_or_default()
+            })
             .collect();
         if !self.full(self.facts.calls.len()) {
             let computed = callee_is_computed(&new.callee);
-            self.facts.calls.push(CallFact { callee, is_new: true, computed, arguments, offset: new.span.start });
+            self.facts.calls.push(CallFact {
+                callee,
+                is_new: true,
+                computed,
+                arguments,
+                offset: new.span.start,
+            });
         }
         walk::walk_new_expression(self, new);
     }
@@ -763,7 +990,10 @@ impl<'a> Visit<'a> for FactCollector {
             let root = path.split('.').next().unwrap_or_default();
             if MEMBER_ROOTS.contains(&root) && !self.full(self.facts.members.len()) {
                 let path = format!("{path}.{}", member.property.name.as_str());
-                self.facts.members.push(MemberFact { path, offset: member.span.start });
+                self.facts.members.push(MemberFact {
+                    path,
+                    offset: member.span.start,
+                });
             }
         }
         walk::walk_static_member_expression(self, member);
@@ -780,11 +1010,17 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_object_property(&mut self, property: &oxc_ast::ast::ObjectProperty<'a>) {
-        if self.serializing > 0 && self.path_of(&property.value, 0).as_deref() == Some("process.env") {
-            self.facts.members.push(MemberFact { path: SERIALIZED_ENV.to_owned(), offset: property.span.start });
+        if self.serializing > 0
+            && self.path_of(&property.value, 0).as_deref() == Some("process.env")
+        {
+            self.facts.members.push(MemberFact {
+                path: SERIALIZED_ENV.to_owned(),
+                offset: property.span.start,
+            });
         }
         // Quoted keys (`{"ngrok.io": true}` in public-suffix tables) are names, not values.
-        if !property.computed && matches!(property.key, oxc_ast::ast::PropertyKey::StringLiteral(_)) {
+        if !property.computed && matches!(property.key, oxc_ast::ast::PropertyKey::StringLiteral(_))
+        {
             self.visit_expression(&property.value);
             return;
         }
@@ -792,8 +1028,13 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_spread_element(&mut self, spread: &oxc_ast::ast::SpreadElement<'a>) {
-        if self.serializing > 0 && self.path_of(&spread.argument, 0).as_deref() == Some("process.env") {
-            self.facts.members.push(MemberFact { path: SERIALIZED_ENV.to_owned(), offset: spread.span.start });
+        if self.serializing > 0
+            && self.path_of(&spread.argument, 0).as_deref() == Some("process.env")
+        {
+            self.facts.members.push(MemberFact {
+                path: SERIALIZED_ENV.to_owned(),
+                offset: spread.span.start,
+            });
         }
         walk::walk_spread_element(self, spread);
     }

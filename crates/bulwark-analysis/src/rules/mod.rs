@@ -51,7 +51,11 @@ pub(crate) static RULES: &[&dyn Rule] = &[
 
 /// The category of the rule with id `rule_id`.
 pub(crate) fn category_of(rule_id: &str) -> Option<Category> {
-    RULES.iter().map(|rule| rule.meta()).find(|meta| meta.name == rule_id).map(|meta| meta.category)
+    RULES
+        .iter()
+        .map(|rule| rule.meta())
+        .find(|meta| meta.name == rule_id)
+        .map(|meta| meta.category)
 }
 
 /// One string value of a file with its byte offset.
@@ -73,7 +77,11 @@ pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
         return facts
             .strings
             .iter()
-            .map(|fact| Value { offset: fact.offset as usize, text: fact.value.as_str(), decoded: fact.decoded })
+            .map(|fact| Value {
+                offset: fact.offset as usize,
+                text: fact.value.as_str(),
+                decoded: fact.decoded,
+            })
             .collect();
     }
     if file.uninteresting {
@@ -85,11 +93,17 @@ pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
             file.text
                 .split_inclusive('\n')
                 .filter_map(|line| {
-                    let value = Value { offset, text: line, decoded: false };
+                    let value = Value {
+                        offset,
+                        text: line,
+                        decoded: false,
+                    };
                     offset += line.len();
                     let trimmed = line.trim_start();
                     let comment = file.kind == FileKind::ShellLike
-                        && (trimmed.starts_with('#') || trimmed.starts_with("::") || trimmed.to_ascii_lowercase().starts_with("rem "));
+                        && (trimmed.starts_with('#')
+                            || trimmed.starts_with("::")
+                            || trimmed.to_ascii_lowercase().starts_with("rem "));
                     (!comment).then_some(value)
                 })
                 .collect()
@@ -100,12 +114,18 @@ pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
 
 /// Case-insensitive multi-pattern matcher over `needles` (leftmost-longest).
 pub(crate) fn matcher(needles: &[&str]) -> Option<AhoCorasick> {
-    AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::LeftmostLongest).build(needles).ok()
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(needles)
+        .ok()
 }
 
 /// Index of the first needle found in `text`.
 pub(crate) fn first_match(automaton: Option<&AhoCorasick>, text: &str) -> Option<usize> {
-    automaton?.find(text).map(|found| found.pattern().as_usize())
+    automaton?
+        .find(text)
+        .map(|found| found.pattern().as_usize())
 }
 
 /// The host of an `http(s)://`, `ws(s)://` or `ftp://` URL inside `text`.
@@ -115,7 +135,11 @@ pub(crate) fn url_host(text: &str) -> Option<&str> {
         .filter_map(|scheme| text.find(scheme).map(|position| position + scheme.len()))
         .min()?;
     let rest = &text[lower_start..];
-    let end = rest.find(|character: char| matches!(character, '/' | '?' | '#' | '"' | '\'' | ' ' | '`' | '\\')).unwrap_or(rest.len());
+    let end = rest
+        .find(|character: char| {
+            matches!(character, '/' | '?' | '#' | '"' | '\'' | ' ' | '`' | '\\')
+        })
+        .unwrap_or(rest.len());
     let authority = &rest[..end];
     let host = authority.rsplit('@').next().unwrap_or(authority);
     let host = host.split(':').next().unwrap_or(host);
@@ -124,37 +148,94 @@ pub(crate) fn url_host(text: &str) -> Option<&str> {
 
 /// A dotted IPv4 address that is neither private, loopback, link-local nor unspecified.
 pub(crate) fn is_public_ipv4(host: &str) -> bool {
-    let Ok(address) = host.parse::<std::net::Ipv4Addr>() else { return false };
-    !(address.is_private() || address.is_loopback() || address.is_link_local() || address.is_unspecified()
-        || address.is_broadcast() || address.is_documentation() || address.octets()[0] == 0)
+    let Ok(address) = host.parse::<std::net::Ipv4Addr>() else {
+        return false;
+    };
+    !(address.is_private()
+        || address.is_loopback()
+        || address.is_link_local()
+        || address.is_unspecified()
+        || address.is_broadcast()
+        || address.is_documentation()
+        || address.octets()[0] == 0)
 }
 
 /// Hosts that packages legitimately download from (registries, code hosts, vendors' CDNs).
 pub(crate) fn is_well_known_host(host: &str) -> bool {
     const SUFFIXES: &[&str] = &[
-        "npmjs.org", "npmjs.com", "yarnpkg.com", "github.com", "githubusercontent.com", "nodejs.org",
-        "googleapis.com", "google.com", "amazonaws.com", "microsoft.com", "azureedge.net", "mozilla.org",
-        "electronjs.org", "unpkg.com", "jsdelivr.net", "cloudflare.com", "sentry.io", "chromium.org",
-        "gitlab.com", "bitbucket.org", "python.org", "cdn.azul.com", "visualstudio.com", "apple.com",
-        "nodesource.com", "mongodb.org", "mongodb.com", "prisma.sh", "sass-lang.com", "w3.org",
-        "localhost", "example.com", "example.org", "sentry-cdn.com", "cypress.io", "playwright.azureedge.net",
+        "npmjs.org",
+        "npmjs.com",
+        "yarnpkg.com",
+        "github.com",
+        "githubusercontent.com",
+        "nodejs.org",
+        "googleapis.com",
+        "google.com",
+        "amazonaws.com",
+        "microsoft.com",
+        "azureedge.net",
+        "mozilla.org",
+        "electronjs.org",
+        "unpkg.com",
+        "jsdelivr.net",
+        "cloudflare.com",
+        "sentry.io",
+        "chromium.org",
+        "gitlab.com",
+        "bitbucket.org",
+        "python.org",
+        "cdn.azul.com",
+        "visualstudio.com",
+        "apple.com",
+        "nodesource.com",
+        "mongodb.org",
+        "mongodb.com",
+        "prisma.sh",
+        "sass-lang.com",
+        "w3.org",
+        "localhost",
+        "example.com",
+        "example.org",
+        "sentry-cdn.com",
+        "cypress.io",
+        "playwright.azureedge.net",
     ];
     let host = host.to_ascii_lowercase();
-    SUFFIXES.iter().any(|suffix| host == *suffix || host.ends_with(&format!(".{suffix}")))
+    SUFFIXES
+        .iter()
+        .any(|suffix| host == *suffix || host.ends_with(&format!(".{suffix}")))
 }
 
 /// Whether any call in the file has a callee among `callees` (exact) or ending in `.method`.
 pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool) -> bool {
-    file.js.is_some_and(|facts| facts.calls.iter().any(|call| predicate(&call.callee)))
+    file.js
+        .is_some_and(|facts| facts.calls.iter().any(|call| predicate(&call.callee)))
 }
 
 /// `child_process` functions that run commands.
 pub(crate) fn is_process_call(callee: &str) -> bool {
-    let callee = callee.strip_suffix(".call").or_else(|| callee.strip_suffix(".apply")).or_else(|| callee.strip_suffix(".bind")).unwrap_or(callee);
+    let callee = callee
+        .strip_suffix(".call")
+        .or_else(|| callee.strip_suffix(".apply"))
+        .or_else(|| callee.strip_suffix(".bind"))
+        .unwrap_or(callee);
     let Some(rest) = callee.strip_prefix("child_process.") else {
-        return matches!(callee, "execa" | "execa.command" | "shelljs.exec" | "cross-spawn" | "execa.sync" | "Bun.spawn" | "Bun.spawnSync" | "Deno.run");
+        return matches!(
+            callee,
+            "execa"
+                | "execa.command"
+                | "shelljs.exec"
+                | "cross-spawn"
+                | "execa.sync"
+                | "Bun.spawn"
+                | "Bun.spawnSync"
+                | "Deno.run"
+        );
     };
-    matches!(rest, "exec" | "execSync" | "spawn" | "spawnSync" | "execFile" | "execFileSync" | "fork")
+    matches!(
+        rest,
+        "exec" | "execSync" | "spawn" | "spawnSync" | "execFile" | "execFileSync" | "fork"
+    )
 }
 
 /// Network API calls.
@@ -166,7 +247,8 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
         "net" | "tls" => matches!(method, "connect" | "createConnection" | "Socket"),
         "dgram" => matches!(method, "createSocket" | "send"),
         "dns" => method.starts_with("resolve") || method == "lookup",
-        "fetch" | "node-fetch" | "cross-fetch" | "undici" | "got" | "request" | "needle" | "superagent" | "XMLHttpRequest" | "WebSocket" | "ws" => true,
+        "fetch" | "node-fetch" | "cross-fetch" | "undici" | "got" | "request" | "needle"
+        | "superagent" | "XMLHttpRequest" | "WebSocket" | "ws" => true,
         "axios" => true,
         "new:XMLHttpRequest" | "new:WebSocket" => true,
         _ => false,

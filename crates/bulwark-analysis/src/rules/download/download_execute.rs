@@ -1,7 +1,9 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_network_call, is_process_call, is_public_ipv4, is_well_known_host, url_host, values};
+use crate::rules::{
+    is_network_call, is_process_call, is_public_ipv4, is_well_known_host, url_host, values,
+};
 
 declare_rule! {
     /// ### What it does
@@ -38,28 +40,91 @@ impl Rule for DownloadExecute {
         let file_values = values(file);
         for value in &file_values {
             if value.text.contains("bun.sh/install") || value.text.contains("bun.com/install") {
-                out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(value.offset), "downloads and installs the Bun runtime".to_owned(), None));
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::High,
+                    Confidence::High,
+                    Some(value.offset),
+                    "downloads and installs the Bun runtime".to_owned(),
+                    None,
+                ));
                 return;
             }
         }
         let Some(facts) = file.js else { return };
-        let network = facts.calls.iter().find(|call| is_network_call(&call.callee));
-        let chmod = facts.calls.iter().any(|call| call.callee.starts_with("fs.chmod") || call.callee.starts_with("fs.promises.chmod"))
-            || file.text.contains("0o755") || file.text.contains("0o777") || file.text.contains("chmod +x");
+        let network = facts
+            .calls
+            .iter()
+            .find(|call| is_network_call(&call.callee));
+        let chmod = facts.calls.iter().any(|call| {
+            call.callee.starts_with("fs.chmod") || call.callee.starts_with("fs.promises.chmod")
+        }) || file.text.contains("0o755")
+            || file.text.contains("0o777")
+            || file.text.contains("chmod +x");
         let spawns = facts.calls.iter().any(|call| is_process_call(&call.callee));
-        let (Some(network), true, true) = (network, chmod, spawns) else { return };
-        let urls: Vec<&str> = file_values.iter().filter(|value| value.text.len() < 500 && value.text.contains("://")).map(|value| value.text).collect();
-        let raw_or_plain = urls.iter().find_map(|url| url_host(url).filter(|host| is_public_ipv4(host)));
-        // A vendor downloading its own binary (`install.serverless.com` for `serverless`).
-        let own_name = file.manifest.map(|manifest| manifest.name.rsplit('/').next().unwrap_or_default().to_ascii_lowercase()).filter(|name| name.len() >= 4);
-        let own_host = |host: &str| own_name.as_deref().is_some_and(|name| host.to_ascii_lowercase().split('.').any(|label| label == name));
-        let unknown = urls.iter().find_map(|url| url_host(url).filter(|host| !is_well_known_host(host) && !own_host(host) && host.contains('.') && !host.contains('$')));
-        let (severity, message) = match (raw_or_plain, unknown) {
-            (Some(host), _) => (Severity::High, format!("downloads from the raw IP `{host}`, makes the file executable and runs processes")),
-            (None, Some(host)) => (Severity::Medium, format!("downloads from `{host}`, makes the file executable and runs processes")),
-            (None, None) => (Severity::Low, "downloads a file from a well-known host, makes it executable and runs processes".to_owned()),
+        let (Some(network), true, true) = (network, chmod, spawns) else {
+            return;
         };
-        out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(network.offset as usize), message, None));
+        let urls: Vec<&str> = file_values
+            .iter()
+            .filter(|value| value.text.len() < 500 && value.text.contains("://"))
+            .map(|value| value.text)
+            .collect();
+        let raw_or_plain = urls
+            .iter()
+            .find_map(|url| url_host(url).filter(|host| is_public_ipv4(host)));
+        // A vendor downloading its own binary (`install.serverless.com` for `serverless`).
+        let own_name = file
+            .manifest
+            .map(|manifest| {
+                manifest
+                    .name
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            })
+            .filter(|name| name.len() >= 4);
+        let own_host = |host: &str| {
+            own_name.as_deref().is_some_and(|name| {
+                host.to_ascii_lowercase()
+                    .split('.')
+                    .any(|label| label == name)
+            })
+        };
+        let unknown = urls.iter().find_map(|url| {
+            url_host(url).filter(|host| {
+                !is_well_known_host(host)
+                    && !own_host(host)
+                    && host.contains('.')
+                    && !host.contains('$')
+            })
+        });
+        let (severity, message) = match (raw_or_plain, unknown) {
+            (Some(host), _) => (
+                Severity::High,
+                format!(
+                    "downloads from the raw IP `{host}`, makes the file executable and runs processes"
+                ),
+            ),
+            (None, Some(host)) => (
+                Severity::Medium,
+                format!("downloads from `{host}`, makes the file executable and runs processes"),
+            ),
+            (None, None) => (
+                Severity::Low,
+                "downloads a file from a well-known host, makes it executable and runs processes"
+                    .to_owned(),
+            ),
+        };
+        out.push(file.finding(
+            &Self::META,
+            severity,
+            Confidence::Medium,
+            Some(network.offset as usize),
+            message,
+            None,
+        ));
     }
 }
 

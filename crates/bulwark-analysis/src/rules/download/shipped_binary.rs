@@ -25,28 +25,52 @@ impl Rule for ShippedBinary {
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
-        let FileKind::Binary(format) = file.kind else { return };
+        let FileKind::Binary(format) = file.kind else {
+            return;
+        };
         let lower = file.path.to_ascii_lowercase();
-        if lower.ends_with(".node") || lower.contains("prebuilds/") || lower.contains("build/release/") {
+        if lower.ends_with(".node")
+            || lower.contains("prebuilds/")
+            || lower.contains("build/release/")
+        {
             return;
         }
         let manifest = file.manifest;
-        let platform_package = manifest.is_some_and(|manifest| manifest.raw.contains("\"os\"") || manifest.raw.contains("\"cpu\""));
-        let has_native_build = manifest.is_some_and(|manifest| manifest.raw.contains("binding.gyp") || manifest.raw.contains("node-gyp") || manifest.raw.contains("prebuild"));
+        let platform_package = manifest.is_some_and(|manifest| {
+            manifest.raw.contains("\"os\"") || manifest.raw.contains("\"cpu\"")
+        });
+        let has_native_build = manifest.is_some_and(|manifest| {
+            manifest.raw.contains("binding.gyp")
+                || manifest.raw.contains("node-gyp")
+                || manifest.raw.contains("prebuild")
+        });
         if platform_package || has_native_build {
             return;
         }
         let run_by_hook = manifest.is_some_and(|manifest| {
             let name = file.path.rsplit('/').next().unwrap_or(file.path);
-            manifest.install_scripts().any(|(_, script)| script.contains(name))
+            manifest
+                .install_scripts()
+                .any(|(_, script)| script.contains(name))
         });
         let kind = match format {
             BinaryFormat::Elf => "ELF",
             BinaryFormat::Pe => "PE (Windows)",
             BinaryFormat::MachO => "Mach-O",
         };
-        let severity = if run_by_hook || file.install_time { Severity::High } else { Severity::Medium };
-        out.push(file.finding(&Self::META, severity, Confidence::Medium, None, format!("ships a {kind} executable without a build reason"), Some(file.path)));
+        let severity = if run_by_hook || file.install_time {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.push(file.finding(
+            &Self::META,
+            severity,
+            Confidence::Medium,
+            None,
+            format!("ships a {kind} executable without a build reason"),
+            Some(file.path),
+        ));
     }
 }
 
@@ -58,13 +82,34 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            Case::Files(vec![("package.json", r#"{"name":"@esbuild/linux-x64","os":["linux"],"cpu":["x64"]}"#), ("bin/esbuild", "\u{7f}ELF\u{2}\u{1}\u{1}")]),
-            Case::Files(vec![("package.json", r#"{"name":"a"}"#), ("build/Release/addon.node", "\u{7f}ELF\u{2}\u{1}\u{1}")]),
-            Case::Files(vec![("package.json", r#"{"name":"a"}"#), ("README.md", "ELF is a format")]),
+            Case::Files(vec![
+                (
+                    "package.json",
+                    r#"{"name":"@esbuild/linux-x64","os":["linux"],"cpu":["x64"]}"#,
+                ),
+                ("bin/esbuild", "\u{7f}ELF\u{2}\u{1}\u{1}"),
+            ]),
+            Case::Files(vec![
+                ("package.json", r#"{"name":"a"}"#),
+                ("build/Release/addon.node", "\u{7f}ELF\u{2}\u{1}\u{1}"),
+            ]),
+            Case::Files(vec![
+                ("package.json", r#"{"name":"a"}"#),
+                ("README.md", "ELF is a format"),
+            ]),
         ];
         let fail = vec![
-            Case::Files(vec![("package.json", r#"{"name":"a","scripts":{"postinstall":"./lib/update"}}"#), ("lib/update", "\u{7f}ELF\u{2}\u{1}\u{1}")]),
-            Case::Files(vec![("package.json", r#"{"name":"a"}"#), ("x.bin", "\u{7f}ELF\u{2}\u{1}\u{1}")]),
+            Case::Files(vec![
+                (
+                    "package.json",
+                    r#"{"name":"a","scripts":{"postinstall":"./lib/update"}}"#,
+                ),
+                ("lib/update", "\u{7f}ELF\u{2}\u{1}\u{1}"),
+            ]),
+            Case::Files(vec![
+                ("package.json", r#"{"name":"a"}"#),
+                ("x.bin", "\u{7f}ELF\u{2}\u{1}\u{1}"),
+            ]),
         ];
         test_rule(ShippedBinary::META.name, pass, fail);
     }

@@ -4,16 +4,40 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 
 /// Fragments of address-matching regular expressions, one group per chain.
 const ADDRESS_PATTERNS: &[(&str, &[&str])] = &[
-    ("Ethereum", &["0x[a-fA-F0-9]{40}", "0x[0-9a-fA-F]{40}", "0x[a-f0-9]{40}", "0x[0-9a-f]{40}"]),
-    ("Bitcoin", &["[13][a-km-zA-HJ-NP-Z1-9]{25,34}", "bc1[a-z0-9]{39,59}", "(bc1|[13])", "bc1q[a-z0-9]"]),
+    (
+        "Ethereum",
+        &[
+            "0x[a-fA-F0-9]{40}",
+            "0x[0-9a-fA-F]{40}",
+            "0x[a-f0-9]{40}",
+            "0x[0-9a-f]{40}",
+        ],
+    ),
+    (
+        "Bitcoin",
+        &[
+            "[13][a-km-zA-HJ-NP-Z1-9]{25,34}",
+            "bc1[a-z0-9]{39,59}",
+            "(bc1|[13])",
+            "bc1q[a-z0-9]",
+        ],
+    ),
     ("Tron", &["T[1-9A-HJ-NP-Za-km-z]{33}", "T[A-Za-z1-9]{33}"]),
-    ("Solana", &["[1-9A-HJ-NP-Za-km-z]{32,44}", "[1-9A-HJ-NP-Za-km-z]{43,44}"]),
-    ("Litecoin", &["[LM3][a-km-zA-HJ-NP-Z1-9]{26,33}", "ltc1[a-z0-9]"]),
+    (
+        "Solana",
+        &["[1-9A-HJ-NP-Za-km-z]{32,44}", "[1-9A-HJ-NP-Za-km-z]{43,44}"],
+    ),
+    (
+        "Litecoin",
+        &["[LM3][a-km-zA-HJ-NP-Z1-9]{26,33}", "ltc1[a-z0-9]"],
+    ),
     ("Bitcoin Cash", &["bitcoincash:", "[qp][a-z0-9]{41}"]),
 ];
 
 fn is_eth_address(text: &str) -> bool {
-    text.len() == 42 && text.starts_with("0x") && text[2..].bytes().all(|byte| byte.is_ascii_hexdigit())
+    text.len() == 42
+        && text.starts_with("0x")
+        && text[2..].bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 declare_rule! {
@@ -58,29 +82,72 @@ impl Rule for CryptoDrainer {
             .collect();
         let Some(facts) = file.js else {
             if chains.len() >= 3 {
-                out.push(file.finding(&Self::META, Severity::Medium, Confidence::Low, None, format!("address patterns for {}", chains.join(", ")), None));
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::Medium,
+                    Confidence::Low,
+                    None,
+                    format!("address patterns for {}", chains.join(", ")),
+                    None,
+                ));
             }
             return;
         };
-        let mut addresses: Vec<&str> = facts.strings.iter().map(|fact| fact.value.as_str()).filter(|value| is_eth_address(value)).collect();
+        let mut addresses: Vec<&str> = facts
+            .strings
+            .iter()
+            .map(|fact| fact.value.as_str())
+            .filter(|value| is_eth_address(value))
+            .collect();
         addresses.sort_unstable();
         addresses.dedup();
-        let wallet_hook = facts.assignments.iter().find(|assignment| assignment.target.starts_with("ethereum.") || assignment.target == "ethereum")
+        let wallet_hook = facts
+            .assignments
+            .iter()
+            .find(|assignment| {
+                assignment.target.starts_with("ethereum.") || assignment.target == "ethereum"
+            })
             .map(|assignment| assignment.offset)
-            .or_else(|| facts.calls.iter().find(|call| {
-                (call.callee == "new:Proxy" || call.callee == "Proxy") && call.arguments.first().and_then(|argument| argument.path.as_deref()).is_some_and(|path| path.starts_with("ethereum"))
-                    || call.callee == "Object.defineProperty" && {
-                        let target = call.arguments.first().and_then(|argument| argument.path.as_deref()).unwrap_or_default();
-                        let name = call.arguments.get(1).and_then(|argument| argument.constant.as_deref()).unwrap_or_default();
-                        matches!(target, "window" | "globalThis" | "self" | "global") && name == "ethereum"
-                            || target.starts_with("ethereum") && matches!(name, "request" | "send" | "sendAsync")
-                    }
-            }).map(|call| call.offset));
+            .or_else(|| {
+                facts
+                    .calls
+                    .iter()
+                    .find(|call| {
+                        (call.callee == "new:Proxy" || call.callee == "Proxy")
+                            && call
+                                .arguments
+                                .first()
+                                .and_then(|argument| argument.path.as_deref())
+                                .is_some_and(|path| path.starts_with("ethereum"))
+                            || call.callee == "Object.defineProperty" && {
+                                let target = call
+                                    .arguments
+                                    .first()
+                                    .and_then(|argument| argument.path.as_deref())
+                                    .unwrap_or_default();
+                                let name = call
+                                    .arguments
+                                    .get(1)
+                                    .and_then(|argument| argument.constant.as_deref())
+                                    .unwrap_or_default();
+                                matches!(target, "window" | "globalThis" | "self" | "global")
+                                    && name == "ethereum"
+                                    || target.starts_with("ethereum")
+                                        && matches!(name, "request" | "send" | "sendAsync")
+                            }
+                    })
+                    .map(|call| call.offset)
+            });
         let network_patch = facts.assignments.iter().find(|assignment| {
-            matches!(assignment.target.as_str(), "fetch" | "XMLHttpRequest.prototype.open" | "XMLHttpRequest.prototype.send")
+            matches!(
+                assignment.target.as_str(),
+                "fetch" | "XMLHttpRequest.prototype.open" | "XMLHttpRequest.prototype.send"
+            )
         });
         let levenshtein = text.contains("levenshtein") || text.contains("Levenshtein");
-        let replacement = chains.len() >= 3 || addresses.len() >= 10 || levenshtein && (chains.len() >= 2 || addresses.len() >= 3);
+        let replacement = chains.len() >= 3
+            || addresses.len() >= 10
+            || levenshtein && (chains.len() >= 2 || addresses.len() >= 3);
         let hook_offset = wallet_hook.or(network_patch.map(|assignment| assignment.offset));
         if let Some(offset) = hook_offset
             && replacement
@@ -89,12 +156,37 @@ impl Rule for CryptoDrainer {
             return;
         }
         if let Some(offset) = wallet_hook {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(offset as usize), "hooks `window.ethereum`".to_owned(), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(offset as usize),
+                "hooks `window.ethereum`".to_owned(),
+                None,
+            ));
         } else if let Some(patch) = network_patch {
-            out.push(file.finding(&Self::META, Severity::Low, Confidence::Low, Some(patch.offset as usize), format!("monkey-patches `{}`", patch.target), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::Low,
+                Confidence::Low,
+                Some(patch.offset as usize),
+                format!("monkey-patches `{}`", patch.target),
+                None,
+            ));
         }
         if replacement {
-            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Low, None, format!("address patterns for {} chains and {} address literals", chains.len(), addresses.len()), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::Medium,
+                Confidence::Low,
+                None,
+                format!(
+                    "address patterns for {} chains and {} address literals",
+                    chains.len(),
+                    addresses.len()
+                ),
+                None,
+            ));
         }
     }
 }
@@ -108,7 +200,8 @@ mod tests {
     fn test() {
         let pass = vec![
             "const isAddress = (a) => /^0x[0-9a-fA-F]{40}$/.test(a);".into(),
-            "const provider = window.ethereum; provider.request({ method: 'eth_accounts' });".into(),
+            "const provider = window.ethereum; provider.request({ method: 'eth_accounts' });"
+                .into(),
         ];
         let fail = vec![
             "const o = window.fetch; window.fetch = async (...a) => o(...a); const re = [/0x[a-fA-F0-9]{40}/g, /(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,39}/g, /T[1-9A-HJ-NP-Za-km-z]{33}/g, /[1-9A-HJ-NP-Za-km-z]{32,44}/g];".into(),

@@ -7,10 +7,24 @@ fn is_code_sink(call: &CallFact) -> bool {
     let callee = call.callee.as_str();
     matches!(
         callee,
-        "eval" | "Function" | "new:Function" | "vm.runInNewContext" | "vm.runInThisContext" | "vm.runInContext"
-            | "vm.compileFunction" | "vm.Script" | "new:vm.Script" | "module._compile" | "Module._compile"
-            | "module.constructor._compile" | "Module.prototype._compile" | "setTimeout" | "setInterval"
-            | "execScript" | "require" | "import"
+        "eval"
+            | "Function"
+            | "new:Function"
+            | "vm.runInNewContext"
+            | "vm.runInThisContext"
+            | "vm.runInContext"
+            | "vm.compileFunction"
+            | "vm.Script"
+            | "new:vm.Script"
+            | "module._compile"
+            | "Module._compile"
+            | "module.constructor._compile"
+            | "Module.prototype._compile"
+            | "setTimeout"
+            | "setInterval"
+            | "execScript"
+            | "require"
+            | "import"
     ) || callee.ends_with("._compile")
         || callee.ends_with("constructor.constructor")
 }
@@ -48,7 +62,13 @@ impl Rule for DecodedCodeExecution {
         let Some(facts) = file.js else { return };
         for call in facts.calls.iter().filter(|call| is_code_sink(call)) {
             // `Function(a, b, body)`: the body is the last argument.
-            let Some(argument) = (if call.callee.contains("Function") { call.arguments.last() } else { call.arguments.first() }) else { continue };
+            let Some(argument) = (if call.callee.contains("Function") {
+                call.arguments.last()
+            } else {
+                call.arguments.first()
+            }) else {
+                continue;
+            };
             let is_require = call.callee == "require" || call.callee == "import";
             let is_timer = call.callee == "setTimeout" || call.callee == "setInterval";
             // Timers take functions; only a decoded *string* is code.
@@ -56,41 +76,105 @@ impl Rule for DecodedCodeExecution {
                 continue;
             }
             let graded = if argument.remote {
-                Some((Severity::High, Confidence::High, format!("evaluates code downloaded from the network via `{}`", call.callee)))
+                Some((
+                    Severity::High,
+                    Confidence::High,
+                    format!(
+                        "evaluates code downloaded from the network via `{}`",
+                        call.callee
+                    ),
+                ))
             } else if argument.decoded {
-                Some((Severity::High, Confidence::High, format!("evaluates decoded data via `{}`", call.callee)))
+                Some((
+                    Severity::High,
+                    Confidence::High,
+                    format!("evaluates decoded data via `{}`", call.callee),
+                ))
             } else if argument.from_file && !is_require {
-                Some((Severity::Medium, Confidence::Medium, format!("evaluates file contents via `{}`", call.callee)))
+                Some((
+                    Severity::Medium,
+                    Confidence::Medium,
+                    format!("evaluates file contents via `{}`", call.callee),
+                ))
             } else if let Some(constant) = &argument.constant {
                 // `eval("require")` is the bundlers' way to reach Node's own `require`.
-                let literal = file.text.get(call.offset as usize..(call.offset as usize + 16).min(file.text.len())).unwrap_or_default();
-                let bundler_idiom = constant == "require" && (literal.starts_with("eval(\"require\")") || literal.starts_with("eval('require')"));
-                let hides_module = !is_require && !is_timer && !bundler_idiom && (constant.contains("child_process") || constant.contains("process.mainModule") || constant == "require" && !bundler_idiom);
-                hides_module.then(|| (Severity::High, Confidence::Medium, format!("`{}` of a constant hides a module load", call.callee)))
+                let literal = file
+                    .text
+                    .get(call.offset as usize..(call.offset as usize + 16).min(file.text.len()))
+                    .unwrap_or_default();
+                let bundler_idiom = constant == "require"
+                    && (literal.starts_with("eval(\"require\")")
+                        || literal.starts_with("eval('require')"));
+                let hides_module = !is_require
+                    && !is_timer
+                    && !bundler_idiom
+                    && (constant.contains("child_process")
+                        || constant.contains("process.mainModule")
+                        || constant == "require");
+                hides_module.then(|| {
+                    (
+                        Severity::High,
+                        Confidence::Medium,
+                        format!("`{}` of a constant hides a module load", call.callee),
+                    )
+                })
             } else {
                 None
             };
             if let Some((severity, confidence, message)) = graded {
-                out.push(file.finding(&Self::META, severity, confidence, Some(call.offset as usize), message, None));
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    confidence,
+                    Some(call.offset as usize),
+                    message,
+                    None,
+                ));
             }
         }
         // Decoded or downloaded data written to disk and then run as a process: a dropper.
-        let runs_processes = facts.calls.iter().any(|call| crate::rules::is_process_call(&call.callee));
+        let runs_processes = facts
+            .calls
+            .iter()
+            .any(|call| crate::rules::is_process_call(&call.callee));
         if runs_processes
             && let Some(write) = facts.calls.iter().find(|call| {
-                call.callee.starts_with("fs.writeFile") && call.arguments.get(1).is_some_and(|data| data.decoded)
+                call.callee.starts_with("fs.writeFile")
+                    && call.arguments.get(1).is_some_and(|data| data.decoded)
             })
         {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(write.offset as usize), "writes decoded data to disk and runs processes".to_owned(), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(write.offset as usize),
+                "writes decoded data to disk and runs processes".to_owned(),
+                None,
+            ));
         }
         // Built-in prototypes extended in a file full of `eval`: string-method loaders.
-        let evals = facts.calls.iter().filter(|call| call.callee == "eval").count();
+        let evals = facts
+            .calls
+            .iter()
+            .filter(|call| call.callee == "eval")
+            .count();
         if evals >= 3
             && let Some(assignment) = facts.assignments.iter().find(|assignment| {
-                assignment.target.starts_with("String.prototype.") || assignment.target.starts_with("Array.prototype.")
+                assignment.target.starts_with("String.prototype.")
+                    || assignment.target.starts_with("Array.prototype.")
             })
         {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(assignment.offset as usize), format!("extends `{}` in a file with {evals} `eval` calls", assignment.target), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(assignment.offset as usize),
+                format!(
+                    "extends `{}` in a file with {evals} `eval` calls",
+                    assignment.target
+                ),
+                None,
+            ));
         }
     }
 }

@@ -10,7 +10,19 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 const INDICATORS_CSV: &str = include_str!("../../../data/indicators.csv");
 
 /// Indicator values too generic to match as text.
-const TOO_GENERIC: &[&str] = &["addToQueue", "--yolo", "bundle.js", "telemetry.js", "execution.js", "index.js", "preinstall.js", "preinstall.sh", "preinstall.bat", "main.js", "Shai-Hulud"];
+const TOO_GENERIC: &[&str] = &[
+    "addToQueue",
+    "--yolo",
+    "bundle.js",
+    "telemetry.js",
+    "execution.js",
+    "index.js",
+    "preinstall.js",
+    "preinstall.sh",
+    "preinstall.bat",
+    "main.js",
+    "Shai-Hulud",
+];
 
 #[derive(Debug)]
 struct Indicator {
@@ -23,11 +35,19 @@ static INDICATORS: LazyLock<Vec<Indicator>> = LazyLock::new(|| {
     let mut indicators = Vec::new();
     for line in INDICATORS_CSV.lines().skip(1) {
         let fields = split_csv(line);
-        let (Some(kind), Some(value), Some(campaign)) = (fields.first(), fields.get(1), fields.get(2)) else { continue };
+        let (Some(kind), Some(value), Some(campaign)) =
+            (fields.first(), fields.get(1), fields.get(2))
+        else {
+            continue;
+        };
         for part in value.split('|') {
             let part = part.trim();
             if part.len() >= 6 && !TOO_GENERIC.contains(&part) && !part.contains('<') {
-                indicators.push(Indicator { kind: kind.clone(), value: part.to_owned(), campaign: campaign.clone() });
+                indicators.push(Indicator {
+                    kind: kind.clone(),
+                    value: part.to_owned(),
+                    campaign: campaign.clone(),
+                });
             }
         }
     }
@@ -39,11 +59,26 @@ static TEXT_INDICATORS: LazyLock<(Vec<usize>, Option<AhoCorasick>)> = LazyLock::
     let indices: Vec<usize> = INDICATORS
         .iter()
         .enumerate()
-        .filter(|(_, indicator)| matches!(indicator.kind.as_str(), "string" | "domain" | "wallet" | "url" | "repo_desc" | "ip" | "repo_name"))
+        .filter(|(_, indicator)| {
+            matches!(
+                indicator.kind.as_str(),
+                "string" | "domain" | "wallet" | "url" | "repo_desc" | "ip" | "repo_name"
+            )
+        })
         .map(|(index, _)| index)
         .collect();
-    let patterns: Vec<&str> = indices.iter().filter_map(|index| INDICATORS.get(*index)).map(|indicator| indicator.value.as_str()).collect();
-    (indices, AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(patterns).ok())
+    let patterns: Vec<&str> = indices
+        .iter()
+        .filter_map(|index| INDICATORS.get(*index))
+        .map(|indicator| indicator.value.as_str())
+        .collect();
+    (
+        indices,
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(patterns)
+            .ok(),
+    )
 });
 
 /// A minimal CSV field splitter (double quotes, no embedded newlines).
@@ -90,14 +125,32 @@ impl Rule for KnownIndicator {
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
-        if matches!(file.kind, FileKind::Script | FileKind::ShellLike | FileKind::BindingGyp) {
+        if matches!(
+            file.kind,
+            FileKind::Script | FileKind::ShellLike | FileKind::BindingGyp
+        ) {
             let (indices, automaton) = &*TEXT_INDICATORS;
             if let Some(automaton) = automaton {
                 let mut seen = std::collections::BTreeSet::new();
                 for found in automaton.find_iter(file.text) {
-                    let Some(indicator) = indices.get(found.pattern().as_usize()).and_then(|index| INDICATORS.get(*index)) else { continue };
+                    let Some(indicator) = indices
+                        .get(found.pattern().as_usize())
+                        .and_then(|index| INDICATORS.get(*index))
+                    else {
+                        continue;
+                    };
                     if seen.insert(found.pattern().as_usize()) {
-                        out.push(file.finding(&Self::META, Severity::Critical, Confidence::High, Some(found.start()), format!("known indicator of the {} campaign (`{}`)", indicator.campaign, indicator.value), None));
+                        out.push(file.finding(
+                            &Self::META,
+                            Severity::Critical,
+                            Confidence::High,
+                            Some(found.start()),
+                            format!(
+                                "known indicator of the {} campaign (`{}`)",
+                                indicator.campaign, indicator.value
+                            ),
+                            None,
+                        ));
                     }
                     if seen.len() >= 5 {
                         break;
@@ -106,23 +159,60 @@ impl Rule for KnownIndicator {
             }
         }
         let name = file.path.rsplit('/').next().unwrap_or(file.path);
-        if let Some(indicator) = INDICATORS.iter().find(|indicator| indicator.kind == "file" && (indicator.value == name || indicator.value == file.path)) {
-            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Low, None, format!("file name matches a payload of the {} campaign", indicator.campaign), Some(file.path)));
+        if let Some(indicator) = INDICATORS.iter().find(|indicator| {
+            indicator.kind == "file" && (indicator.value == name || indicator.value == file.path)
+        }) {
+            out.push(file.finding(
+                &Self::META,
+                Severity::Medium,
+                Confidence::Low,
+                None,
+                format!(
+                    "file name matches a payload of the {} campaign",
+                    indicator.campaign
+                ),
+                Some(file.path),
+            ));
         }
     }
 
     fn run_package(&self, package: &PackageContext<'_>, out: &mut Vec<Finding>) {
-        let Some(manifest) = package.manifest else { return };
-        for indicator in INDICATORS.iter().filter(|indicator| indicator.kind == "hook") {
-            let Some((hook, command)) = indicator.value.split_once(':') else { continue };
+        let Some(manifest) = package.manifest else {
+            return;
+        };
+        for indicator in INDICATORS
+            .iter()
+            .filter(|indicator| indicator.kind == "hook")
+        {
+            let Some((hook, command)) = indicator.value.split_once(':') else {
+                continue;
+            };
             let command = command.trim();
-            if manifest.scripts.get(hook.trim()).is_some_and(|script| script.trim() == command) {
-                out.push(package.manifest_finding(&Self::META, Severity::High, Confidence::Medium, command, format!("lifecycle hook matches the {} campaign", indicator.campaign), &indicator.value));
+            if manifest
+                .scripts
+                .get(hook.trim())
+                .is_some_and(|script| script.trim() == command)
+            {
+                out.push(package.manifest_finding(
+                    &Self::META,
+                    Severity::High,
+                    Confidence::Medium,
+                    command,
+                    format!("lifecycle hook matches the {} campaign", indicator.campaign),
+                    &indicator.value,
+                ));
             }
         }
         for (_, name, spec) in &manifest.dependencies {
             if name == "flatmap-stream" || format!("{name}@{spec}") == "plain-crypto-js@4.2.1" {
-                out.push(package.manifest_finding(&Self::META, Severity::Critical, Confidence::High, name, format!("depends on the known-malicious `{name}`"), name));
+                out.push(package.manifest_finding(
+                    &Self::META,
+                    Severity::Critical,
+                    Confidence::High,
+                    name,
+                    format!("depends on the known-malicious `{name}`"),
+                    name,
+                ));
             }
         }
     }
@@ -137,12 +227,21 @@ mod tests {
     fn test() {
         let pass = vec![
             "const description = 'A migration tool';".into(),
-            Case::Files(vec![("package.json", r#"{"name":"a","scripts":{"preinstall":"node setup.js"}}"#)]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"name":"a","scripts":{"preinstall":"node setup.js"}}"#,
+            )]),
         ];
         let fail = vec![
             "const d = 'Sha1-Hulud: The Second Coming';".into(),
             "function checkethereumw() {}".into(),
-            Case::Files(vec![("package.json", r#"{"name":"a","scripts":{"preinstall":"node setup_bun.js"}}"#), ("setup_bun.js", "1")]),
+            Case::Files(vec![
+                (
+                    "package.json",
+                    r#"{"name":"a","scripts":{"preinstall":"node setup_bun.js"}}"#,
+                ),
+                ("setup_bun.js", "1"),
+            ]),
         ];
         test_rule(KnownIndicator::META.name, pass, fail);
         assert!(INDICATORS.len() > 40);

@@ -58,7 +58,14 @@ impl Rule for PayloadHash {
         }
         let hash = sha256_hex(file.bytes);
         if let Some((name, campaign)) = HASHES.get(&hash) {
-            out.push(file.finding(&Self::META, Severity::Critical, Confidence::High, None, format!("file is a known payload ({name}, {campaign})"), Some(&hash)));
+            out.push(file.finding(
+                &Self::META,
+                Severity::Critical,
+                Confidence::High,
+                None,
+                format!("file is a known payload ({name}, {campaign})"),
+                Some(&hash),
+            ));
         }
     }
 }
@@ -71,8 +78,13 @@ mod tests {
     #[test]
     fn test() {
         // The table is data: check a listed hash resolves, and hashing is correct.
-        assert!(HASHES.contains_key("de0e25a3e6c1e1e5998b306b7141b3dc4c0088da9d7bb47c1c00c91e6e4f85d6"));
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(
+            HASHES.contains_key("de0e25a3e6c1e1e5998b306b7141b3dc4c0088da9d7bb47c1c00c91e6e4f85d6")
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         // No sample payload is shipped, so the fail table cannot hold one; the rule's match path
         // is covered by `matches_listed_hash` below through a hash inserted at test time.
         test_rule(PayloadHash::META.name, vec!["const x = 1;".into()], vec![]);
@@ -83,7 +95,15 @@ mod tests {
         let content = "const x = 1;";
         let hash = sha256_hex(content.as_bytes());
         assert!(!HASHES.contains_key(&hash));
-        let file = FileContext::new("a.js", content.as_bytes(), content, crate::context::FileKind::Script, None, false, None);
+        let file = FileContext::new(
+            "a.js",
+            content.as_bytes(),
+            content,
+            crate::context::FileKind::Script,
+            None,
+            false,
+            None,
+        );
         let mut out = Vec::new();
         PayloadHash.run_file(&file, &mut out);
         assert!(out.is_empty());

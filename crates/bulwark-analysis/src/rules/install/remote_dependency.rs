@@ -32,7 +32,9 @@ impl Rule for RemoteDependency {
     }
 
     fn run_package(&self, package: &PackageContext<'_>, out: &mut Vec<Finding>) {
-        let Some(manifest) = package.manifest else { return };
+        let Some(manifest) = package.manifest else {
+            return;
+        };
         for (kind, name, spec) in &manifest.dependencies {
             if kind == "devDependencies" || kind == "peerDependencies" {
                 continue;
@@ -40,18 +42,36 @@ impl Rule for RemoteDependency {
             let lower = spec.to_ascii_lowercase();
             let graded = if lower.starts_with("http://") || lower.starts_with("https://") {
                 let host = url_host(&lower).unwrap_or_default();
-                if lower.starts_with("http://") || is_public_ipv4(host) || !is_well_known_host(host) {
-                    Some((Severity::High, format!("`{name}` is fetched from `{host}` at install time")))
+                if lower.starts_with("http://") || is_public_ipv4(host) || !is_well_known_host(host)
+                {
+                    Some((
+                        Severity::High,
+                        format!("`{name}` is fetched from `{host}` at install time"),
+                    ))
                 } else {
-                    Some((Severity::Medium, format!("`{name}` is a tarball URL dependency")))
+                    Some((
+                        Severity::Medium,
+                        format!("`{name}` is a tarball URL dependency"),
+                    ))
                 }
-            } else if lower.starts_with("git") || lower.starts_with("github:") || lower.starts_with("gitlab:") || lower.starts_with("bitbucket:") {
+            } else if lower.starts_with("git")
+                || lower.starts_with("github:")
+                || lower.starts_with("gitlab:")
+                || lower.starts_with("bitbucket:")
+            {
                 Some((Severity::Low, format!("`{name}` is a git dependency")))
             } else {
                 None
             };
             if let Some((severity, message)) = graded {
-                out.push(package.manifest_finding(&Self::META, severity, Confidence::High, spec, message, &format!("\"{name}\": \"{spec}\"")));
+                out.push(package.manifest_finding(
+                    &Self::META,
+                    severity,
+                    Confidence::High,
+                    spec,
+                    message,
+                    &format!("\"{name}\": \"{spec}\""),
+                ));
             }
         }
     }
@@ -65,12 +85,24 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            Case::Files(vec![("package.json", r#"{"dependencies":{"a":"^1.0.0","b":"npm:c@1"}}"#)]),
-            Case::Files(vec![("package.json", r#"{"devDependencies":{"a":"http://1.2.3.4/a.tgz"}}"#)]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"dependencies":{"a":"^1.0.0","b":"npm:c@1"}}"#,
+            )]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"devDependencies":{"a":"http://1.2.3.4/a.tgz"}}"#,
+            )]),
         ];
         let fail = vec![
-            Case::Files(vec![("package.json", r#"{"dependencies":{"a":"http://packages.evil.example/a.tgz"}}"#)]),
-            Case::Files(vec![("package.json", r#"{"optionalDependencies":{"a":"github:user/repo"}}"#)]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"dependencies":{"a":"http://packages.evil.example/a.tgz"}}"#,
+            )]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"optionalDependencies":{"a":"github:user/repo"}}"#,
+            )]),
         ];
         test_rule(RemoteDependency::META.name, pass, fail);
     }

@@ -25,15 +25,39 @@ impl Rule for DependencyConfusion {
     }
 
     fn run_package(&self, package: &PackageContext<'_>, out: &mut Vec<Finding>) {
-        let Some(manifest) = package.manifest else { return };
-        let major: u64 = manifest.version.split('.').next().and_then(|major| major.parse().ok()).unwrap_or(0);
-        if !(90..10_000).contains(&major) || is_popular(&manifest.name) || manifest.version.split('.').count() != 3 {
+        let Some(manifest) = package.manifest else {
+            return;
+        };
+        let major: u64 = manifest
+            .version
+            .split('.')
+            .next()
+            .and_then(|major| major.parse().ok())
+            .unwrap_or(0);
+        if !(90..10_000).contains(&major)
+            || is_popular(&manifest.name)
+            || manifest.version.split('.').count() != 3
+        {
             return;
         }
         let hooked = manifest.install_scripts().next().is_some();
-        let severity = if hooked { Severity::High } else { Severity::Medium };
+        let severity = if hooked {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         let needle = format!("\"{}\"", manifest.version);
-        out.push(package.manifest_finding(&Self::META, severity, Confidence::Medium, &needle, format!("version `{}` looks like a dependency-confusion bid", manifest.version), &needle));
+        out.push(package.manifest_finding(
+            &Self::META,
+            severity,
+            Confidence::Medium,
+            &needle,
+            format!(
+                "version `{}` looks like a dependency-confusion bid",
+                manifest.version
+            ),
+            &needle,
+        ));
     }
 }
 
@@ -45,12 +69,24 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            Case::Files(vec![("package.json", r#"{"name":"acme-auth","version":"2.3.0"}"#)]),
-            Case::Files(vec![("package.json", r#"{"name":"x","version":"20240101.0.0"}"#)]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"name":"acme-auth","version":"2.3.0"}"#,
+            )]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"name":"x","version":"20240101.0.0"}"#,
+            )]),
         ];
         let fail = vec![
-            Case::Files(vec![("package.json", r#"{"name":"acme-internal-auth","version":"99.10.9"}"#)]),
-            Case::Files(vec![("package.json", r#"{"name":"corp-sdk","version":"100.0.0","scripts":{"preinstall":"node i.js"}}"#)]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"name":"acme-internal-auth","version":"99.10.9"}"#,
+            )]),
+            Case::Files(vec![(
+                "package.json",
+                r#"{"name":"corp-sdk","version":"100.0.0","scripts":{"preinstall":"node i.js"}}"#,
+            )]),
         ];
         test_rule(DependencyConfusion::META.name, pass, fail);
     }

@@ -6,9 +6,15 @@ use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
 
 /// The most-downloaded npm names (see `data/NOTICE.md` for the source).
-static POPULAR: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| include_str!("../../../data/popular-npm-names.txt").lines().map(str::trim).filter(|line| !line.is_empty()).collect());
-static POPULAR_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| POPULAR.iter().copied().collect());
+static POPULAR: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    include_str!("../../../data/popular-npm-names.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect()
+});
+static POPULAR_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| POPULAR.iter().copied().collect());
 
 /// Whether `name` is one of the shipped popular names.
 pub(crate) fn is_popular(name: &str) -> bool {
@@ -30,8 +36,14 @@ pub(crate) fn edit_distance(left: &str, right: &str, limit: usize) -> usize {
         current[0] = index;
         for other in 1..width {
             let cost = usize::from(left[index - 1] != right[other - 1]);
-            let mut best = (previous[other] + 1).min(current[other - 1] + 1).min(previous[other - 1] + cost);
-            if index > 1 && other > 1 && left[index - 1] == right[other - 2] && left[index - 2] == right[other - 1] {
+            let mut best = (previous[other] + 1)
+                .min(current[other - 1] + 1)
+                .min(previous[other - 1] + cost);
+            if index > 1
+                && other > 1
+                && left[index - 1] == right[other - 2]
+                && left[index - 2] == right[other - 1]
+            {
                 best = best.min(previous_previous[other - 2] + 1);
             }
             current[other] = best;
@@ -66,7 +78,9 @@ pub(crate) fn imitated(name: &str) -> Option<&'static str> {
     let folded = fold(bare);
     for popular in POPULAR.iter() {
         let popular_bare = popular.rsplit('/').next().unwrap_or(popular);
-        if popular_bare.len() < 5 || name.starts_with('@') && popular.starts_with('@') && bare == popular_bare {
+        if popular_bare.len() < 5
+            || name.starts_with('@') && popular.starts_with('@') && bare == popular_bare
+        {
             continue;
         }
         if folded == fold(popular_bare) && bare != popular_bare {
@@ -106,10 +120,22 @@ impl Rule for Typosquatting {
     }
 
     fn run_package(&self, package: &PackageContext<'_>, out: &mut Vec<Finding>) {
-        let Some(manifest) = package.manifest else { return };
+        let Some(manifest) = package.manifest else {
+            return;
+        };
         if let Some(popular) = imitated(&manifest.name) {
             let needle = format!("\"{}\"", manifest.name);
-            out.push(package.manifest_finding(&Self::META, Severity::Medium, Confidence::Medium, &needle, format!("name `{}` imitates the popular package `{popular}`", manifest.name), &needle));
+            out.push(package.manifest_finding(
+                &Self::META,
+                Severity::Medium,
+                Confidence::Medium,
+                &needle,
+                format!(
+                    "name `{}` imitates the popular package `{popular}`",
+                    manifest.name
+                ),
+                &needle,
+            ));
         }
     }
 }

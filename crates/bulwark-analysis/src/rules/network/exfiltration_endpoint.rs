@@ -9,13 +9,52 @@ use crate::rules::{is_network_call, is_public_ipv4, matcher, url_host, values};
 
 /// Services used to receive stolen data or to run C2 (matched case-insensitively).
 const ENDPOINTS: &[&str] = &[
-    "webhook.site", "discord.com/api/webhooks", "discordapp.com/api/webhooks", "pastebin.com", "api.telegram.org",
-    "ngrok.io", "ngrok-free.app", "ngrok.app", "oast.fun", "oast.pro", "oast.live", "oast.site", "oast.online",
-    "oast.me", "oastify.com", "interact.sh", "burpcollaborator.net", "requestbin", "pipedream.net", "canarytokens",
-    "transfer.sh", "bashupload.com", "file.io", "hookbin.com", "beeceptor.com", "pipedream.com", "trycloudflare.com",
-    "serveo.net", "localtunnel.me", "loca.lt", "dnslog.cn", "ceye.io", "requestcatcher.com", "ipinfo.io", "ip-api.com",
-    "api.ipify.org", "ifconfig.me", "hastebin", "paste.ee", "rentry.co", "temp.sh", "workers.dev", "glitch.me",
-    "herokuapp.com", "repl.co", "000webhostapp.com",
+    "webhook.site",
+    "discord.com/api/webhooks",
+    "discordapp.com/api/webhooks",
+    "pastebin.com",
+    "api.telegram.org",
+    "ngrok.io",
+    "ngrok-free.app",
+    "ngrok.app",
+    "oast.fun",
+    "oast.pro",
+    "oast.live",
+    "oast.site",
+    "oast.online",
+    "oast.me",
+    "oastify.com",
+    "interact.sh",
+    "burpcollaborator.net",
+    "requestbin",
+    "pipedream.net",
+    "canarytokens",
+    "transfer.sh",
+    "bashupload.com",
+    "file.io",
+    "hookbin.com",
+    "beeceptor.com",
+    "pipedream.com",
+    "trycloudflare.com",
+    "serveo.net",
+    "localtunnel.me",
+    "loca.lt",
+    "dnslog.cn",
+    "ceye.io",
+    "requestcatcher.com",
+    "ipinfo.io",
+    "ip-api.com",
+    "api.ipify.org",
+    "ifconfig.me",
+    "hastebin",
+    "paste.ee",
+    "rentry.co",
+    "temp.sh",
+    "workers.dev",
+    "glitch.me",
+    "herokuapp.com",
+    "repl.co",
+    "000webhostapp.com",
 ];
 /// From `ipinfo.io` on, entries are IP lookup or free hosting services: medium, not high.
 const MEDIUM_FROM: usize = 33;
@@ -51,13 +90,31 @@ impl Rule for ExfiltrationEndpoint {
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
-        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike | FileKind::Manifest) {
+        if !matches!(
+            file.kind,
+            FileKind::Script | FileKind::ShellLike | FileKind::Manifest
+        ) {
             return;
         }
-        let Some(automaton) = ENDPOINT_MATCHER.as_ref() else { return };
+        let Some(automaton) = ENDPOINT_MATCHER.as_ref() else {
+            return;
+        };
         let manifest_values;
         let file_values = if file.kind == FileKind::Manifest {
-            manifest_values = file.manifest.map(|manifest| manifest.scripts.values().map(|script| crate::rules::Value { offset: file.text.find(script.as_str()).unwrap_or(0), text: script.as_str(), decoded: false }).collect::<Vec<_>>()).unwrap_or_default();
+            manifest_values = file
+                .manifest
+                .map(|manifest| {
+                    manifest
+                        .scripts
+                        .values()
+                        .map(|script| crate::rules::Value {
+                            offset: file.text.find(script.as_str()).unwrap_or(0),
+                            text: script.as_str(),
+                            decoded: false,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
             manifest_values
         } else {
             values(file)
@@ -75,21 +132,55 @@ impl Rule for ExfiltrationEndpoint {
             {
                 let index = found.pattern().as_usize();
                 let endpoint = ENDPOINTS.get(index).copied().unwrap_or_default();
-                let severity = if index >= MEDIUM_FROM { Severity::Medium } else { Severity::High };
-                out.push(file.finding(&Self::META, severity, Confidence::High, Some(value.offset), format!("hard-coded exfiltration/C2 endpoint `{endpoint}`"), None));
+                let severity = if index >= MEDIUM_FROM {
+                    Severity::Medium
+                } else {
+                    Severity::High
+                };
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    Confidence::High,
+                    Some(value.offset),
+                    format!("hard-coded exfiltration/C2 endpoint `{endpoint}`"),
+                    None,
+                ));
                 continue;
             }
             if let Some(host) = url_host(value.text)
                 && is_public_ipv4(host)
             {
-                out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(value.offset), format!("URL with a raw IP address `{host}`"), None));
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::High,
+                    Confidence::High,
+                    Some(value.offset),
+                    format!("URL with a raw IP address `{host}`"),
+                    None,
+                ));
             }
         }
         // `net.connect(port, '1.2.3.4')` and friends.
         if let Some(facts) = file.js {
-            for call in facts.calls.iter().filter(|call| is_network_call(&call.callee)) {
-                if let Some(host) = call.arguments.iter().filter_map(|argument| argument.constant.as_deref()).find(|constant| is_public_ipv4(constant)) {
-                    out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(call.offset as usize), format!("connects to the raw IP address `{host}`"), None));
+            for call in facts
+                .calls
+                .iter()
+                .filter(|call| is_network_call(&call.callee))
+            {
+                if let Some(host) = call
+                    .arguments
+                    .iter()
+                    .filter_map(|argument| argument.constant.as_deref())
+                    .find(|constant| is_public_ipv4(constant))
+                {
+                    out.push(file.finding(
+                        &Self::META,
+                        Severity::High,
+                        Confidence::High,
+                        Some(call.offset as usize),
+                        format!("connects to the raw IP address `{host}`"),
+                        None,
+                    ));
                 }
             }
         }

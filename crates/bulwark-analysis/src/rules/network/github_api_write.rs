@@ -6,7 +6,10 @@ use crate::rules::values;
 /// Write endpoints of the GitHub API that worms use (route templates with `{owner}` are skipped).
 const WRITE_ROUTES: &[(&str, &str)] = &[
     ("/user/repos", "creates repositories"),
-    ("/actions/runners/registration-token", "registers self-hosted runners"),
+    (
+        "/actions/runners/registration-token",
+        "registers self-hosted runners",
+    ),
     ("/actions/secrets", "reads Actions secrets"),
     ("/contents/", "writes files through the Contents API"),
     ("/actions/workflows", "touches workflows"),
@@ -44,25 +47,54 @@ impl Rule for GithubApiWrite {
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
-        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) || !file.text.contains("github") {
+        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike)
+            || !file.text.contains("github")
+        {
             return;
         }
         let file_values = values(file);
         let names_token = file_values.iter().any(|value| {
-            value.text.contains("GITHUB_TOKEN") || value.text.contains("ghp_") || value.text.contains("gho_") || value.text.contains("gh auth token")
-        }) || file.js.is_some_and(|facts| facts.members.iter().any(|member| member.path == "process.env.GITHUB_TOKEN" || member.path == "process.env.GH_TOKEN"));
+            value.text.contains("GITHUB_TOKEN")
+                || value.text.contains("ghp_")
+                || value.text.contains("gho_")
+                || value.text.contains("gh auth token")
+        }) || file.js.is_some_and(|facts| {
+            facts.members.iter().any(|member| {
+                member.path == "process.env.GITHUB_TOKEN" || member.path == "process.env.GH_TOKEN"
+            })
+        });
         if !names_token {
             return;
         }
         for value in &file_values {
-            if value.text.len() > 1000 || value.text.contains('{') || value.text.contains(":owner") {
+            if value.text.len() > 1000 || value.text.contains('{') || value.text.contains(":owner")
+            {
                 continue;
             }
-            if let Some((route, what)) = WRITE_ROUTES.iter().find(|(route, _)| value.text.contains(route))
-                && (value.text.contains("api.github.com") || value.text.starts_with('/') || value.text.starts_with("POST") || value.text.starts_with("PUT"))
+            if let Some((route, what)) = WRITE_ROUTES
+                .iter()
+                .find(|(route, _)| value.text.contains(route))
+                && (value.text.contains("api.github.com")
+                    || value.text.starts_with('/')
+                    || value.text.starts_with("POST")
+                    || value.text.starts_with("PUT"))
             {
-                let severity = if matches!(*route, "/user/repos" | "/actions/runners/registration-token") { Severity::High } else { Severity::Medium };
-                out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(value.offset), format!("uses a GitHub token and {what} (`{route}`)"), None));
+                let severity = if matches!(
+                    *route,
+                    "/user/repos" | "/actions/runners/registration-token"
+                ) {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    Confidence::Medium,
+                    Some(value.offset),
+                    format!("uses a GitHub token and {what} (`{route}`)"),
+                    None,
+                ));
             }
         }
     }
@@ -76,7 +108,8 @@ mod tests {
     #[test]
     fn test() {
         let pass = vec![
-            "octokit.request('POST /repos/{owner}/{repo}/contents/{path}', { owner, repo });".into(),
+            "octokit.request('POST /repos/{owner}/{repo}/contents/{path}', { owner, repo });"
+                .into(),
             "fetch('https://api.github.com/user/repos');".into(),
         ];
         let fail = vec![

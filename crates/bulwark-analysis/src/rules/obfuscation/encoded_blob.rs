@@ -81,7 +81,9 @@ fn scan_runs(bytes: &[u8]) -> ((usize, usize), usize, usize) {
             longest = (start, length);
         }
         if length >= 1000 {
-            let data_uri = bytes.get(start.saturating_sub(40)..start).is_some_and(|before| memchr::memmem::find(before, b"base64,").is_some());
+            let data_uri = bytes
+                .get(start.saturating_sub(40)..start)
+                .is_some_and(|before| memchr::memmem::find(before, b"base64,").is_some());
             if !data_uri {
                 covered += length;
                 first.get_or_insert(start);
@@ -92,7 +94,9 @@ fn scan_runs(bytes: &[u8]) -> ((usize, usize), usize, usize) {
 }
 
 fn is_encoded_charset(text: &str) -> bool {
-    text.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=' | b'-' | b'_'))
+    text.bytes().all(|byte| {
+        byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=' | b'-' | b'_')
+    })
 }
 
 impl Rule for EncodedBlob {
@@ -107,38 +111,96 @@ impl Rule for EncodedBlob {
         let runs = scan_runs(file.text.as_bytes());
         if let Some(facts) = file.js {
             for fact in &facts.strings {
-                if fact.length < MIN_BLOB || fact.decoded || !is_encoded_charset(&fact.value) || entropy(&fact.value) < 3.5 {
+                if fact.length < MIN_BLOB
+                    || fact.decoded
+                    || !is_encoded_charset(&fact.value)
+                    || entropy(&fact.value) < 3.5
+                {
                     continue;
                 }
-                let preceding = file.text.get((fact.offset as usize).saturating_sub(40)..fact.offset as usize).unwrap_or_default();
+                let preceding = file
+                    .text
+                    .get((fact.offset as usize).saturating_sub(40)..fact.offset as usize)
+                    .unwrap_or_default();
                 if preceding.contains("base64,") || preceding.contains("wasm") {
                     continue;
                 }
                 let share = fact.length * 100 / file.text.len().max(1);
                 let (severity, message) = if share >= 50 && fact.length >= 10_000 {
-                    (Severity::Medium, format!("the file is {share}% one encoded literal ({} bytes)", fact.length))
+                    (
+                        Severity::Medium,
+                        format!(
+                            "the file is {share}% one encoded literal ({} bytes)",
+                            fact.length
+                        ),
+                    )
                 } else {
-                    (Severity::Low, format!("encoded high-entropy literal of {} bytes", fact.length))
+                    (
+                        Severity::Low,
+                        format!("encoded high-entropy literal of {} bytes", fact.length),
+                    )
                 };
-                out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(fact.offset as usize), message, None));
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    Confidence::Medium,
+                    Some(fact.offset as usize),
+                    message,
+                    None,
+                ));
             }
         }
         {
             if let ((start, length), _, _) = runs
                 && length >= MIN_BLOB
                 && entropy(file.text.get(start..start + length).unwrap_or_default()) >= 3.5
-                && !file.text.get(start.saturating_sub(40)..start).unwrap_or_default().contains("base64,")
+                && !file
+                    .text
+                    .get(start.saturating_sub(40)..start)
+                    .unwrap_or_default()
+                    .contains("base64,")
             {
                 let share = length * 100 / file.text.len().max(1);
-                let severity = if share >= 50 && length >= 10_000 { Severity::Medium } else { Severity::Low };
-                out.push(file.finding(&Self::META, severity, Confidence::Low, Some(start), format!("encoded run of {length} bytes ({share}% of the file)"), None));
+                let severity = if share >= 50 && length >= 10_000 {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    Confidence::Low,
+                    Some(start),
+                    format!("encoded run of {length} bytes ({share}% of the file)"),
+                    None,
+                ));
             }
         }
         // Files that are mostly encoded data outside string literals (payload containers).
         let (_, coverage, first_run) = runs;
-        let in_strings: usize = file.js.map_or(0, |facts| facts.strings.iter().filter(|fact| fact.length >= 1000).map(|fact| fact.length).sum());
-        if file.text.len() >= 50_000 && coverage * 100 >= file.text.len() * 60 && in_strings * 2 < coverage {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(first_run), format!("{}% of the file is encoded data outside string literals", coverage * 100 / file.text.len()), None));
+        let in_strings: usize = file.js.map_or(0, |facts| {
+            facts
+                .strings
+                .iter()
+                .filter(|fact| fact.length >= 1000)
+                .map(|fact| fact.length)
+                .sum()
+        });
+        if file.text.len() >= 50_000
+            && coverage * 100 >= file.text.len() * 60
+            && in_strings * 2 < coverage
+        {
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(first_run),
+                format!(
+                    "{}% of the file is encoded data outside string literals",
+                    coverage * 100 / file.text.len()
+                ),
+                None,
+            ));
         }
         // Code hidden after a long run of spaces on one line.
         if let Some(position) = memchr::memmem::find(file.text.as_bytes(), &[b' '; 150]) {
@@ -147,10 +209,25 @@ impl Rule for EncodedBlob {
             let after = &rest[code_start..];
             let line_end = after.find('\n').unwrap_or(after.len());
             let hidden = &after[..line_end];
-            let before_start = file.text[..position].rfind('\n').map_or(0, |newline| newline + 1);
+            let before_start = file.text[..position]
+                .rfind('\n')
+                .map_or(0, |newline| newline + 1);
             let before = file.text[before_start..position].trim();
-            if code_start > 0 && !before.is_empty() && !before.starts_with("//") && !before.starts_with('*') && hidden.len() > 10 && (hidden.contains('(') || hidden.contains('=')) {
-                out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(position + code_start), "code hidden after a long run of whitespace".to_owned(), Some(hidden)));
+            if code_start > 0
+                && !before.is_empty()
+                && !before.starts_with("//")
+                && !before.starts_with('*')
+                && hidden.len() > 10
+                && (hidden.contains('(') || hidden.contains('='))
+            {
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::Medium,
+                    Confidence::Medium,
+                    Some(position + code_start),
+                    "code hidden after a long run of whitespace".to_owned(),
+                    Some(hidden),
+                ));
             }
         }
     }
@@ -162,19 +239,42 @@ mod tests {
     use crate::tester::{Case, test_rule};
 
     fn blob_file() -> Case {
-        let blob: String = (0..12_000u32).map(|index| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[((index * 7919) % 64) as usize])).collect();
-        let code: &'static str = Box::leak(format!("const p = \"{blob}\"; run(p);").into_boxed_str());
+        let blob: String = (0..12_000u32)
+            .map(|index| {
+                char::from(
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                        [((index * 7919) % 64) as usize],
+                )
+            })
+            .collect();
+        let code: &'static str =
+            Box::leak(format!("const p = \"{blob}\"; run(p);").into_boxed_str());
         Case::Js(code)
     }
 
     #[test]
     fn test() {
-        let icon: String = (0..3000u32).map(|index| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[((index * 31) % 64) as usize])).collect();
-        let icon_code: &'static str = Box::leak(format!("const icon = \"data:image/png;base64,{icon}\";").into_boxed_str());
-        let pass = vec![Case::Js(icon_code), "const s = 'hello world';\n// a comment".into()];
-        let spaced: &'static str = Box::leak(format!("const a = 1;{}eval(atob(x));\n", " ".repeat(300)).into_boxed_str());
+        let icon: String = (0..3000u32)
+            .map(|index| {
+                char::from(
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                        [((index * 31) % 64) as usize],
+                )
+            })
+            .collect();
+        let icon_code: &'static str =
+            Box::leak(format!("const icon = \"data:image/png;base64,{icon}\";").into_boxed_str());
+        let pass = vec![
+            Case::Js(icon_code),
+            "const s = 'hello world';\n// a comment".into(),
+        ];
+        let spaced: &'static str =
+            Box::leak(format!("const a = 1;{}eval(atob(x));\n", " ".repeat(300)).into_boxed_str());
         let container: &'static str = Box::leak(
-            (0..30).map(|line| format!("var H4sI{line}{} = 1;\n", icon.replace('+', "A"))).collect::<String>().into_boxed_str(),
+            (0..30)
+                .map(|line| format!("var H4sI{line}{} = 1;\n", icon.replace('+', "A")))
+                .collect::<String>()
+                .into_boxed_str(),
         );
         let fail = vec![blob_file(), Case::Js(spaced), Case::Js(container)];
         test_rule(EncodedBlob::META.name, pass, fail);

@@ -39,22 +39,60 @@ impl Rule for ObfuscatorSignature {
             || (text.contains("[\"push\"](") && text.contains("[\"shift\"]()"))
             || text.contains("while(!![])")
             || text.contains("while (!![])");
-        let hex_identifiers = file.js.map_or_else(|| count_hex_identifiers(text), |facts| facts.hex_identifier_count);
+        let hex_identifiers = file.js.map_or_else(
+            || count_hex_identifiers(text),
+            |facts| facts.hex_identifier_count,
+        );
         let escapes = memchr::memmem::find_iter(text.as_bytes(), b"\\x").count();
         let first = text.find("_0x").unwrap_or(0);
         if hex_identifiers >= 20 && rotation {
             out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(first), format!("obfuscator.io output: {hex_identifiers} `_0x` identifiers and a rotated string table"), None));
         } else if hex_identifiers >= 100 {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(first), format!("{hex_identifiers} obfuscator-style `_0x` identifiers"), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(first),
+                format!("{hex_identifiers} obfuscator-style `_0x` identifiers"),
+                None,
+            ));
         } else if let Some((count, position)) = dense_hex_literals(text) {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(position), format!("{count} hex number literals, a dense index-shuffling obfuscation"), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(position),
+                format!("{count} hex number literals, a dense index-shuffling obfuscation"),
+                None,
+            ));
         } else if let Some((count, position)) = junk_identifiers(text) {
-            out.push(file.finding(&Self::META, Severity::High, Confidence::Medium, Some(position), format!("{count} random 40+ letter names (generated obfuscation)"), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::High,
+                Confidence::Medium,
+                Some(position),
+                format!("{count} random 40+ letter names (generated obfuscation)"),
+                None,
+            ));
         } else if hex_identifiers >= 30 {
-            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(first), format!("{hex_identifiers} obfuscator-style `_0x` identifiers"), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::Medium,
+                Confidence::Medium,
+                Some(first),
+                format!("{hex_identifiers} obfuscator-style `_0x` identifiers"),
+                None,
+            ));
         } else if escapes >= 200 && escapes * 4 * 10 > text.len() {
             let position = text.find("\\x").unwrap_or(0);
-            out.push(file.finding(&Self::META, Severity::Medium, Confidence::Medium, Some(position), format!("{escapes} `\\x` escapes make up most of the file"), None));
+            out.push(file.finding(
+                &Self::META,
+                Severity::Medium,
+                Confidence::Medium,
+                Some(position),
+                format!("{escapes} `\\x` escapes make up most of the file"),
+                None,
+            ));
         }
     }
 }
@@ -68,7 +106,9 @@ fn dense_hex_literals(text: &str) -> Option<(usize, usize)> {
     for position in memchr::memmem::find_iter(bytes, b"0x") {
         let before = position.checked_sub(1).and_then(|index| bytes.get(index));
         let after = bytes.get(position + 2);
-        if before.is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'_' || *byte == b'$') || !after.is_some_and(u8::is_ascii_hexdigit) {
+        if before.is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'_' || *byte == b'$')
+            || !after.is_some_and(u8::is_ascii_hexdigit)
+        {
             continue;
         }
         count += 1;
@@ -105,7 +145,11 @@ fn count_hex_identifiers(text: &str) -> usize {
     memchr::memmem::find_iter(text.as_bytes(), b"_0x")
         .filter(|position| {
             let rest = &text.as_bytes()[position + 3..];
-            rest.iter().take(4).filter(|byte| byte.is_ascii_hexdigit()).count() >= 3
+            rest.iter()
+                .take(4)
+                .filter(|byte| byte.is_ascii_hexdigit())
+                .count()
+                >= 3
         })
         .count()
 }

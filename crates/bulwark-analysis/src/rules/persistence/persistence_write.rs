@@ -4,12 +4,22 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{has_call, is_process_call, values};
 
 /// Targets that run code on the next push, folder open or agent session: high when written.
-const CODE_TRIGGERS: &[&str] = &[".github/workflows", ".claude/settings.json", ".vscode/tasks.json", "authorized_keys", ".cursor/rules", ".cursor/mcp.json"];
+const CODE_TRIGGERS: &[&str] = &[
+    ".github/workflows",
+    ".claude/settings.json",
+    ".vscode/tasks.json",
+    "authorized_keys",
+    ".cursor/rules",
+    ".cursor/mcp.json",
+];
 
 /// (needle, what); matched as path segments in string values with `\` normalised to `/`.
 const TARGETS: &[(&str, &str)] = &[
     (".github/workflows", "GitHub Actions workflows"),
-    (".claude/settings.json", "Claude Code settings (hooks run commands)"),
+    (
+        ".claude/settings.json",
+        "Claude Code settings (hooks run commands)",
+    ),
     (".claude/", "Claude Code configuration"),
     (".vscode/tasks.json", "VS Code tasks (run on folder open)"),
     (".cursor/", "Cursor configuration"),
@@ -43,23 +53,32 @@ fn segment_match(text: &str, needle: &str) -> bool {
     text.match_indices(needle).any(|(index, _)| {
         let before = text[..index].chars().next_back();
         let after = text[index + needle.len()..].chars().next();
-        let before_ok = before.is_none_or(|character| matches!(character, '/' | '~' | '"' | '\'' | ' ' | '\\'));
-        let after_ok = needle.ends_with('/') || after.is_none_or(|character| matches!(character, '/' | '"' | '\'' | ' ' | '.' | '\n'));
+        let before_ok =
+            before.is_none_or(|character| matches!(character, '/' | '~' | '"' | '\'' | ' ' | '\\'));
+        let after_ok = needle.ends_with('/')
+            || after
+                .is_none_or(|character| matches!(character, '/' | '"' | '\'' | ' ' | '.' | '\n'));
         before_ok && after_ok
     })
 }
 
 /// Cheap whole-file gate before the per-value checks.
-static TARGET_PREFILTER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
-    let mut needles: Vec<&str> = TARGETS.iter().map(|(needle, _)| *needle).collect();
-    needles.extend(EXACT_TARGETS.iter().map(|(needle, _)| *needle));
-    needles.push("\\");
-    crate::rules::matcher(&needles)
-});
+static TARGET_PREFILTER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| {
+        let mut needles: Vec<&str> = TARGETS.iter().map(|(needle, _)| *needle).collect();
+        needles.extend(EXACT_TARGETS.iter().map(|(needle, _)| *needle));
+        needles.push("\\");
+        crate::rules::matcher(&needles)
+    });
 
 fn writes(callee: &str) -> bool {
     let method = callee.rsplit('.').next().unwrap_or_default();
-    callee.starts_with("fs.") && (method.starts_with("write") || method.starts_with("append") || method.starts_with("copy") || method == "createWriteStream" || method.starts_with("rename"))
+    callee.starts_with("fs.")
+        && (method.starts_with("write")
+            || method.starts_with("append")
+            || method.starts_with("copy")
+            || method == "createWriteStream"
+            || method.starts_with("rename"))
 }
 
 declare_rule! {
@@ -94,19 +113,37 @@ impl Rule for PersistenceWrite {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
-        if !TARGET_PREFILTER.as_ref().is_none_or(|automaton| automaton.is_match(file.text)) {
+        if !TARGET_PREFILTER
+            .as_ref()
+            .is_none_or(|automaton| automaton.is_match(file.text))
+        {
             return;
         }
-        let acts = file.kind == FileKind::ShellLike || has_call(file, |callee| writes(callee) || is_process_call(callee));
+        let acts = file.kind == FileKind::ShellLike
+            || has_call(file, |callee| writes(callee) || is_process_call(callee));
         for value in values(file) {
-            if value.text.len() > 1000 || !TARGET_PREFILTER.as_ref().is_none_or(|automaton| automaton.is_match(value.text)) {
+            if value.text.len() > 1000
+                || !TARGET_PREFILTER
+                    .as_ref()
+                    .is_none_or(|automaton| automaton.is_match(value.text))
+            {
                 continue;
             }
             let normalized = value.text.replace('\\', "/").to_ascii_lowercase();
-            let exact = EXACT_TARGETS.iter().find(|(needle, _)| normalized == *needle);
-            if let Some((needle, what)) = exact.or_else(|| TARGETS.iter().find(|(needle, _)| segment_match(&normalized, needle))) {
+            let exact = EXACT_TARGETS
+                .iter()
+                .find(|(needle, _)| normalized == *needle);
+            if let Some((needle, what)) = exact.or_else(|| {
+                TARGETS
+                    .iter()
+                    .find(|(needle, _)| segment_match(&normalized, needle))
+            }) {
                 // Prose and globs mentioning a path are not writes.
-                if normalized.contains(' ') && !normalized.contains("echo") && !normalized.contains(">>") || normalized.contains('*') {
+                if normalized.contains(' ')
+                    && !normalized.contains("echo")
+                    && !normalized.contains(">>")
+                    || normalized.contains('*')
+                {
                     continue;
                 }
                 let (severity, confidence) = match (acts, CODE_TRIGGERS.contains(needle)) {
@@ -114,7 +151,14 @@ impl Rule for PersistenceWrite {
                     (true, false) => (Severity::Medium, Confidence::Medium),
                     (false, _) => (Severity::Low, Confidence::Low),
                 };
-                out.push(file.finding(&Self::META, severity, confidence, Some(value.offset), format!("writes to {what} (`{needle}`)"), None));
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    confidence,
+                    Some(value.offset),
+                    format!("writes to {what} (`{needle}`)"),
+                    None,
+                ));
             }
         }
     }

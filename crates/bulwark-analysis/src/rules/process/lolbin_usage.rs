@@ -11,7 +11,10 @@ use crate::rules::{matcher, values};
 const TOKENS: &[(&str, &str)] = &[
     ("wscript.shell", "the Windows Script Host shell"),
     ("wscript.createobject", "the Windows Script Host"),
-    ("scripting.filesystemobject", "the Windows Script Host file system"),
+    (
+        "scripting.filesystemobject",
+        "the Windows Script Host file system",
+    ),
     ("adodb.stream", "ADODB streams (binary droppers)"),
     ("shell.application", "the Windows shell automation object"),
     ("winmgmts:", "WMI"),
@@ -24,8 +27,14 @@ const TOKENS: &[(&str, &str)] = &[
     ("certutil -urlcache", "certutil downloads"),
     ("bitsadmin /transfer", "BITS downloads"),
     ("ld_preload=", "LD_PRELOAD library injection"),
-    ("dyld_insert_libraries", "DYLD_INSERT_LIBRARIES library injection"),
-    ("-executionpolicy bypass", "PowerShell execution-policy bypass"),
+    (
+        "dyld_insert_libraries",
+        "DYLD_INSERT_LIBRARIES library injection",
+    ),
+    (
+        "-executionpolicy bypass",
+        "PowerShell execution-policy bypass",
+    ),
     ("-encodedcommand", "encoded PowerShell"),
     ("frombase64string(", "PowerShell base64 decoding"),
     ("invoke-expression", "PowerShell Invoke-Expression"),
@@ -34,7 +43,10 @@ const TOKENS: &[(&str, &str)] = &[
 
 /// PowerShell launch flags are also how editor/browser openers start PowerShell: medium.
 fn severity_of(token: &str) -> Severity {
-    if matches!(token, "-executionpolicy bypass" | "-encodedcommand" | "invoke-expression" | "frombase64string(") {
+    if matches!(
+        token,
+        "-executionpolicy bypass" | "-encodedcommand" | "invoke-expression" | "frombase64string("
+    ) {
         Severity::Medium
     } else {
         Severity::High
@@ -77,7 +89,9 @@ impl Rule for LolbinUsage {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
-        let Some(automaton) = TOKEN_MATCHER.as_ref() else { return };
+        let Some(automaton) = TOKEN_MATCHER.as_ref() else {
+            return;
+        };
         let file_values = values(file);
         let mut reported = 0;
         for value in &file_values {
@@ -91,7 +105,14 @@ impl Rule for LolbinUsage {
                 if value.text.matches(' ').count() > 40 && !value.text.contains('\n') {
                     continue;
                 }
-                out.push(file.finding(&Self::META, severity_of(token), Confidence::Medium, Some(value.offset + found.start()), format!("uses {what} (`{token}`)"), None));
+                out.push(file.finding(
+                    &Self::META,
+                    severity_of(token),
+                    Confidence::Medium,
+                    Some(value.offset + found.start()),
+                    format!("uses {what} (`{token}`)"),
+                    None,
+                ));
                 reported += 1;
                 if reported >= 3 {
                     return;
@@ -105,7 +126,14 @@ impl Rule for LolbinUsage {
             && let Some(found) = automaton.find(file.text)
             && let Some((token, what)) = TOKENS.get(found.pattern().as_usize())
         {
-            out.push(file.finding(&Self::META, severity_of(token), Confidence::Low, Some(found.start()), format!("uses {what} (`{token}`)"), None));
+            out.push(file.finding(
+                &Self::META,
+                severity_of(token),
+                Confidence::Low,
+                Some(found.start()),
+                format!("uses {what} (`{token}`)"),
+                None,
+            ));
         }
     }
 }

@@ -9,11 +9,30 @@ use crate::rules::{first_match, is_process_call, matcher};
 
 /// Command shapes that turn process execution into an attack.
 const DANGEROUS_COMMANDS: &[&str] = &[
-    "curl ", "wget ", "certutil", "bitsadmin", "mshta", "rundll32", "regsvr32", "/dev/tcp", "nc -e", "base64 -d",
-    "chmod +x", "invoke-webrequest", "iwr ", "downloadstring", "| sh", "|sh", "| bash", "curl.exe", "-windowstyle hidden",
-    "schtasks", "reg add",
+    "curl ",
+    "wget ",
+    "certutil",
+    "bitsadmin",
+    "mshta",
+    "rundll32",
+    "regsvr32",
+    "/dev/tcp",
+    "nc -e",
+    "base64 -d",
+    "chmod +x",
+    "invoke-webrequest",
+    "iwr ",
+    "downloadstring",
+    "| sh",
+    "|sh",
+    "| bash",
+    "curl.exe",
+    "-windowstyle hidden",
+    "schtasks",
+    "reg add",
 ];
-static DANGEROUS_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(DANGEROUS_COMMANDS));
+static DANGEROUS_MATCHER: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| matcher(DANGEROUS_COMMANDS));
 
 declare_rule! {
     /// ### What it does
@@ -49,36 +68,122 @@ impl Rule for ProcessExecution {
         let hidden_module_text = !file.text.contains("child_process");
         for call in &facts.calls {
             if call.callee == "process.binding" || call.callee == "process._linkedBinding" {
-                if call.arguments.first().and_then(|argument| argument.constant.as_deref()).is_some_and(|name| name.contains("spawn") || name == "pipe_wrap" || name == "tcp_wrap") {
-                    out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(call.offset as usize), "spawns processes through the internal `process.binding` API".to_owned(), None));
+                if call
+                    .arguments
+                    .first()
+                    .and_then(|argument| argument.constant.as_deref())
+                    .is_some_and(|name| {
+                        name.contains("spawn") || name == "pipe_wrap" || name == "tcp_wrap"
+                    })
+                {
+                    out.push(file.finding(
+                        &Self::META,
+                        Severity::High,
+                        Confidence::High,
+                        Some(call.offset as usize),
+                        "spawns processes through the internal `process.binding` API".to_owned(),
+                        None,
+                    ));
                 }
                 continue;
             }
             if !is_process_call(&call.callee) {
                 continue;
             }
-            let command = call.arguments.first().and_then(|argument| argument.constant.as_deref()).unwrap_or_default();
-            let joined: String = call.arguments.iter().filter_map(|argument| argument.constant.as_deref()).collect::<Vec<_>>().join(" ");
-            let window = file.text.get(call.offset as usize..(call.offset as usize + 400).min(file.text.len())).unwrap_or_default();
-            let (severity, confidence, message) = if let Some(index) = first_match(DANGEROUS_MATCHER.as_ref(), &joined) {
-                let token = DANGEROUS_COMMANDS.get(index).copied().unwrap_or_default().trim();
-                (Severity::High, Confidence::High, format!("runs a `{token}` command via `{}`", call.callee))
-            } else if call.arguments.first().is_some_and(|argument| argument.decoded || argument.remote) {
-                (Severity::High, Confidence::High, format!("runs a decoded or downloaded command via `{}`", call.callee))
+            let command = call
+                .arguments
+                .first()
+                .and_then(|argument| argument.constant.as_deref())
+                .unwrap_or_default();
+            let joined: String = call
+                .arguments
+                .iter()
+                .filter_map(|argument| argument.constant.as_deref())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let window = file
+                .text
+                .get(call.offset as usize..(call.offset as usize + 400).min(file.text.len()))
+                .unwrap_or_default();
+            let (severity, confidence, message) = if let Some(index) =
+                first_match(DANGEROUS_MATCHER.as_ref(), &joined)
+            {
+                let token = DANGEROUS_COMMANDS
+                    .get(index)
+                    .copied()
+                    .unwrap_or_default()
+                    .trim();
+                (
+                    Severity::High,
+                    Confidence::High,
+                    format!("runs a `{token}` command via `{}`", call.callee),
+                )
+            } else if call
+                .arguments
+                .first()
+                .is_some_and(|argument| argument.decoded || argument.remote)
+            {
+                (
+                    Severity::High,
+                    Confidence::High,
+                    format!("runs a decoded or downloaded command via `{}`", call.callee),
+                )
             } else if hidden_module_text && call.callee.starts_with("child_process.") {
-                (Severity::High, Confidence::Medium, format!("runs commands via `{}` with the module name hidden", call.callee))
+                (
+                    Severity::High,
+                    Confidence::Medium,
+                    format!(
+                        "runs commands via `{}` with the module name hidden",
+                        call.callee
+                    ),
+                )
             } else if call.computed {
-                (Severity::High, Confidence::Medium, format!("reaches `{}` through a computed member to hide the call", call.callee))
-            } else if window.contains("detached") && (window.contains("'ignore'") || window.contains("\"ignore\"")) {
+                (
+                    Severity::High,
+                    Confidence::Medium,
+                    format!(
+                        "reaches `{}` through a computed member to hide the call",
+                        call.callee
+                    ),
+                )
+            } else if window.contains("detached")
+                && (window.contains("'ignore'") || window.contains("\"ignore\""))
+            {
                 // A detached, silent `node`/shell child is the classic background implant.
-                let shell_or_node = matches!(command, "node" | "sh" | "bash" | "cmd" | "cmd.exe" | "powershell" | "powershell.exe");
-                let severity = if shell_or_node { Severity::High } else { Severity::Medium };
-                (severity, Confidence::Medium, format!("starts a detached, silent process via `{}`", call.callee))
+                let shell_or_node = matches!(
+                    command,
+                    "node" | "sh" | "bash" | "cmd" | "cmd.exe" | "powershell" | "powershell.exe"
+                );
+                let severity = if shell_or_node {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                (
+                    severity,
+                    Confidence::Medium,
+                    format!("starts a detached, silent process via `{}`", call.callee),
+                )
             } else {
-                let shown = if command.is_empty() { "a computed command".to_owned() } else { format!("`{}`", crate::report::evidence(command)) };
-                (Severity::Low, Confidence::Medium, format!("runs {shown} via `{}`", call.callee))
+                let shown = if command.is_empty() {
+                    "a computed command".to_owned()
+                } else {
+                    format!("`{}`", crate::report::evidence(command))
+                };
+                (
+                    Severity::Low,
+                    Confidence::Medium,
+                    format!("runs {shown} via `{}`", call.callee),
+                )
             };
-            out.push(file.finding(&Self::META, severity, confidence, Some(call.offset as usize), message, None));
+            out.push(file.finding(
+                &Self::META,
+                severity,
+                confidence,
+                Some(call.offset as usize),
+                message,
+                None,
+            ));
         }
     }
 }
@@ -108,7 +213,16 @@ mod tests {
         ];
         test_rule(ProcessExecution::META.name, pass, fail);
         // A wrapper module is not a hidden `child_process`: low, not high.
-        let report = crate::tester::run(&"const spawn = require('cross-spawn'); spawn('dart', ['pub', 'get']);".into());
-        assert!(report.findings.iter().all(|finding| finding.severity == Severity::Low), "{:#?}", report.findings);
+        let report = crate::tester::run(
+            &"const spawn = require('cross-spawn'); spawn('dart', ['pub', 'get']);".into(),
+        );
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|finding| finding.severity == Severity::Low),
+            "{:#?}",
+            report.findings
+        );
     }
 }

@@ -4,9 +4,20 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{is_process_call, values};
 
 /// Cheap per-value gate before the command checks.
-static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> = std::sync::LazyLock::new(|| {
-    aho_corasick::AhoCorasick::new(["npm publish", "npm whoami", "npm token", "/-/whoami", "/-/npm/v1/tokens", "package.tgz", "npm pack", "package/package.json"]).ok()
-});
+static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new([
+            "npm publish",
+            "npm whoami",
+            "npm token",
+            "/-/whoami",
+            "/-/npm/v1/tokens",
+            "package.tgz",
+            "npm pack",
+            "package/package.json",
+        ])
+        .ok()
+    });
 
 declare_rule! {
     /// ### What it does
@@ -37,29 +48,66 @@ impl Rule for NpmSelfPublish {
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
-        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) || !file.text.contains("npm") && !file.text.contains("whoami") {
+        if !matches!(file.kind, FileKind::Script | FileKind::ShellLike)
+            || !file.text.contains("npm") && !file.text.contains("whoami")
+        {
             return;
         }
         let file_values = values(file);
         if let Some(facts) = file.js {
-            for call in facts.calls.iter().filter(|call| is_process_call(&call.callee)) {
-                let command: String = call.arguments.iter().filter_map(|argument| argument.constant.as_deref()).collect::<Vec<_>>().join(" ");
-                if command.contains("npm publish") || command.contains("npm whoami") || command.contains("npm token") {
-                    out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(call.offset as usize), "runs npm publishing/token commands from package code".to_owned(), None));
+            for call in facts
+                .calls
+                .iter()
+                .filter(|call| is_process_call(&call.callee))
+            {
+                let command: String = call
+                    .arguments
+                    .iter()
+                    .filter_map(|argument| argument.constant.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if command.contains("npm publish")
+                    || command.contains("npm whoami")
+                    || command.contains("npm token")
+                {
+                    out.push(file.finding(
+                        &Self::META,
+                        Severity::High,
+                        Confidence::High,
+                        Some(call.offset as usize),
+                        "runs npm publishing/token commands from package code".to_owned(),
+                        None,
+                    ));
                     return;
                 }
             }
         }
-        let Some(automaton) = NEEDLES.as_ref() else { return };
-        let file_values: Vec<_> = file_values.into_iter().filter(|value| automaton.is_match(value.text)).collect();
-        let repacks = file_values.iter().any(|value| value.text.contains("package.tgz") || value.text.contains("npm pack") || value.text.contains("package/package.json"));
+        let Some(automaton) = NEEDLES.as_ref() else {
+            return;
+        };
+        let file_values: Vec<_> = file_values
+            .into_iter()
+            .filter(|value| automaton.is_match(value.text))
+            .collect();
+        let repacks = file_values.iter().any(|value| {
+            value.text.contains("package.tgz")
+                || value.text.contains("npm pack")
+                || value.text.contains("package/package.json")
+        });
         for value in &file_values {
             if value.text.len() > 2000 {
                 continue;
             }
             let text = value.text;
             let graded = if looks_like_command(text, "npm publish") {
-                Some((if repacks { Severity::High } else { Severity::Medium }, "publishes to npm from package code"))
+                Some((
+                    if repacks {
+                        Severity::High
+                    } else {
+                        Severity::Medium
+                    },
+                    "publishes to npm from package code",
+                ))
             } else if looks_like_command(text, "npm whoami") || text.contains("/-/whoami") {
                 Some((Severity::Medium, "checks whose npm token is available"))
             } else if looks_like_command(text, "npm token") || text.contains("/-/npm/v1/tokens") {
@@ -68,7 +116,14 @@ impl Rule for NpmSelfPublish {
                 None
             };
             if let Some((severity, message)) = graded {
-                out.push(file.finding(&Self::META, severity, Confidence::Medium, Some(value.offset), message.to_owned(), None));
+                out.push(file.finding(
+                    &Self::META,
+                    severity,
+                    Confidence::Medium,
+                    Some(value.offset),
+                    message.to_owned(),
+                    None,
+                ));
             }
         }
     }
@@ -77,7 +132,10 @@ impl Rule for NpmSelfPublish {
 /// `command` at the start of the value or after a shell separator (so prose is not a command).
 fn looks_like_command(text: &str, command: &str) -> bool {
     let trimmed = text.trim_start();
-    trimmed.starts_with(command) || text.contains(&format!("&& {command}")) || text.contains(&format!("; {command}")) || text.contains(&format!("$({command}"))
+    trimmed.starts_with(command)
+        || text.contains(&format!("&& {command}"))
+        || text.contains(&format!("; {command}"))
+        || text.contains(&format!("$({command}"))
 }
 
 #[cfg(test)]
@@ -94,7 +152,8 @@ mod tests {
         let fail = vec![
             "execSync('npm publish --access public', { cwd: tmp });".into(),
             "const who = execSync('npm whoami').toString();".into(),
-            "fetch(registry + '/-/whoami', { headers: { authorization: 'Bearer ' + token } });".into(),
+            "fetch(registry + '/-/whoami', { headers: { authorization: 'Bearer ' + token } });"
+                .into(),
             "execSync('tar -czf package.tgz package && npm publish package.tgz');".into(),
         ];
         test_rule(NpmSelfPublish::META.name, pass, fail);
