@@ -318,7 +318,7 @@ impl<'a> Hunter<'a> {
         } else if !ctx.in_tree {
             if LOCKFILE_NAMES.contains(&name) {
                 self.lockfile(&dir.join(name));
-            } else if name.ends_with(".zip") && name.contains("-npm-") && dir_name == "cache" {
+            } else if name.ends_with(".zip") && caches::berry_zip_name(name).is_some() {
                 self.berry_zip(dir, name);
             }
         }

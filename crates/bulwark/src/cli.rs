@@ -43,6 +43,10 @@ pub(crate) enum Command {
     /// Manage the embedded database of advisories and indicators.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Sweep a whole machine (default `/`, or the home directory when not root) for
+    /// compromised packages in lockfiles, node_modules trees and package-manager caches, and
+    /// for the persistence artifacts of the npm worms.
+    Hunt(HuntArgs),
 }
 
 /// `bulwark db` subcommands.
@@ -155,6 +159,42 @@ pub(crate) struct ScanArgs {
     pub(crate) no_db: bool,
 }
 
+/// Output format of `bulwark hunt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HuntFormat {
+    /// A summary and every hit, for a person.
+    Human,
+    /// The report described in docs/hunt.md.
+    Json,
+}
+
+/// Arguments of `bulwark hunt`.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub(crate) struct HuntArgs {
+    /// Directories to sweep (default: `/` as root, else the home directory).
+    #[arg(value_name = "ROOT")]
+    pub(crate) roots: Vec<PathBuf>,
+    /// Output format: human or json.
+    #[arg(long, short = 'f', value_enum, default_value_t = HuntFormat::Human)]
+    pub(crate) format: HuntFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Only use the built-in indicator feed, not the database.
+    #[arg(long)]
+    pub(crate) no_db: bool,
+    /// More payload hashes to look for (`sha256[,file,size_note,campaign,source]` per line).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) hashes: Vec<PathBuf>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub(crate) threads: usize,
+    /// No progress on standard error.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+}
+
 fn parse_format(value: &str) -> Result<OutputFormat, String> {
     value.parse()
 }
@@ -167,7 +207,7 @@ mod tests {
         let all: Vec<&str> = ["bulwark", "scan"].iter().chain(args).copied().collect();
         match Args::try_parse_from(all).unwrap().command {
             Command::Scan(scan) => scan,
-            Command::Db(_) | Command::Inspect(_) => unreachable!("parsed a scan"),
+            _ => unreachable!("parsed a scan"),
         }
     }
 
@@ -235,6 +275,37 @@ mod tests {
         ])
         .unwrap();
         assert!(matches!(args.command, Command::Db(DbCommand::Update(ref u)) if u.url.len() == 1));
+    }
+
+    fn hunt(args: &[&str]) -> HuntArgs {
+        let all: Vec<&str> = ["bulwark", "hunt"].iter().chain(args).copied().collect();
+        match Args::try_parse_from(all).unwrap().command {
+            Command::Hunt(hunt) => hunt,
+            _ => unreachable!("parsed a hunt"),
+        }
+    }
+
+    #[test]
+    fn hunt_arguments() {
+        let args = hunt(&[]);
+        assert!(args.roots.is_empty(), "the default root is decided at run time");
+        assert_eq!(args.format, HuntFormat::Human);
+        assert_eq!(args.threads, 0);
+        assert!(!args.no_db && !args.quiet && args.output.is_none());
+        let args = hunt(&["/a", "/b", "--format", "json", "-o", "r.json", "-j", "4", "-q"]);
+        assert_eq!(args.roots, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(args.format, HuntFormat::Json);
+        assert_eq!(args.output, Some(PathBuf::from("r.json")));
+        assert_eq!(args.threads, 4);
+        assert!(args.quiet);
+        assert_eq!(hunt(&["-f", "json", "-f", "human"]).format, HuntFormat::Human);
+        assert_eq!(
+            hunt(&["--hashes", "a.csv", "--hashes", "b.csv"]).hashes.len(),
+            2
+        );
+        assert!(hunt(&["--no-db"]).no_db);
+        assert!(Args::try_parse_from(["bulwark", "hunt", "--format", "cyclonedx"]).is_err());
+        assert!(Args::try_parse_from(["bulwark", "hunt", "-j", "many"]).is_err());
     }
 
     #[test]
