@@ -254,3 +254,64 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    /// Rule ids are a public contract: unique, kebab-case, documented with the three sections.
+    #[test]
+    fn rule_ids_are_unique_kebab_case_and_documented() {
+        let mut names: Vec<&str> = RULES.iter().map(|rule| rule.meta().name).collect();
+        for rule in RULES {
+            let meta = rule.meta();
+            assert!(
+                meta.name
+                    .bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte == b'-'),
+                "{}",
+                meta.name
+            );
+            for section in ["### What it does", "### Why is this bad?", "### Examples"] {
+                assert!(
+                    meta.documentation.contains(section),
+                    "{} lacks `{section}`",
+                    meta.name
+                );
+            }
+        }
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "duplicate rule ids");
+        assert_eq!(
+            names,
+            [
+                "binding-gyp-command",
+                "crypto-drainer",
+                "decoded-code-execution",
+                "dependency-confusion",
+                "download-execute",
+                "encoded-blob",
+                "env-harvesting",
+                "exfiltration-endpoint",
+                "geo-gated-destructive",
+                "github-api-write",
+                "host-fingerprinting",
+                "known-indicator",
+                "lifecycle-script",
+                "lolbin-usage",
+                "npm-self-publish",
+                "obfuscator-signature",
+                "payload-hash",
+                "persistence-write",
+                "process-execution",
+                "remote-dependency",
+                "sensitive-file-access",
+                "shipped-binary",
+                "typosquatting",
+                "wallet-secret-exfiltration",
+            ]
+        );
+    }
+}
