@@ -47,8 +47,8 @@ struct SizeRange(u64, u64);
 pub struct PayloadRules {
     /// Exact base name → size windows (`None`: any size).
     by_name: HashMap<String, Vec<Option<SizeRange>>>,
-    /// `dir/name` (parent directory name and base name) → any size.
-    by_dir_name: HashMap<(String, String), ()>,
+    /// Base name → the parent directory names it is a candidate in (any size).
+    by_dir_name: HashMap<String, Vec<String>>,
     /// Base name suffixes (`-setup.pth` from `<name>-setup.pth`).
     suffixes: Vec<String>,
     /// Lowercase hex SHA-256 → the feed row.
@@ -212,11 +212,8 @@ impl PayloadRules {
             let size = size_hint(&row.note).or_else(|| size_hint(&row.file));
             for token in file_tokens(&row.file) {
                 if let Some((dirs, name)) = token.rsplit_once('/') {
-                    for dir in dirs.split('|') {
-                        rules
-                            .by_dir_name
-                            .insert((dir.to_owned(), name.to_owned()), ());
-                    }
+                    let entry = rules.by_dir_name.entry(name.to_owned()).or_default();
+                    entry.extend(dirs.split('|').map(str::to_owned));
                 } else if let Some(suffix) = token
                     .strip_prefix('<')
                     .and_then(|t| t.split_once('>'))
@@ -249,9 +246,7 @@ impl PayloadRules {
     #[must_use]
     pub fn wants_name(&self, parent: &str, name: &str) -> bool {
         self.by_name.contains_key(name)
-            || self
-                .by_dir_name
-                .contains_key(&(parent.to_owned(), name.to_owned()))
+            || self.in_dir(parent, name)
             || self.suffixes.iter().any(|s| name.ends_with(s.as_str()))
     }
 
@@ -261,11 +256,7 @@ impl PayloadRules {
         if size > MAX_HASHED_BYTES {
             return false;
         }
-        if self
-            .by_dir_name
-            .contains_key(&(parent.to_owned(), name.to_owned()))
-            || self.suffixes.iter().any(|s| name.ends_with(s.as_str()))
-        {
+        if self.in_dir(parent, name) || self.suffixes.iter().any(|s| name.ends_with(s.as_str())) {
             return true;
         }
         self.by_name.get(name).is_some_and(|sizes| {
@@ -273,6 +264,12 @@ impl PayloadRules {
                 .iter()
                 .any(|range| range.is_none_or(|SizeRange(min, max)| (min..=max).contains(&size)))
         })
+    }
+
+    fn in_dir(&self, parent: &str, name: &str) -> bool {
+        self.by_dir_name
+            .get(name)
+            .is_some_and(|dirs| dirs.iter().any(|dir| dir == parent))
     }
 
     /// The feed row of a SHA-256 (lowercase hex).
