@@ -131,3 +131,96 @@ fn outermost(roots: &[PathBuf]) -> Vec<PathBuf> {
     }
     kept
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &std::path::Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    const LOCK: &str = r#"{"name":"x","lockfileVersion":3,"packages":{"":{"dependencies":{"chalk":"5.6.1"}},"node_modules/chalk":{"version":"5.6.1"}}}"#;
+
+    #[test]
+    fn nested_roots_are_swept_once_and_a_root_may_be_a_lockfile() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("a/b/package-lock.json");
+        write(&lock, LOCK);
+        let roots = vec![
+            dir.path().join("a/b"),
+            dir.path().to_path_buf(),
+            dir.path().join("a"),
+        ];
+        let report = hunt(
+            &roots,
+            &Options::default(),
+            &Matcher::builtin(),
+            &Progress::default(),
+        )
+        .unwrap();
+        assert_eq!(report.roots, vec![dir.path().to_path_buf()]);
+        assert_eq!(report.hits.len(), 1);
+        assert_eq!(report.hits[0].origin, Origin::Lockfile);
+        assert_eq!(
+            report.hits[0].project.as_deref(),
+            Some(dir.path().join("a/b").as_path())
+        );
+
+        let report = hunt(
+            &[lock.clone()],
+            &Options::default(),
+            &Matcher::builtin(),
+            &Progress::default(),
+        )
+        .unwrap();
+        assert_eq!(report.hits.len(), 1);
+        assert_eq!(report.hits[0].path, lock);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_and_links_out_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        write(&outside.path().join("package-lock.json"), LOCK);
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("d")).unwrap();
+        std::os::unix::fs::symlink(&root, root.join("d/loop")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("package-lock.json"),
+            root.join("package-lock.json"),
+        )
+        .unwrap();
+        let progress = Progress::default();
+        let report = hunt(
+            &[root],
+            &Options {
+                threads: 2,
+                ..Options::default()
+            },
+            &Matcher::builtin(),
+            &progress,
+        )
+        .unwrap();
+        assert!(report.hits.is_empty(), "{:?}", report.hits);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.summary.directories, 2);
+        assert_eq!(progress.directories(), 2);
+    }
+
+    #[test]
+    fn pseudo_filesystems_are_skipped() {
+        let report = hunt(
+            &[PathBuf::from("/proc")],
+            &Options::default(),
+            &Matcher::builtin(),
+            &Progress::default(),
+        )
+        .unwrap();
+        assert_eq!(report.skipped.len(), 1);
+        assert_eq!(report.summary.directories, 0);
+    }
+}
