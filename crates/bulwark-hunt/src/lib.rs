@@ -169,7 +169,7 @@ mod tests {
         );
 
         let report = hunt(
-            &[lock.clone()],
+            std::slice::from_ref(&lock),
             &Options::default(),
             &Matcher::builtin(),
             &Progress::default(),
