@@ -87,7 +87,9 @@ const WATCHDOG_STACK: usize = 256 * 1024 * 1024;
 /// One file after the expensive phase.
 struct Prepared {
     uninteresting: bool,
-    text: String,
+    /// Lossy text when the bytes are not valid UTF-8 (or empty for binaries); `None` means the
+    /// bytes themselves are the text, so valid files are not copied.
+    text: Option<String>,
     kind: FileKind,
     facts: Option<JsFacts>,
 }
@@ -118,7 +120,7 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
         let mut context = FileContext::new(
             &file.path,
             &file.bytes,
-            &prepared.text,
+            text_of(prepared.text.as_ref(), &file.bytes),
             prepared.kind,
             prepared.facts.as_ref(),
             install_entries.contains(&file.path),
@@ -275,12 +277,24 @@ fn note(file: &str, kind: NoteKind, message: String) -> FileNote {
     }
 }
 
+/// The text of a file: its lossy copy when it has one, else its bytes (valid UTF-8).
+fn text_of<'a>(owned: Option<&'a String>, bytes: &'a [u8]) -> &'a str {
+    owned.map_or_else(
+        || std::str::from_utf8(bytes).unwrap_or_default(),
+        String::as_str,
+    )
+}
+
 fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<FileNote>) {
     let kind = FileKind::classify(path, bytes);
-    let text = match kind {
-        FileKind::Binary(_) => String::new(),
-        _ => String::from_utf8_lossy(bytes).into_owned(),
+    let owned_text = match kind {
+        FileKind::Binary(_) => Some(String::new()),
+        _ => match String::from_utf8_lossy(bytes) {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(lossy) => Some(lossy),
+        },
     };
+    let text = text_of(owned_text.as_ref(), bytes);
     let mut notes = Vec::new();
     let mut facts = None;
     let mut uninteresting = false;
@@ -292,7 +306,7 @@ fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<F
                 format!("{} bytes, not parsed (text checks only)", bytes.len()),
             ));
         } else if is_interesting(bytes) {
-            facts = facts_isolated(path, &text, options, &mut notes);
+            facts = facts_isolated(path, text, options, &mut notes);
         } else {
             uninteresting = true;
         }
@@ -312,7 +326,7 @@ fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<F
     (
         Prepared {
             uninteresting,
-            text,
+            text: owned_text,
             kind,
             facts,
         },
