@@ -13,11 +13,15 @@ fn main() {
 }
 
 fn shared(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/lockfiles-real").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/lockfiles-real")
+        .join(relative)
 }
 
 fn local(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixtures").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("benches/fixtures")
+        .join(relative)
 }
 
 const FILES: &[&str] = &[
@@ -36,14 +40,23 @@ const FILES: &[&str] = &[
 
 #[divan::bench(args = FILES, sample_count = 20)]
 fn extract(bencher: divan::Bencher, file: &str) {
-    let path = file.strip_prefix("large/").map_or_else(|| shared(file), |rest| local(rest));
+    let path = file
+        .strip_prefix("large/")
+        .map_or_else(|| shared(file), |rest| local(rest));
     let Ok(contents) = std::fs::read(&path) else {
         // A missing large fixture is reported rather than silently measured as nothing.
         panic!("benchmark fixture {} is missing", path.display());
     };
     let extractor = extractor_for(&path).expect("an extractor");
-    bencher.counter(divan::counter::BytesCount::new(contents.len())).bench(|| {
-        let lockfile = extractor.extract(&Input { path: &path, contents: &contents }).expect("extracts");
-        divan::black_box(lockfile.into_inventory())
-    });
+    bencher
+        .counter(divan::counter::BytesCount::new(contents.len()))
+        .bench(|| {
+            let lockfile = extractor
+                .extract(&Input {
+                    path: &path,
+                    contents: &contents,
+                })
+                .expect("extracts");
+            divan::black_box(lockfile.into_inventory())
+        });
 }
