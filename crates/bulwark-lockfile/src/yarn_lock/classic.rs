@@ -21,7 +21,7 @@ use std::path::Path;
 use bulwark_types::{Algorithm, Integrity, SourceKind};
 
 use super::manifest::{Manifest, expand_workspaces, read_manifest, read_member_manifest};
-use super::{Unresolved, alias_target, split_descriptor};
+use super::{Tally, Unresolved, alias_target, split_descriptor};
 use crate::{Dependency, DependencyKind, ExtractError, Importer, Lockfile, Package, PackageId};
 
 /// The format name in reports.
@@ -77,6 +77,7 @@ pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError>
     }
 
     let mut unresolved = Unresolved::default();
+    let mut bad_integrity = Tally::default();
     lockfile.packages = entries
         .iter()
         .map(|entry| {
@@ -85,10 +86,13 @@ pub(super) fn extract(path: &Path, text: &str) -> Result<Lockfile, ExtractError>
                 entry,
                 &by_specifier,
                 &mut unresolved,
-                &mut lockfile.warnings,
+                &mut bad_integrity,
             )
         })
         .collect::<Result<_, _>>()?;
+    lockfile
+        .warnings
+        .extend(bad_integrity.into_warning("entries have an unreadable integrity, e.g."));
 
     let root = path.parent().unwrap_or_else(|| Path::new(""));
     match read_manifest(&root.join("package.json")) {
@@ -125,7 +129,7 @@ fn package(
     entry: &RawEntry<'_>,
     by_specifier: &HashMap<(&str, &str), usize>,
     unresolved: &mut Unresolved,
-    warnings: &mut Vec<String>,
+    bad_integrity: &mut Tally,
 ) -> Result<Package, ExtractError> {
     let header = entry
         .specifiers
@@ -165,10 +169,7 @@ fn package(
         (Some(integrity), _) => match Integrity::parse_sri(integrity) {
             Ok(parsed) => Some(parsed),
             Err(error) => {
-                warnings.push(format!(
-                    "line {}: `{name}@{version}` has an unreadable integrity: {error}",
-                    entry.line
-                ));
+                bad_integrity.add(|| format!("`{name}@{version}` (line {}: {error})", entry.line));
                 None
             }
         },
@@ -526,6 +527,30 @@ mod tests {
         for bad in ["", "a@^1,", "\"a@^1", "\"a\" b", ", a"] {
             assert!(parse_header(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn bad_integrities_are_tallied() {
+        let mut text = String::from("# yarn lockfile v1\n");
+        for i in 0..8 {
+            text.push_str(&format!(
+                "\np{i}@^1:\n  version \"1.0.{i}\"\n  integrity sha512-@@@\n"
+            ));
+        }
+        let lockfile = extract(Path::new("no/such/dir/yarn.lock"), &text).unwrap();
+        assert!(lockfile.packages.iter().all(|p| p.integrity.is_none()));
+        let tally: Vec<_> = lockfile
+            .warnings
+            .iter()
+            .filter(|w| w.contains("unreadable integrity"))
+            .collect();
+        assert_eq!(tally.len(), 1, "{:?}", lockfile.warnings);
+        assert!(
+            tally[0].starts_with("8 entries") && tally[0].ends_with(", …"),
+            "{}",
+            tally[0]
+        );
+        assert!(tally[0].contains("`p0@1.0.0` (line 3: "), "{}", tally[0]);
     }
 
     #[test]

@@ -130,32 +130,50 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
 }
 
-/// Collects dependencies that resolve to no entry and reports them as one warning.
+/// Collects one kind of non-fatal oddity and reports it as a single warning with the first
+/// few examples, so a hostile file cannot flood the report.
 #[derive(Debug, Default)]
-struct Unresolved {
+struct Tally {
     count: usize,
     examples: Vec<String>,
 }
 
-impl Unresolved {
+impl Tally {
     const EXAMPLES: usize = 5;
 
-    fn add(&mut self, from: &str, name: &str, range: &str) {
+    /// Counts one occurrence; `example` is only built for the first few.
+    fn add(&mut self, example: impl FnOnce() -> String) {
         self.count += 1;
         if self.examples.len() < Self::EXAMPLES {
-            self.examples
-                .push(format!("`{name}@{range}` (from {from})"));
+            self.examples.push(example());
         }
     }
 
-    fn into_warning(self) -> Option<String> {
+    /// `"{count} {what} {examples}"`, with `…` when some were left out.
+    fn into_warning(self, what: &str) -> Option<String> {
         (self.count > 0).then(|| {
-            format!(
-                "{} dependencies resolve to no lockfile entry, e.g. {}",
-                self.count,
-                self.examples.join(", ")
-            )
+            let more = if self.count > self.examples.len() {
+                ", …"
+            } else {
+                ""
+            };
+            format!("{} {what} {}{more}", self.count, self.examples.join(", "))
         })
+    }
+}
+
+/// Dependencies that resolve to no entry.
+#[derive(Debug, Default)]
+struct Unresolved(Tally);
+
+impl Unresolved {
+    fn add(&mut self, from: &str, name: &str, range: &str) {
+        self.0.add(|| format!("`{name}@{range}` (from {from})"));
+    }
+
+    fn into_warning(self) -> Option<String> {
+        self.0
+            .into_warning("dependencies resolve to no lockfile entry, e.g.")
     }
 }
 
