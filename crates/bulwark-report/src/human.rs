@@ -117,7 +117,30 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
             sources.join(", ")
         )?;
     }
+    if let Some(analysis) = &summary.analysis {
+        writeln!(
+            out,
+            "{} {} analysed, {} cached, {} failed: {} malicious, {} suspicious",
+            "Analysis:".style(palette.heading),
+            analysis.analysed,
+            analysis.cached,
+            analysis.failed,
+            analysis.malicious,
+            analysis.suspicious
+        )?;
+    }
     write_findings(report, &palette, out)?;
+    for note in &report.analysis_notes {
+        writeln!(
+            out,
+            "{}: {}@{} ({}): {}",
+            "note".style(palette.dim),
+            note.package.name,
+            note.package.version,
+            note.install_path.display(),
+            note.message
+        )?;
+    }
     for ignored in &report.ignored {
         writeln!(
             out,
@@ -195,6 +218,19 @@ fn write_findings(report: &ScanReport, palette: &Palette, out: &mut dyn Write) -
         }
         if let Some(source) = &finding.source {
             writeln!(out, "            {}", source.style(palette.dim))?;
+        }
+        if let Some(install_path) = &finding.install_path {
+            writeln!(out, "            in {}", install_path.display())?;
+        }
+        for code in &finding.code {
+            writeln!(
+                out,
+                "            --> {}:{} {} ({}): {}",
+                code.file, code.line, code.rule_id, code.severity, code.message
+            )?;
+            if !code.evidence.is_empty() {
+                writeln!(out, "                | {}", code.evidence.style(palette.dim))?;
+            }
         }
     }
     Ok(())

@@ -34,6 +34,36 @@ pub struct ScanReport {
     pub errors: Vec<ErrorEntry>,
     /// Files skipped on purpose.
     pub ignored: Vec<IgnoredEntry>,
+    /// Installed packages whose code analysis failed or was partial; the scan went on.
+    pub analysis_notes: Vec<AnalysisNote>,
+}
+
+/// Why the code analysis of one installed package failed or was partial.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysisNote {
+    /// The package.
+    pub package: FindingPackage,
+    /// Its directory, relative to the scan root.
+    pub install_path: PathBuf,
+    /// What happened.
+    pub message: String,
+}
+
+/// Totals of the code analysis of installed packages.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct AnalysisSummary {
+    /// Package directories analysed by this scan.
+    pub analysed: usize,
+    /// Package directories whose verdict came from the cache.
+    pub cached: usize,
+    /// Package directories whose analysis failed (see [`ScanReport::analysis_notes`]).
+    pub failed: usize,
+    /// Verdicts per level over all analysed and cached directories.
+    pub malicious: usize,
+    /// See [`AnalysisSummary::malicious`].
+    pub suspicious: usize,
+    /// See [`AnalysisSummary::malicious`].
+    pub clean: usize,
 }
 
 /// Name and version of bulwark.
@@ -62,6 +92,8 @@ pub struct Summary {
     pub errors: usize,
     /// Findings per kind.
     pub findings: BTreeMap<FindingKind, usize>,
+    /// Code analysis totals, or null when no analysis ran (`--no-analysis`, no installed tree).
+    pub analysis: Option<AnalysisSummary>,
 }
 
 /// What a finding is about.
@@ -74,6 +106,10 @@ pub enum FindingKind {
     CompromisedVersion,
     /// A version with a known vulnerability.
     Vulnerability,
+    /// An installed package whose code the analysis calls malicious.
+    MaliciousCode,
+    /// An installed package whose code the analysis calls suspicious.
+    SuspiciousCode,
 }
 
 /// How severe a finding is.
@@ -123,6 +159,27 @@ pub struct Finding {
     pub campaign: Option<String>,
     /// Where the knowledge comes from (URL or feed), or null.
     pub source: Option<String>,
+    /// The package's directory relative to the scan root (code findings), or null.
+    pub install_path: Option<PathBuf>,
+    /// The analysis evidence of a code finding (empty for advisory findings).
+    pub code: Vec<CodeEvidence>,
+}
+
+/// One piece of analysis evidence of a `malicious-code` / `suspicious-code` finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeEvidence {
+    /// The analysis rule (kebab-case).
+    pub rule_id: String,
+    /// The rule's severity: `info`, `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// One sentence.
+    pub message: String,
+    /// Package-relative file.
+    pub file: String,
+    /// 1-based line, 0 when about the whole file.
+    pub line: u32,
+    /// A short excerpt of the code.
+    pub evidence: String,
 }
 
 /// `name@version` of a finding.
@@ -326,6 +383,7 @@ impl ScanReport {
                     reason: reason.clone(),
                 })
                 .collect(),
+            analysis_notes: Vec::new(),
         }
     }
 }

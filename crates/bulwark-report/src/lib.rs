@@ -8,7 +8,8 @@ pub mod human;
 pub mod json;
 
 pub use json::{
-    Finding, FindingKind, FindingPackage, LocationEntry, SCHEMA_VERSION, ScanReport, Severity,
+    AnalysisNote, AnalysisSummary, CodeEvidence, Finding, FindingKind, FindingPackage,
+    LocationEntry, SCHEMA_VERSION, ScanReport, Severity,
 };
 
 /// The output formats of `bulwark scan`.

@@ -40,6 +40,10 @@ pub(crate) enum Command {
     /// Deep static analysis of one package: a directory, a .tgz, or name@version from the
     /// registry. Nothing from the package is executed.
     Inspect(InspectArgs),
+    /// What a new version of a package can do that the old one could not: `diff NAME OLD NEW`
+    /// (both downloaded from the registry and verified) or `diff OLD_PATH NEW_PATH`
+    /// (directories or .tgz files). Nothing from either package is executed.
+    Diff(DiffArgs),
     /// Manage the embedded database of advisories and indicators.
     #[command(subcommand)]
     Db(DbCommand),
@@ -126,8 +130,11 @@ pub(crate) enum VerdictLevel {
 pub(crate) enum FailOn {
     /// Never fail on findings.
     Never,
-    /// Known-malicious or compromised versions.
+    /// Known-malicious or compromised versions, and packages the code analysis calls
+    /// malicious.
     Malicious,
+    /// Also packages the code analysis calls suspicious.
+    Suspicious,
     /// Also vulnerabilities of critical severity.
     Critical,
     /// Also vulnerabilities of high severity.
@@ -157,6 +164,34 @@ pub(crate) struct ScanArgs {
     /// Only use the built-in indicator feed, not the database.
     #[arg(long)]
     pub(crate) no_db: bool,
+    /// Do not analyse the code of installed packages.
+    #[arg(long)]
+    pub(crate) no_analysis: bool,
+    /// The analysis cache file (default: `analysis-cache.sqlite3` beside the database).
+    #[arg(long, env = "BULWARK_CACHE", value_name = "PATH")]
+    pub(crate) cache: Option<PathBuf>,
+}
+
+/// Arguments of `bulwark diff`.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub(crate) struct DiffArgs {
+    /// `NAME OLD_VERSION NEW_VERSION`, or `OLD_PATH NEW_PATH` (directories or .tgz files).
+    #[arg(num_args = 2..=3, required = true, value_name = "TARGETS")]
+    pub(crate) targets: Vec<String>,
+    /// Output format: human or json.
+    #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
+    pub(crate) format: OutputFormat,
+    /// Exit with 1 when the new version adds a change at this level or above.
+    #[arg(long, value_enum, default_value_t = VerdictLevel::Malicious)]
+    pub(crate) fail_on: VerdictLevel,
+    /// The registry versions are downloaded from.
+    #[arg(
+        long,
+        env = "BULWARK_REGISTRY",
+        default_value = "https://registry.npmjs.org"
+    )]
+    pub(crate) registry: String,
 }
 
 /// Output format of `bulwark hunt`.
@@ -240,6 +275,42 @@ mod tests {
             FailOn::Any
         );
         assert!(Args::try_parse_from(["bulwark", "scan", "--fail-on", "suspicious-ish"]).is_err());
+        assert_eq!(
+            scan(&["--fail-on", "suspicious"]).fail_on,
+            FailOn::Suspicious
+        );
+        assert!(FailOn::Malicious < FailOn::Suspicious && FailOn::Suspicious < FailOn::Critical);
+    }
+
+    #[test]
+    fn scan_analysis_flags() {
+        let args = scan(&[]);
+        assert!(!args.no_analysis);
+        let args = scan(&["--no-analysis", "--cache", "/tmp/c.sqlite3"]);
+        assert!(args.no_analysis);
+        assert_eq!(args.cache, Some(PathBuf::from("/tmp/c.sqlite3")));
+    }
+
+    fn diff(args: &[&str]) -> Result<DiffArgs, clap::Error> {
+        let all: Vec<&str> = ["bulwark", "diff"].iter().chain(args).copied().collect();
+        match Args::try_parse_from(all)?.command {
+            Command::Diff(diff) => Ok(diff),
+            _ => unreachable!("parsed a diff"),
+        }
+    }
+
+    #[test]
+    fn diff_targets_and_flags() {
+        let args = diff(&["left-pad", "1.0.0", "1.0.1"]).unwrap();
+        assert_eq!(args.targets, ["left-pad", "1.0.0", "1.0.1"]);
+        assert_eq!(args.fail_on, VerdictLevel::Malicious);
+        let args = diff(&["old.tgz", "new/", "-f", "json", "--fail-on", "suspicious"]).unwrap();
+        assert_eq!(args.targets.len(), 2);
+        assert_eq!(args.format, OutputFormat::Json);
+        assert_eq!(args.fail_on, VerdictLevel::Suspicious);
+        assert!(diff(&["only-one"]).is_err());
+        assert!(diff(&["a", "b", "c", "d"]).is_err());
+        assert!(diff(&["a", "b", "--fail-on", "sometimes"]).is_err());
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub(crate) fn run(args: &InspectArgs, color: ColorChoice) -> anyhow::Result<Outc
     })
 }
 
-fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     let mut bytes = Vec::new();
@@ -93,7 +93,7 @@ fn split_spec(spec: &str) -> Option<(&str, &str)> {
 }
 
 /// Downloads `name@version` from `registry`, verifying the bytes against the packument.
-fn fetch_tarball(registry: &str, name: &str, version: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn fetch_tarball(registry: &str, name: &str, version: &str) -> anyhow::Result<Vec<u8>> {
     let url = format!(
         "{}/{}",
         registry.trim_end_matches('/'),

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod db;
+mod diff;
 mod hunt;
 mod inspect;
 mod scan;
@@ -15,6 +16,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Command::Scan(scan_args) => scan::run(&scan_args, args.color, args.db.as_deref()),
         Command::Inspect(inspect_args) => inspect::run(&inspect_args, args.color),
+        Command::Diff(diff_args) => diff::run(&diff_args, args.color),
         Command::Db(db_command) => db::run(&db_command, args.db.as_deref()),
         Command::Hunt(hunt_args) => hunt::run(&hunt_args, args.color, args.db.as_deref()),
     }
