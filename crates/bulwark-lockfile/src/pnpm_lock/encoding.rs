@@ -109,17 +109,17 @@ pub(super) struct WirePackage<'a> {
     #[serde(rename = "patched")]
     pub(super) _patched: Option<bool>,
     /// The operating systems it installs on.
-    #[serde(borrow, rename = "os")]
-    pub(super) _os: Option<Vec<Text<'a>>>,
+    #[serde(rename = "os")]
+    pub(super) _os: Option<Strings>,
     /// The CPUs it installs on.
-    #[serde(borrow, rename = "cpu")]
-    pub(super) _cpu: Option<Vec<Text<'a>>>,
+    #[serde(rename = "cpu")]
+    pub(super) _cpu: Option<Strings>,
     /// The C libraries it installs with.
-    #[serde(borrow, rename = "libc")]
-    pub(super) _libc: Option<Vec<Text<'a>>>,
+    #[serde(rename = "libc")]
+    pub(super) _libc: Option<Strings>,
     /// The deprecation message of this version.
-    #[serde(borrow, rename = "deprecated")]
-    pub(super) _deprecated: Option<Text<'a>>,
+    #[serde(rename = "deprecated")]
+    pub(super) _deprecated: Option<AnyText>,
 }
 
 /// The `snapshots:` entry (v7/v9) of one package instance.
@@ -135,8 +135,8 @@ pub(super) struct WireSnapshot<'a> {
     /// `true` if only optional dependencies pull it in.
     pub(super) optional: Option<bool>,
     /// Peers its dependencies need that it passes on (read to check its shape only).
-    #[serde(borrow, rename = "transitivePeerDependencies")]
-    pub(super) _transitive_peer_dependencies: Option<Vec<Text<'a>>>,
+    #[serde(rename = "transitivePeerDependencies")]
+    pub(super) _transitive_peer_dependencies: Option<Strings>,
 }
 
 /// `resolution:` of a package: registry integrity, a tarball URL, a directory or a git commit.
@@ -207,6 +207,53 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
     fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
         Ok(Cow::Owned(value))
+    }
+}
+
+/// A list of strings (`os: [darwin]`) that is checked but not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Strings;
+
+impl<'de> Deserialize<'de> for Strings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(StringsVisitor)
+    }
+}
+
+struct StringsVisitor;
+
+impl<'de> Visitor<'de> for StringsVisitor {
+    type Value = Strings;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of strings")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<AnyText>()?.is_some() {}
+        Ok(Strings)
+    }
+}
+
+/// A scalar that is checked but not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct AnyText;
+
+impl<'de> Deserialize<'de> for AnyText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(AnyTextVisitor)
+    }
+}
+
+struct AnyTextVisitor;
+
+impl Visitor<'_> for AnyTextVisitor {
+    type Value = AnyText;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, _value: &str) -> Result<Self::Value, E> {
+        Ok(AnyText)
     }
 }
 

@@ -57,9 +57,26 @@ pub(super) fn parse_key(key: &str, style: KeyStyle) -> Option<KeyParts<'_>> {
     }
 }
 
-/// The key a dependency named `name` with resolved `reference` points at, the way pnpm's own
-/// `refToRelative` does it for `style`.
+/// The key a dependency named `name` with resolved `reference` points at (owned; the
+/// extractor uses [`reference_key_in`]).
+#[cfg(test)]
 pub(super) fn reference_key<'a>(name: &str, reference: &'a str, style: KeyStyle) -> Reference<'a> {
+    let mut buffer = String::new();
+    match reference_key_in(name, reference, style, &mut buffer) {
+        Reference::Link => Reference::Link,
+        Reference::Key(key) => Reference::Key(Cow::Owned(key.into_owned())),
+    }
+}
+
+/// The key a dependency named `name` with resolved `reference` points at, the way pnpm's own
+/// `refToRelative` does it for `style`; a composed key is built in `buffer` (reused across
+/// calls, so resolving the edges of a large lockfile allocates nothing).
+pub(super) fn reference_key_in<'b>(
+    name: &str,
+    reference: &'b str,
+    style: KeyStyle,
+    buffer: &'b mut String,
+) -> Reference<'b> {
     if reference.starts_with("link:") {
         return Reference::Link;
     }
@@ -78,29 +95,27 @@ pub(super) fn reference_key<'a>(name: &str, reference: &'a str, style: KeyStyle)
         }
     };
     if is_key {
-        Reference::Key(Cow::Borrowed(reference))
-    } else {
-        // Built by hand: this runs once per dependency edge, and `format!` costs more.
-        let mut key = String::with_capacity(name.len() + reference.len() + 2);
-        match style {
-            KeyStyle::Slash => {
-                key.push('/');
-                key.push_str(name);
-                key.push('/');
-            }
-            KeyStyle::SlashAt => {
-                key.push('/');
-                key.push_str(name);
-                key.push('@');
-            }
-            KeyStyle::At => {
-                key.push_str(name);
-                key.push('@');
-            }
-        }
-        key.push_str(reference);
-        Reference::Key(Cow::Owned(key))
+        return Reference::Key(Cow::Borrowed(reference));
     }
+    buffer.clear();
+    match style {
+        KeyStyle::Slash => {
+            buffer.push('/');
+            buffer.push_str(name);
+            buffer.push('/');
+        }
+        KeyStyle::SlashAt => {
+            buffer.push('/');
+            buffer.push_str(name);
+            buffer.push('@');
+        }
+        KeyStyle::At => {
+            buffer.push_str(name);
+            buffer.push('@');
+        }
+    }
+    buffer.push_str(reference);
+    Reference::Key(Cow::Borrowed(buffer.as_str()))
 }
 
 /// The `packages:` key of a v7/v9 snapshot key: the snapshot key without its suffixes.
