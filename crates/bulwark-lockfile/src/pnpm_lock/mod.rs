@@ -1246,7 +1246,7 @@ mod tests {
         text.push_str("snapshots:\n\n");
         for layer in 0..LAYERS {
             for i in 0..WIDTH {
-                let _ = write!(text, "  '{}@1.0.{i}':\n", bare(layer, i));
+                let _ = writeln!(text, "  '{}@1.0.{i}':", bare(layer, i));
                 if layer + 1 < LAYERS {
                     text.push_str("    dependencies:\n");
                     for step in [1, 7, 31] {
