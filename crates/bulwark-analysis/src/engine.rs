@@ -443,13 +443,25 @@ fn install_entries(
     prepared: &[(Prepared, Vec<FileNote>)],
 ) -> BTreeSet<String> {
     let mut entries = BTreeSet::new();
-    let Some(manifest) = manifest else {
-        return entries;
-    };
-    for (_, script) in manifest.install_scripts() {
+    for (_, script) in manifest
+        .iter()
+        .flat_map(|manifest| manifest.install_scripts())
+    {
         for target in crate::rules::install::lifecycle_script::script_targets(script) {
             if let Some(path) = resolve_relative(package, "", &target) {
                 entries.insert(path);
+            }
+        }
+    }
+    // node-gyp runs `<!(...)` expansions of a root `binding.gyp` during install.
+    if let Some(gyp) = package.get("binding.gyp") {
+        let text = String::from_utf8_lossy(&gyp.bytes);
+        for command in text.split("<!").skip(1).take(100) {
+            let command = command.split(")\"").next().unwrap_or_default();
+            for target in crate::rules::install::lifecycle_script::script_targets(command) {
+                if let Some(path) = resolve_relative(package, "", &target) {
+                    entries.insert(path);
+                }
             }
         }
     }

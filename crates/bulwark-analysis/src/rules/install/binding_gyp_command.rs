@@ -74,13 +74,37 @@ impl Rule for BindingGypCommand {
                 .or_else(|| after.find(")'"))
                 .unwrap_or(after.len().min(400));
             let command = &after[..end];
-            if first_match(DANGEROUS_MATCHER.as_ref(), command).is_some() {
+            let runs_file =
+                !crate::rules::install::lifecycle_script::script_targets(command).is_empty();
+            let graded = if first_match(DANGEROUS_MATCHER.as_ref(), command).is_some() {
+                Some((
+                    Severity::High,
+                    "binding.gyp command expansion fetches or runs code at install time",
+                ))
+            } else if runs_file
+                && (command.contains("/dev/null")
+                    || command.contains("&& echo")
+                    || command.contains("NUL"))
+            {
+                Some((
+                    Severity::High,
+                    "binding.gyp silently runs a package script at install time (hidden trigger)",
+                ))
+            } else if runs_file {
+                Some((
+                    Severity::Medium,
+                    "binding.gyp runs a package script at install time",
+                ))
+            } else {
+                None
+            };
+            if let Some((severity, message)) = graded {
                 out.push(file.finding(
                     &Self::META,
-                    Severity::High,
+                    severity,
                     Confidence::High,
                     Some(base + position),
-                    "binding.gyp command expansion fetches or runs code at install time".to_owned(),
+                    message.to_owned(),
                     Some(command),
                 ));
             }
