@@ -419,8 +419,10 @@ impl<'a> Tree<'a> {
             }
             Some(Slot::Package(index)) => {
                 let package = &mut self.lockfile.packages[index];
-                package.source = SourceKind::Link;
-                if package.install_path.is_none() {
+                // Only a directory becomes a link: a link to an installed package must not
+                // turn it into a local one (which reports leave out).
+                if package.source == SourceKind::File && package.install_path.is_none() {
+                    package.source = SourceKind::Link;
                     package.install_path = Some(key.clone().into_owned());
                     if package.name != installed {
                         package.alias = Some(installed);
@@ -1637,6 +1639,33 @@ mod tests {
         assert_eq!(lockfile.packages[target.0].version, "6.6.6");
         assert_eq!(lockfile.packages[target.0].line, 4);
         assert!(lockfile.warnings[0].contains("line 4: an install path is defined twice"));
+    }
+
+    #[test]
+    fn a_link_cannot_make_an_installed_package_local() {
+        let text = br#"{"lockfileVersion": 3, "packages": {
+            "": {"dependencies": {"evil": "1", "alias": "1"}},
+            "node_modules/evil": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/evil/-/evil-1.0.0.tgz"},
+            "node_modules/alias": {"resolved": "node_modules/evil", "link": true}
+        }}"#;
+        let lockfile = LOCK
+            .extract(&Input {
+                path: Path::new("link/package-lock.json"),
+                contents: text,
+            })
+            .unwrap();
+        assert_eq!(lockfile.packages.len(), 1);
+        assert_eq!(lockfile.packages[0].source, SourceKind::Registry);
+        assert_eq!(
+            lockfile.packages[0].install_path.as_deref(),
+            Some("node_modules/evil")
+        );
+        let targets: Vec<_> = lockfile.importers[0]
+            .dependencies
+            .iter()
+            .map(|d| d.target)
+            .collect();
+        assert_eq!(targets, [Some(PackageId(0)), Some(PackageId(0))]);
     }
 
     #[test]
