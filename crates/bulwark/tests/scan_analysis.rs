@@ -277,3 +277,50 @@ fn cache_path_comes_from_the_environment() {
     assert!(cache.exists());
     assert_eq!(analysis(&json(&run())), (0, 2));
 }
+
+/// A project with one installed package that records its integrity (`_integrity`, as npm 6
+/// and earlier wrote it).
+fn project_with_integrity(extra_file: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","dependencies":{"left-trim":"^2.0.0"}}"#,
+    );
+    let package = root.join("node_modules/left-trim");
+    write(
+        &package.join("package.json"),
+        r#"{"name":"left-trim","version":"2.0.0","main":"index.js","_integrity":"sha512-5yBk//F1KEeM3SubhIXKWuKQbrcuEbId2E89wDMGLdvV6M0QRuYKrGXmJRWhlhvM1o2Qq/hpAAklffVv/Vz4ow=="}"#,
+    );
+    write(
+        &package.join("index.js"),
+        "module.exports = function trim(s) { return s.replace(/^\\s+/, ''); };\n",
+    );
+    if extra_file {
+        write(&package.join("postinstall.js"), "module.exports = 0;\n");
+    }
+    dir
+}
+
+#[test]
+fn verdicts_are_shared_across_projects_by_integrity() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = cache_dir.path().join("analysis.sqlite3");
+    let first = project_with_integrity(false);
+    let report = json(&scan(first.path(), &cache, &[]));
+    assert!(
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "left-trim" && !p["integrity"].is_null()),
+        "the fixture records its integrity: {report:#}"
+    );
+    assert_eq!(analysis(&report), (1, 0));
+    // Another project, written later (other mtimes), installs the same tarball: cached.
+    let second = project_with_integrity(false);
+    assert_eq!(analysis(&json(&scan(second.path(), &cache, &[]))), (0, 1));
+    // Same integrity but a file that the tarball did not have: analysed again.
+    let tampered = project_with_integrity(true);
+    assert_eq!(analysis(&json(&scan(tampered.path(), &cache, &[]))), (1, 0));
+}
