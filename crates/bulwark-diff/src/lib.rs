@@ -383,17 +383,28 @@ impl Context<'_> {
             if before.is_some_and(|old| old.bytes == file.bytes) {
                 continue;
             }
+            // `<!(node -p "require('node-addon-api').include")` is the everyday idiom; what the
+            // expansion runs is judged by the analysis (`binding-gyp-command`).
             let expands =
-                files::contains(&file.bytes, b"<!(") || files::contains(&file.bytes, b"<!@(");
+                |bytes: &[u8]| files::contains(bytes, b"<!(") || files::contains(bytes, b"<!@(");
+            let expands_now = expands(&file.bytes);
+            let expanded_before = before.is_some_and(|old| expands(&old.bytes));
             let root = file.path == "binding.gyp";
-            let level = if expands {
+            let findings: Vec<_> = self
+                .new_findings()
+                .into_iter()
+                .filter(|f| f.file == file.path)
+                .collect();
+            let level = if findings.iter().any(|f| f.severity >= Severity::High) {
                 Level::Malicious
-            } else if root && before.is_none() && !self.new_parts.hooks.contains_key("install") {
+            } else if (expands_now && !expanded_before)
+                || (root && before.is_none() && !self.new_parts.hooks.contains_key("install"))
+            {
                 Level::Suspicious
             } else {
                 Level::Info
             };
-            let message = match (before.is_none(), expands) {
+            let message = match (before.is_none(), expands_now) {
                 (true, true) => {
                     "new `binding.gyp` with `<!(…)` command expansion: it runs commands at install"
                         .to_owned()
@@ -407,11 +418,6 @@ impl Context<'_> {
                 }
                 (false, false) => "`binding.gyp` changed".to_owned(),
             };
-            let evidence = self.evidence_in(
-                self.new_findings()
-                    .into_iter()
-                    .filter(|f| f.file == file.path),
-            );
             changes.push(Change {
                 kind: ChangeKind::InstallTrigger,
                 level,
@@ -420,7 +426,7 @@ impl Context<'_> {
                 file: Some(file.path.clone()),
                 before: None,
                 after: None,
-                evidence,
+                evidence: self.evidence_in(findings),
             });
         }
     }
@@ -888,6 +894,37 @@ mod tests {
             .expect("binding.gyp");
         assert_eq!(trigger.level, Level::Malicious);
         assert_eq!(diff.level, Some(Level::Malicious));
+    }
+
+    #[test]
+    fn everyday_binding_gyp_expansion_is_not_malicious() {
+        // sharp 0.33.0 → 0.33.1 changed a `binding.gyp` that already expanded
+        // `node -p "require('node-addon-api').include_dir"`.
+        let gyp = |sources: &str| {
+            format!(
+                r#"{{"targets":[{{"target_name":"x","include_dirs":["<!(node -p \"require('node-addon-api').include_dir\")"],"sources":[{sources}]}}]}}"#
+            )
+        };
+        let manifest = |version: &str| {
+            format!(
+                r#"{{"name":"x","version":"{version}","scripts":{{"install":"node-gyp rebuild"}}}}"#
+            )
+        };
+        let old = PackageFiles::from_memory([
+            ("package.json", manifest("1.0.0")),
+            ("src/binding.gyp", gyp(r#""a.cc""#)),
+        ]);
+        let new = PackageFiles::from_memory([
+            ("package.json", manifest("1.0.1")),
+            ("src/binding.gyp", gyp(r#""a.cc","b.cc""#)),
+        ]);
+        let diff = diff_packages(&old, &new, &options());
+        let trigger = diff
+            .changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::InstallTrigger)
+            .expect("binding.gyp change");
+        assert_eq!(trigger.level, Level::Info, "{diff:#?}");
     }
 
     #[test]
