@@ -144,6 +144,11 @@ fn extract(input: &Input<'_>, format: &'static str) -> Result<Lockfile, ExtractE
     Ok(tree.resolve())
 }
 
+/// Map of install paths.
+/// Map of install paths. It keeps std's randomly keyed SipHash: the keys come from a hostile
+/// file, and a fixed fast hash would let one craft colliding paths that make it quadratic.
+type PathMap<'a> = HashMap<Cow<'a, str>, Slot>;
+
 /// What an install path (or a link's target) holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -178,7 +183,7 @@ struct Tree<'a> {
     /// Per importer in [`Lockfile::importers`]; the root is always first.
     importer_nodes: Vec<Node<'a>>,
     /// Install path (and link path) to what is there.
-    paths: HashMap<Cow<'a, str>, Slot>,
+    paths: PathMap<'a>,
     /// Whether the root's direct dependencies are recorded (a `""` entry).
     root_recorded: bool,
     /// Warnings past [`MAX_WARNINGS`].
@@ -192,7 +197,7 @@ impl<'a> Tree<'a> {
             lockfile,
             package_nodes: Vec::new(),
             importer_nodes: vec![Node::default()],
-            paths: HashMap::new(),
+            paths: PathMap::default(),
             root_recorded: false,
             dropped_warnings: 0,
         }
@@ -792,12 +797,7 @@ fn requests(entry: PackageEntry<'_>, importer: bool) -> Vec<Request<'_>> {
 
 /// Finds what `name` resolves to from directory `base`, the way Node does: `<base>/node_modules/
 /// <name>`, then the same from each ancestor up to the root.
-fn lookup(
-    paths: &HashMap<Cow<'_, str>, Slot>,
-    base: &str,
-    name: &str,
-    buffer: &mut String,
-) -> Option<Slot> {
+fn lookup(paths: &PathMap<'_>, base: &str, name: &str, buffer: &mut String) -> Option<Slot> {
     let mut dir = base;
     loop {
         buffer.clear();
@@ -817,17 +817,22 @@ fn lookup(
     }
 }
 
-/// The byte index of the last `node_modules/` path segment of `path`.
+/// The byte index of the last `node_modules/` path segment of `path` (checked segment by
+/// segment from the end: this runs for every resolution step).
 fn last_node_modules(path: &str) -> Option<usize> {
-    const SEGMENT: &str = "node_modules/";
-    let mut end = path.len();
-    while let Some(index) = path.get(..end)?.rfind(SEGMENT) {
-        if index == 0 || path.as_bytes().get(index - 1) == Some(&b'/') {
-            return Some(index);
+    const SEGMENT: &[u8] = b"node_modules/";
+    let bytes = path.as_bytes();
+    let mut end = bytes.len();
+    loop {
+        let start = memchr::memrchr(b'/', bytes.get(..end)?).map_or(0, |slash| slash + 1);
+        if bytes
+            .get(start..)
+            .is_some_and(|rest| rest.starts_with(SEGMENT))
+        {
+            return Some(start);
         }
-        end = index;
+        end = start.checked_sub(1)?;
     }
-    None
 }
 
 /// The package name an install path ends in (`a/node_modules/@s/b` gives `@s/b`).
