@@ -156,6 +156,36 @@ impl Rule for KnownIndicator {
                         break;
                     }
                 }
+                // Indicators hidden behind base64/hex/char codes surface in decoded strings.
+                let decoded = file
+                    .js
+                    .into_iter()
+                    .flat_map(|facts| facts.strings.iter())
+                    .filter(|fact| fact.decoded);
+                for fact in decoded.take(10_000) {
+                    let Some(found) = automaton.find(&fact.value) else {
+                        continue;
+                    };
+                    let Some(indicator) = indices
+                        .get(found.pattern().as_usize())
+                        .and_then(|index| INDICATORS.get(*index))
+                    else {
+                        continue;
+                    };
+                    if seen.insert(found.pattern().as_usize()) {
+                        out.push(file.finding(
+                            &Self::META,
+                            Severity::Critical,
+                            Confidence::High,
+                            Some(fact.offset as usize),
+                            format!(
+                                "known indicator of the {} campaign (`{}`), in decoded data",
+                                indicator.campaign, indicator.value
+                            ),
+                            None,
+                        ));
+                    }
+                }
             }
         }
         let name = file.path.rsplit('/').next().unwrap_or(file.path);
@@ -235,6 +265,8 @@ mod tests {
         let fail = vec![
             "const d = 'Sha1-Hulud: The Second Coming';".into(),
             "function checkethereumw() {}".into(),
+            // `Sha1-Hulud: The Second Coming`, base64-encoded.
+            "const d = Buffer.from('U2hhMS1IdWx1ZDogVGhlIFNlY29uZCBDb21pbmc=', 'base64').toString();".into(),
             Case::Files(vec![
                 (
                     "package.json",
