@@ -142,7 +142,8 @@ impl<'a> Hunter<'a> {
                     Ok(meta) if meta.is_file() => {
                         let parent = root.parent().map(Path::to_path_buf).unwrap_or_default();
                         let name = root.file_name().unwrap_or_default();
-                        self.file(&parent, name, &meta.file_type(), &Ctx::default());
+                        let size = Some(meta.len());
+                        self.file(&parent, name, &meta.file_type(), size, &Ctx::default());
                     }
                     Ok(_) => self.error(problem(root, None, "not a directory or a regular file")),
                     Err(error) => self.error(problem(root, None, format!("cannot read: {error}"))),
@@ -183,11 +184,22 @@ impl<'a> Hunter<'a> {
                 return;
             }
         };
-        let mut listing: Vec<(std::ffi::OsString, FileType)> = Vec::new();
+        // Payload candidates are sized here, relative to the open directory (no path walk).
+        let dir_name = dir.file_name().and_then(OsStr::to_str).unwrap_or_default();
+        let mut listing: Vec<(std::ffi::OsString, FileType, Option<u64>)> = Vec::new();
         for entry in entries {
             match entry {
                 Ok(entry) => match entry.file_type() {
-                    Ok(file_type) => listing.push((entry.file_name(), file_type)),
+                    Ok(file_type) => {
+                        let name = entry.file_name();
+                        let size = (file_type.is_file()
+                            && name
+                                .to_str()
+                                .is_some_and(|n| self.rules.payloads.wants_name(dir_name, n)))
+                        .then(|| entry.metadata().map(|meta| meta.len()).ok())
+                        .flatten();
+                        listing.push((name, file_type, size));
+                    }
                     Err(error) => self.error(problem(&entry.path(), None, error)),
                 },
                 Err(error) => {
@@ -201,14 +213,14 @@ impl<'a> Hunter<'a> {
             }
         }
         self.progress.directories.fetch_add(1, Ordering::Relaxed);
-        let files = listing.iter().filter(|(_, t)| t.is_file()).count();
+        let files = listing.iter().filter(|(_, t, _)| t.is_file()).count();
         self.progress
             .files
             .fetch_add(files as u64, Ordering::Relaxed);
 
         if !ctx.in_tree
             && ctx.cache.is_none()
-            && listing.iter().any(|(name, file_type)| {
+            && listing.iter().any(|(name, file_type, _)| {
                 let name = name.to_str().unwrap_or_default();
                 (file_type.is_file() && (name == "package.json" || LOCKFILE_NAMES.contains(&name)))
                     || (file_type.is_dir() && name == ".git")
@@ -220,9 +232,9 @@ impl<'a> Hunter<'a> {
         let pnpm_has_index = matches!(ctx.cache, Some((CacheKind::PnpmStore, ref root)) if **root == *dir)
             && listing
                 .iter()
-                .any(|(name, t)| t.is_dir() && name == "index");
+                .any(|(name, t, _)| t.is_dir() && name == "index");
 
-        for (name, file_type) in &listing {
+        for (name, file_type, size) in &listing {
             if file_type.is_dir() {
                 if pnpm_has_index && name == "files" {
                     continue;
@@ -232,7 +244,7 @@ impl<'a> Hunter<'a> {
                     scope.spawn(move |scope| self.dir(scope, path, child));
                 }
             } else if file_type.is_file() {
-                self.file(dir, name, file_type, &ctx);
+                self.file(dir, name, file_type, *size, &ctx);
             }
             // Symbolic links and special files are never followed or read.
         }
@@ -302,7 +314,7 @@ impl<'a> Hunter<'a> {
         Some(child)
     }
 
-    fn file(&self, dir: &Path, name: &OsStr, file_type: &FileType, ctx: &Ctx) {
+    fn file(&self, dir: &Path, name: &OsStr, file_type: &FileType, size: Option<u64>, ctx: &Ctx) {
         let Some(name) = name.to_str() else {
             return;
         };
@@ -336,7 +348,7 @@ impl<'a> Hunter<'a> {
             _ => {}
         }
         if self.rules.payloads.wants_name(dir_name, name) && file_type.is_file() {
-            self.payload(dir, dir_name, name, ctx);
+            self.payload(dir, dir_name, name, size, ctx);
         }
     }
 
@@ -598,12 +610,11 @@ impl<'a> Hunter<'a> {
         }
     }
 
-    fn payload(&self, dir: &Path, dir_name: &str, name: &str, ctx: &Ctx) {
+    fn payload(&self, dir: &Path, dir_name: &str, name: &str, size: Option<u64>, ctx: &Ctx) {
         let path = dir.join(name);
-        let size = match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_file() => meta.len(),
-            Ok(_) => return,
-            Err(error) => return self.error(problem(&path, None, error)),
+        // A candidate that vanished or could not be sized between listing and now is skipped.
+        let Some(size) = size else {
+            return;
         };
         if !self.rules.payloads.wants_size(dir_name, name, size) {
             return;
