@@ -287,11 +287,89 @@ impl<'a> Parser<'a> {
         Ok(Some((key, rest, child)))
     }
 
-    /// A value written on its key's line.
+    /// A value written on its key's line (or, for `|`, below it).
     fn inline(&mut self, rest: &'a str, indent: usize) -> Result<Node<'a>, Unsupported> {
-        let value = inline_value(rest)?;
+        let value = if rest.starts_with('|') {
+            self.literal_block(rest, indent)?
+        } else {
+            inline_value(rest)?
+        };
         self.no_continuation(indent)?;
         Ok(value)
+    }
+
+    /// A literal block scalar (`|`, `|-`, `|+`), as pnpm writes multi-line `deprecated`
+    /// messages: the lines indented deeper than the key, joined by line breaks, with the
+    /// trailing line breaks chomped as the indicator says. Explicit indentation indicators,
+    /// leading blank lines and blank lines carrying extra spaces are left to `serde_norway`.
+    fn literal_block(
+        &mut self,
+        header: &str,
+        parent_indent: usize,
+    ) -> Result<Node<'a>, Unsupported> {
+        #[derive(PartialEq)]
+        enum Chomp {
+            Strip,
+            Clip,
+            Keep,
+        }
+        let chomp = match header {
+            "|" => Chomp::Clip,
+            "|-" => Chomp::Strip,
+            "|+" => Chomp::Keep,
+            _ => return Err(Unsupported),
+        };
+        // Lines are read raw from here on: blank lines are content.
+        self.peeked = None;
+        let mut value = String::new();
+        let mut content_indent: Option<usize> = None;
+        let mut blank_lines = 0usize;
+        while self.offset < self.text.len() {
+            let rest = &self.text[self.offset..];
+            // A last line without a line break chomps differently; left to `serde_norway`.
+            let newline = memchr::memchr(b'\n', rest.as_bytes()).ok_or(Unsupported)?;
+            let (raw, next) = (&rest[..newline], self.offset + newline + 1);
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let spaces = raw.bytes().take_while(|&b| b == b' ').count();
+            if spaces == raw.len() {
+                match content_indent {
+                    Some(indent) if spaces <= indent => blank_lines += 1,
+                    _ => return Err(Unsupported),
+                }
+            } else {
+                let indent = match content_indent {
+                    None if spaces > parent_indent => *content_indent.insert(spaces),
+                    Some(indent) if spaces >= indent => indent,
+                    _ => break,
+                };
+                for _ in 0..blank_lines {
+                    value.push('\n');
+                }
+                blank_lines = 0;
+                value.push_str(&raw[indent..]);
+                value.push('\n');
+            }
+            self.offset = next;
+            self.line = self.line.saturating_add(1);
+        }
+        if content_indent.is_none() {
+            return Err(Unsupported);
+        }
+        match chomp {
+            Chomp::Strip => {
+                value.pop();
+            }
+            Chomp::Clip => {}
+            Chomp::Keep => {
+                for _ in 0..blank_lines {
+                    value.push('\n');
+                }
+            }
+        }
+        Ok(Node::Scalar {
+            text: Cow::Owned(value),
+            plain: false,
+        })
     }
 
     fn block_sequence(&mut self, indent: usize, depth: usize) -> Result<Node<'a>, Unsupported> {
@@ -1069,6 +1147,9 @@ mod tests {
             "a: {b: {c: [d, 'e']}, f: }\n",
             "k: v\r\nl: w\r\n",
             "key with spaces: value with spaces\nurl: git+ssh://git@host/x.git#abc\n",
+            "a:\n  deprecated: |-\n    First line.\n      indented # not a comment\n\n    Last: line.\n  next: x\n",
+            "a: |\n  clip\n\n\nb: |+\n  keep\n\n\nc: |-\n  strip\n\n",
+            "a: |-\n  only\n# comment\nb: c\n",
         ];
         for text in cases {
             let (fast, slow) = both(text);
@@ -1087,7 +1168,12 @@ mod tests {
             "a: b\n---\nc: d\n",
             "a: &anchor b\nc: *anchor\n",
             "a: !tag b\n",
-            "a: |\n  text\n",
+            "a: |2\n  text\n",
+            "a: |\n\n  text\n",
+            "a: |\n  text\n     \n  more\n",
+            "a: |\nb: c\n",
+            "a:\n  - |\n    text\n",
+            "a: |\n  last line without break",
             "a: >\n  text\n",
             "a: plain\n  continued\n",
             "a:\n\tb: c\n",
