@@ -5,6 +5,7 @@
 #
 # The project is benches/scan-1500 (a committed package.json + package-lock.json); it is
 # installed once with `npm ci --ignore-scripts` into a work directory outside the repository.
+# `npm ls` exits 1 on this tree (peer-dependency problems it reports), hence hyperfine -i.
 # Usage: scripts/bench-scan.sh [WORKDIR]   (default: /tmp/bulwark-bench-scan-1500)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,12 +21,12 @@ bin="${CARGO_TARGET_DIR:-$repo/target}/release/bulwark"
 packages=$(find "$work/node_modules" -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
 echo "installed package.json files (approx.): $packages"
 "$bin" scan "$work" --format json -o /dev/null
-hyperfine --warmup 2 --runs "${RUNS:-15}" --export-json "$work/hyperfine.json" \
+hyperfine --warmup 2 --runs "${RUNS:-15}" -i --export-json "$work/hyperfine.json" \
   -n bulwark "$bin scan $work --format json -o /dev/null" \
   -n npm-ls "cd $work && npm ls --all --package-lock-only --json > /dev/null"
 echo "peak memory (max RSS, KiB):"
 /usr/bin/time -f "bulwark %M" "$bin" scan "$work" --format json -o /dev/null
-(cd "$work" && /usr/bin/time -f "npm-ls %M" npm ls --all --package-lock-only --json > /dev/null)
+(cd "$work" && /usr/bin/time -f "npm-ls %M" npm ls --all --package-lock-only --json > /dev/null 2>&1) || true
 python3 - "$work/hyperfine.json" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
