@@ -31,6 +31,10 @@ use crate::{
 };
 
 /// The first bytes of every bun.lockb.
+/// The most elements preallocated from a count read from the file (a corrupt count must not
+/// make the allocator abort; found by `cargo fuzz run bun_lockb`).
+const PREALLOCATION_LIMIT: usize = 1 << 16;
+
 const HEADER: &[u8] = b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n";
 /// Where the package table header starts: header, format, meta hash, data end.
 const PACKAGES_AT: usize = HEADER.len() + 4 + 32 + 8;
@@ -260,9 +264,14 @@ impl PackageTable {
                 )));
             }
         };
-        let row: usize = used.iter().sum();
+        // Field sizes come from the file: add and multiply without overflow (found by
+        // `cargo fuzz run bun_lockb`).
+        let row = used
+            .iter()
+            .try_fold(0_usize, |sum, &size| sum.checked_add(size));
         let table_len = end.checked_sub(begin);
-        let expected = count.checked_mul(row);
+        let expected = row.and_then(|row| count.checked_mul(row));
+        let row = row.unwrap_or(usize::MAX);
         if begin < PACKAGES_AT + 40 || end > file.data.len() || table_len != expected {
             return Err(file.error(format!(
                 "bun.lockb is corrupt: {count} packages of {row} bytes do not fit the package \
@@ -273,8 +282,16 @@ impl PackageTable {
         let mut at = begin;
         for (column, size) in columns.iter_mut().zip(sizes) {
             *column = at;
-            // Cannot overflow: count * row fits between begin and end.
-            at += count * size;
+            at = count
+                .checked_mul(size)
+                .and_then(|bytes| at.checked_add(bytes))
+                .filter(|&next| next <= end)
+                .ok_or_else(|| {
+                    file.error(format!(
+                        "bun.lockb is corrupt: a package column of {size} bytes does not fit \
+                         the package table at bytes {begin}..{end}"
+                    ))
+                })?;
         }
         Ok(Self {
             count,
@@ -610,7 +627,8 @@ impl Decoder<'_, '_> {
     /// The dependency edges of one row, in the order bun recorded them.
     fn edges(&self, row: &Row) -> Result<Vec<Edge>, ExtractError> {
         let strings = self.strings();
-        let mut edges = Vec::with_capacity(row.dependencies.len());
+        // Capacities come from the file: never preallocate more than a sane amount.
+        let mut edges = Vec::with_capacity(row.dependencies.len().min(PREALLOCATION_LIMIT));
         for dependency in row.dependencies.clone() {
             let raw = self
                 .buffers
@@ -651,8 +669,8 @@ impl Decoder<'_, '_> {
         workspace_versions: &HashMap<u64, String>,
     ) -> Result<Lockfile, ExtractError> {
         let count = self.table.count;
-        let mut rows = Vec::with_capacity(count);
-        let mut edges = Vec::with_capacity(count);
+        let mut rows = Vec::with_capacity(count.min(PREALLOCATION_LIMIT));
+        let mut edges = Vec::with_capacity(count.min(PREALLOCATION_LIMIT));
         for index in 0..count {
             let row = self.row(index)?;
             edges.push(self.edges(&row)?);
@@ -803,7 +821,8 @@ impl Decoder<'_, '_> {
         let dependency_count = self.buffers.dependencies.len() / DEPENDENCY;
         let mut budget = MAX_INSTALL_PATH_BYTES;
         // (path prefix ending in "node_modules", depth) per tree node.
-        let mut prefixes: Vec<Option<(String, usize)>> = Vec::with_capacity(tree_count);
+        let mut prefixes: Vec<Option<(String, usize)>> =
+            Vec::with_capacity(tree_count.min(PREALLOCATION_LIMIT));
         let mut skipped = false;
         for tree in 0..tree_count {
             let at = tree * TREE;
