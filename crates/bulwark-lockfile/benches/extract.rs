@@ -42,7 +42,7 @@ const FILES: &[&str] = &[
 fn extract(bencher: divan::Bencher, file: &str) {
     let path = file
         .strip_prefix("large/")
-        .map_or_else(|| shared(file), |rest| local(rest));
+        .map_or_else(|| shared(file), local);
     let Ok(contents) = std::fs::read(&path) else {
         // A missing large fixture is reported rather than silently measured as nothing.
         panic!("benchmark fixture {} is missing", path.display());
