@@ -20,16 +20,35 @@ cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark
 bin="${CARGO_TARGET_DIR:-$repo/target}/release/bulwark"
 packages=$(find "$work/node_modules" -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
 echo "installed package.json files (approx.): $packages"
-"$bin" scan "$work" --format json -o /dev/null
+"$bin" scan "$work" --no-analysis --format json -o /dev/null || true
+echo "== inventory + known-bad matching (issue #2), beside npm ls"
 hyperfine --warmup 2 --runs "${RUNS:-15}" -i --export-json "$work/hyperfine.json" \
-  -n bulwark "$bin scan $work --format json -o /dev/null" \
+  -n bulwark "$bin scan $work --no-analysis --format json -o /dev/null" \
   -n npm-ls "cd $work && npm ls --all --package-lock-only --json > /dev/null"
 echo "peak memory (max RSS, KiB):"
-/usr/bin/time -f "bulwark %M" "$bin" scan "$work" --format json -o /dev/null
+/usr/bin/time -f "bulwark %M" "$bin" scan "$work" --no-analysis --format json -o /dev/null || true
 (cd "$work" && /usr/bin/time -f "npm-ls %M" npm ls --all --package-lock-only --json > /dev/null 2>&1) || true
 python3 - "$work/hyperfine.json" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
 b, n = results["bulwark"]["median"], results["npm-ls"]["median"]
 print(f"median: bulwark {b*1000:.1f} ms, npm ls {n*1000:.1f} ms, ratio npm-ls/bulwark = {n/b:.1f}x")
+PY
+echo "== full scan with code analysis (issue #3): cold cache, warm cache, and ripgrep over the same files"
+bytes=$(find "$work/node_modules" -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.ts' -o -name '*.json' \) -printf '%s\n' | awk '{s+=$1} END {print s}')
+echo "bytes of js/ts/json under node_modules: $bytes"
+hyperfine --runs "${ANALYSIS_RUNS:-5}" -i --export-json "$work/hyperfine-analysis.json" \
+  --prepare "rm -f $work/bench-cache.db" \
+  -n analysis-cold "$bin scan $work --cache $work/bench-cache.db --fail-on never --format json -o /dev/null" \
+  -n rg "rg -uuu --count-matches -e child_process -g '*.{js,cjs,mjs,ts,json}' $work/node_modules > /dev/null"
+rm -f "$work/bench-cache.db"
+/usr/bin/time -f "bulwark analysis-cold %M KiB" "$bin" scan "$work" --cache "$work/bench-cache.db" --fail-on never --format json -o /dev/null || true
+hyperfine --warmup 1 --runs "${ANALYSIS_RUNS:-5}" -i \
+  -n analysis-warm "$bin scan $work --cache $work/bench-cache.db --fail-on never --format json -o /dev/null"
+python3 - "$work/hyperfine-analysis.json" "$bytes" <<'PY'
+import json, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+size = int(sys.argv[2]) / 1e6
+a, r = results["analysis-cold"]["median"], results["rg"]["median"]
+print(f"median: analysis {a:.2f} s ({size/a:.0f} MB/s), rg {r:.2f} s ({size/r:.0f} MB/s), bulwark at {100*r/a:.0f}% of ripgrep's throughput")
 PY
