@@ -355,3 +355,26 @@ fn db_update_downloads_from_a_local_server() {
     let after = json(&bulwark(&["db", "status", "-f", "json"], Some(&db)));
     assert_eq!(after["advisories"], status["advisories"]);
 }
+
+#[test]
+fn corrupt_database_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("advisories.db");
+    std::fs::write(
+        &db,
+        b"this is not an SQLite database, just text that claims to be one\n".repeat(64),
+    )
+    .unwrap();
+    let demo = repo_root().join("examples/demo-project");
+    for args in [vec!["scan", demo.to_str().unwrap()], vec!["db", "status"]] {
+        let output = bulwark(&args, Some(&db));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("advisories.db"), "{args:?}: {stderr}");
+    }
+    let after = std::fs::read(&db).unwrap();
+    assert!(
+        after.starts_with(b"this is not an SQLite database"),
+        "the file was left as it was"
+    );
+}
