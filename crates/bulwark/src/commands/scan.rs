@@ -283,6 +283,9 @@ mod analysis {
             cached: results.iter().filter(|r| r.is_some()).count(),
             ..AnalysisSummary::default()
         };
+        // Files of a package are analysed in parallel too (nested rayon), as in `inspect`. On
+        // 1,781 installed packages (834 MB, shared 2 cores) packages-only parallelism was
+        // neither faster (14 s against 11-17 s) nor lighter (480-580 MB peak either way).
         let options = Options::default();
         let fresh: Vec<(usize, Result<CachedAnalysis, String>)> = targets
             .par_iter()
