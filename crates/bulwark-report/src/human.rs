@@ -229,7 +229,11 @@ fn write_findings(report: &ScanReport, palette: &Palette, out: &mut dyn Write) -
                 code.file, code.line, code.rule_id, code.severity, code.message
             )?;
             if !code.evidence.is_empty() {
-                writeln!(out, "                | {}", code.evidence.style(palette.dim))?;
+                writeln!(
+                    out,
+                    "                | {}",
+                    code.evidence.style(palette.dim)
+                )?;
             }
         }
     }

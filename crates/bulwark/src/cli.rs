@@ -359,19 +359,29 @@ mod tests {
     #[test]
     fn hunt_arguments() {
         let args = hunt(&[]);
-        assert!(args.roots.is_empty(), "the default root is decided at run time");
+        assert!(
+            args.roots.is_empty(),
+            "the default root is decided at run time"
+        );
         assert_eq!(args.format, HuntFormat::Human);
         assert_eq!(args.threads, 0);
         assert!(!args.no_db && !args.quiet && args.output.is_none());
-        let args = hunt(&["/a", "/b", "--format", "json", "-o", "r.json", "-j", "4", "-q"]);
+        let args = hunt(&[
+            "/a", "/b", "--format", "json", "-o", "r.json", "-j", "4", "-q",
+        ]);
         assert_eq!(args.roots, vec![PathBuf::from("/a"), PathBuf::from("/b")]);
         assert_eq!(args.format, HuntFormat::Json);
         assert_eq!(args.output, Some(PathBuf::from("r.json")));
         assert_eq!(args.threads, 4);
         assert!(args.quiet);
-        assert_eq!(hunt(&["-f", "json", "-f", "human"]).format, HuntFormat::Human);
         assert_eq!(
-            hunt(&["--hashes", "a.csv", "--hashes", "b.csv"]).hashes.len(),
+            hunt(&["-f", "json", "-f", "human"]).format,
+            HuntFormat::Human
+        );
+        assert_eq!(
+            hunt(&["--hashes", "a.csv", "--hashes", "b.csv"])
+                .hashes
+                .len(),
             2
         );
         assert!(hunt(&["--no-db"]).no_db);
