@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod http;
 
 use std::io::Write as _;
 use std::process::ExitCode;

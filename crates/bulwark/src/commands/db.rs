@@ -1,6 +1,6 @@
 //! `bulwark db`: import, update and inspect the embedded advisory database.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -146,27 +146,10 @@ fn human_age(seconds: u64) -> String {
 
 /// Downloads `url` over HTTP(S) with a size cap.
 fn download(url: &str) -> bulwark_advisory::Result<Vec<u8>> {
-    let fail = |message: String| {
+    crate::http::get(url, MAX_DOWNLOAD_BYTES).map_err(|error| {
         bulwark_advisory::Error::new(
             bulwark_advisory::ErrorKind::Download,
-            format!("`{}`: {message}", redact_url(url)),
+            format!("`{}`: {error:#}", redact_url(url)),
         )
-    };
-    let response = ureq::get(url)
-        .call()
-        .map_err(|error| fail(error.to_string()))?;
-    let mut bytes = Vec::new();
-    response
-        .into_body()
-        .into_reader()
-        .take(MAX_DOWNLOAD_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| fail(error.to_string()))?;
-    if bytes.len() as u64 > MAX_DOWNLOAD_BYTES {
-        return Err(fail(format!(
-            "larger than {} MiB",
-            MAX_DOWNLOAD_BYTES >> 20
-        )));
-    }
-    Ok(bytes)
+    })
 }

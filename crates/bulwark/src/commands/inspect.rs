@@ -99,7 +99,7 @@ pub(crate) fn fetch_tarball(registry: &str, name: &str, version: &str) -> anyhow
         registry.trim_end_matches('/'),
         name.replace('/', "%2f")
     );
-    let packument = get(&url, MAX_PACKUMENT_BYTES)?;
+    let packument = crate::http::get(&url, MAX_PACKUMENT_BYTES)?;
     let packument: serde_json::Value = serde_json::from_slice(&packument)
         .with_context(|| format!("the packument at `{url}` is not JSON"))?;
     let dist = packument
@@ -124,7 +124,7 @@ pub(crate) fn fetch_tarball(registry: &str, name: &str, version: &str) -> anyhow
                 .with_context(|| format!("bad `dist.shasum` `{shasum}`"))?
         }
     };
-    let bytes = get(tarball, MAX_TARBALL_BYTES)?;
+    let bytes = crate::http::get(tarball, MAX_TARBALL_BYTES)?;
     verify(&bytes, &expected)
         .with_context(|| format!("`{tarball}` does not match the packument"))?;
     Ok(bytes)
@@ -142,23 +142,6 @@ pub(crate) fn verify(bytes: &[u8], expected: &Integrity) -> anyhow::Result<()> {
         bail!("integrity mismatch: expected {expected}");
     }
     Ok(())
-}
-
-fn get(url: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
-    let response = ureq::get(url)
-        .call()
-        .with_context(|| format!("cannot download `{url}`"))?;
-    let mut bytes = Vec::new();
-    response
-        .into_body()
-        .into_reader()
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot download `{url}`"))?;
-    if bytes.len() as u64 > limit {
-        bail!("`{url}` is larger than {} MiB", limit >> 20);
-    }
-    Ok(bytes)
 }
 
 fn write_human(report: &Report, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
