@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use bulwark_advisory::{IndicatorFeed, Matcher, PayloadHash, Store};
+use bulwark_advisory::{IndicatorFeed, PayloadHash};
 use bulwark_hunt::{Options, Progress, Report, Rules};
 
 use crate::Outcome;
@@ -33,7 +33,7 @@ pub(crate) fn run(
             anyhow::bail!("`{}` does not exist", root.display());
         }
     }
-    let matcher = load_matcher(args.no_db, db)?;
+    let matcher = super::scan::load_matcher(args.no_db, db)?;
     let mut feed = IndicatorFeed::builtin().clone();
     for path in &args.hashes {
         feed.hashes.extend(read_hashes(path)?);
@@ -106,29 +106,6 @@ fn default_root() -> anyhow::Result<PathBuf> {
         .filter(|home| !home.is_empty())
         .map(PathBuf::from)
         .context("no ROOT given and HOME is not set")
-}
-
-/// The database when there is one, else the built-in feed alone (as `scan` does).
-fn load_matcher(no_db: bool, db: Option<&Path>) -> anyhow::Result<Matcher> {
-    if no_db {
-        return Ok(Matcher::builtin());
-    }
-    let path = match db {
-        Some(path) => Some(path.to_path_buf()),
-        None => Store::default_path(),
-    };
-    match path {
-        Some(path) if path.exists() => {
-            let store = Store::open_read_only(&path)
-                .with_context(|| format!("cannot open the database `{}`", path.display()))?;
-            Matcher::from_store(&store)
-                .with_context(|| format!("cannot read the database `{}`", path.display()))
-        }
-        Some(path) if db.is_some() => {
-            anyhow::bail!("the database `{}` does not exist", path.display())
-        }
-        _ => Ok(Matcher::builtin()),
-    }
 }
 
 /// A user list of payload hashes: `sha256[,file[,size_note[,campaign[,source]]]]` per line;

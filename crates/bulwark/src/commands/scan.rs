@@ -86,7 +86,7 @@ pub(crate) fn run(
 /// The database when there is one (`--db`, `BULWARK_DB` or the default path), else the
 /// built-in indicator feed alone, so detection works offline with nothing imported. A scan
 /// never creates the database.
-fn load_matcher(no_db: bool, db: Option<&Path>) -> anyhow::Result<Matcher> {
+pub(crate) fn load_matcher(no_db: bool, db: Option<&Path>) -> anyhow::Result<Matcher> {
     if no_db {
         return Ok(Matcher::builtin());
     }
@@ -96,7 +96,7 @@ fn load_matcher(no_db: bool, db: Option<&Path>) -> anyhow::Result<Matcher> {
     };
     match path {
         Some(path) if path.exists() => {
-            let store = Store::open(&path)
+            let store = Store::open_read_only(&path)
                 .with_context(|| format!("cannot open the database `{}`", path.display()))?;
             Matcher::from_store(&store)
                 .with_context(|| format!("cannot read the database `{}`", path.display()))
