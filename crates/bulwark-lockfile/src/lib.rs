@@ -12,6 +12,7 @@
 pub mod bun_lock;
 pub mod discover;
 mod error;
+mod glob;
 pub mod installed;
 mod location;
 mod model;

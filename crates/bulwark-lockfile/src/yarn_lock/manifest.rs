@@ -289,59 +289,15 @@ fn walk(
         let child = dir.join(&name);
         if segment == "**" {
             walk(&child, join(&name), segments, depth + 1, visits, matches);
-        } else if wildcard_match(segment.as_bytes(), name.as_bytes()) {
+        } else if crate::glob::segment_matches(segment.as_bytes(), name.as_bytes()) {
             walk(&child, join(&name), rest, depth + 1, visits, matches);
         }
     }
 }
 
-/// Glob match of one path segment with `*` and `?` (linear-time, no backtracking blow-up).
-fn wildcard_match(pattern: &[u8], name: &[u8]) -> bool {
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p] == name[n]) {
-            p += 1;
-            n += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, n));
-            p += 1;
-        } else if let Some((star_p, star_n)) = star {
-            p = star_p + 1;
-            n = star_n + 1;
-            star = Some((star_p, star_n + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&b| b == b'*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wildcards() {
-        let cases = [
-            ("*", "abc", true),
-            ("a*", "abc", true),
-            ("*c", "abc", true),
-            ("a?c", "abc", true),
-            ("a*d", "abc", false),
-            ("babel-*", "babel-core", true),
-            ("babel-*", "core", false),
-            ("", "", true),
-            ("", "a", false),
-        ];
-        for (pattern, name, expected) in cases {
-            assert_eq!(
-                wildcard_match(pattern.as_bytes(), name.as_bytes()),
-                expected,
-                "{pattern} {name}"
-            );
-        }
-    }
 
     #[test]
     fn manifest_merges_dependency_lists() {
