@@ -58,6 +58,8 @@ const ENDPOINTS: &[&str] = &[
 ];
 /// From `ipinfo.io` on, entries are IP lookup or free hosting services: medium, not high.
 const MEDIUM_FROM: usize = 33;
+/// How far (bytes) an IP literal may sit from a network call to count as its address.
+const OPTIONS_DISTANCE: usize = 256;
 
 static ENDPOINT_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(ENDPOINTS));
 
@@ -162,17 +164,20 @@ impl Rule for ExfiltrationEndpoint {
         }
         // `net.connect(port, '1.2.3.4')` and friends.
         if let Some(facts) = file.js {
-            for call in facts
+            let network_calls: Vec<_> = facts
                 .calls
                 .iter()
                 .filter(|call| is_network_call(&call.callee))
-            {
+                .collect();
+            let mut connects_to_ip = false;
+            for call in &network_calls {
                 if let Some(host) = call
                     .arguments
                     .iter()
                     .filter_map(|argument| argument.constant.as_deref())
                     .find(|constant| is_public_ipv4(constant))
                 {
+                    connects_to_ip = true;
                     out.push(file.finding(
                         &Self::META,
                         Severity::High,
@@ -182,6 +187,27 @@ impl Rule for ExfiltrationEndpoint {
                         None,
                     ));
                 }
+            }
+            // `https.request({ hostname: '1.2.3.4', … })` or an options object built just
+            // before the call: a bare IP literal within a few lines of a network call.
+            let near_a_call = |offset: usize| {
+                network_calls
+                    .iter()
+                    .any(|call| (call.offset as usize).abs_diff(offset) <= OPTIONS_DISTANCE)
+            };
+            if !connects_to_ip
+                && let Some(value) = file_values
+                    .iter()
+                    .find(|value| is_public_ipv4(value.text) && near_a_call(value.offset))
+            {
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::Medium,
+                    Confidence::Medium,
+                    Some(value.offset),
+                    format!("network call to the raw IP address `{}`", value.text),
+                    None,
+                ));
             }
         }
     }
@@ -200,6 +226,9 @@ mod tests {
             "const local = 'http://127.0.0.1:8080/'; const lan = 'http://192.168.1.1/';".into(),
             "const version = '1.2.3.4';".into(),
             "const publicSuffixes = {'ngrok.io': true, 'herokuapp.com': true};".into(),
+            "const resolvers = ['8.8.8.8', '1.1.1.1']; module.exports = resolvers;".into(),
+            "const https = require('https'); https.request({ hostname: '127.0.0.1', port: 8080 });"
+                .into(),
         ];
         let fail = vec![
             "fetch('https://discord.com/api/webhooks/123/abc', { method: 'POST' });".into(),
@@ -208,6 +237,8 @@ mod tests {
             "const net = require('net'); net.connect(4444, '45.61.1.2');".into(),
             "const host = 'dns1.abcdef.oast.fun';".into(),
             "const u = atob('aHR0cHM6Ly93ZWJob29rLnNpdGUveA==');".into(),
+            "const https = require('https'); https.request({ hostname: '45.61.12.9', path: '/c', method: 'POST' });".into(),
+            "const https = require('https'); const options = { hostname: '45.61.12.9', port: 443 }; https.request(options).end();".into(),
         ];
         test_rule(ExfiltrationEndpoint::META.name, pass, fail);
     }
