@@ -49,30 +49,31 @@ fn check(folder: &str, lockfile: &str) {
     }
 }
 
+/// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
+/// without `resolved`, importers), and its warnings.
+fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
+    let path = fixtures().join(folder).join(file);
+    let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
+    let importers = lockfile.importers.len();
+    let project = lockfile.into_inventory();
+    let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
+        project.packages.iter().filter(|p| keep(p)).count()
+    };
+    let counts = [
+        project.packages.len(),
+        count(&|p| p.dev),
+        count(&|p| p.optional),
+        count(&|p| p.peer),
+        count(&|p| p.alias.is_some()),
+        count(&|p| p.resolved.is_none()),
+        importers,
+    ];
+    (counts, project.warnings)
+}
+
 #[test]
 fn npm_v1_npm_cli() {
     check("npm-v1/npm-cli", "package-lock.json");
-    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
-    /// without `resolved`, importers), and its warnings.
-    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
-        let path = fixtures().join(folder).join(file);
-        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
-        let importers = lockfile.importers.len();
-        let project = lockfile.into_inventory();
-        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
-            project.packages.iter().filter(|p| keep(p)).count()
-        };
-        let counts = [
-            project.packages.len(),
-            count(&|p| p.dev),
-            count(&|p| p.optional),
-            count(&|p| p.peer),
-            count(&|p| p.alias.is_some()),
-            count(&|p| p.resolved.is_none()),
-            importers,
-        ];
-        (counts, project.warnings)
-    }
     // reference.json: 1009 instances, 496 `dev`, 4 `optional`, 158 `bundled` (no `resolved`).
     let (counts, warnings) = npm_stats("npm-v1/npm-cli", "package-lock.json");
     assert_eq!(counts, [1009, 496, 4, 0, 0, 158, 1]);
@@ -82,27 +83,6 @@ fn npm_v1_npm_cli() {
 #[test]
 fn npm_v2_axios() {
     check("npm-v2/axios", "package-lock.json");
-    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
-    /// without `resolved`, importers), and its warnings.
-    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
-        let path = fixtures().join(folder).join(file);
-        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
-        let importers = lockfile.importers.len();
-        let project = lockfile.into_inventory();
-        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
-            project.packages.iter().filter(|p| keep(p)).count()
-        };
-        let counts = [
-            project.packages.len(),
-            count(&|p| p.dev),
-            count(&|p| p.optional),
-            count(&|p| p.peer),
-            count(&|p| p.alias.is_some()),
-            count(&|p| p.resolved.is_none()),
-            importers,
-        ];
-        (counts, project.warnings)
-    }
     // reference.json: 2115 instances, 2107 `dev`, 42 `optional`, 190 `peer`.
     let (counts, warnings) = npm_stats("npm-v2/axios", "package-lock.json");
     assert_eq!(counts, [2115, 2107, 42, 190, 0, 0, 1]);
@@ -112,27 +92,6 @@ fn npm_v2_axios() {
 #[test]
 fn npm_v3_npm_cli() {
     check("npm-v3/npm-cli", "package-lock.json");
-    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
-    /// without `resolved`, importers), and its warnings.
-    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
-        let path = fixtures().join(folder).join(file);
-        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
-        let importers = lockfile.importers.len();
-        let project = lockfile.into_inventory();
-        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
-            project.packages.iter().filter(|p| keep(p)).count()
-        };
-        let counts = [
-            project.packages.len(),
-            count(&|p| p.dev),
-            count(&|p| p.optional),
-            count(&|p| p.peer),
-            count(&|p| p.alias.is_some()),
-            count(&|p| p.resolved.is_none()),
-            importers,
-        ];
-        (counts, project.warnings)
-    }
     // reference.json: 1241 instances, 1030 `dev`, 6 `optional`, 164 `peer`, 3 aliases,
     // 163 of the 356 `inBundle` entries have no `resolved` (no other package lacks one), the
     // root and 16 workspaces.
@@ -165,27 +124,6 @@ fn npm_v3_npm_cli() {
 #[test]
 fn npm_shrinkwrap_firebase_tools() {
     check("npm-shrinkwrap/firebase-tools", "npm-shrinkwrap.json");
-    /// Counts of the npm inventory of `folder`: (packages, dev, optional, peer, aliased,
-    /// without `resolved`, importers), and its warnings.
-    fn npm_stats(folder: &str, file: &str) -> ([usize; 7], Vec<String>) {
-        let path = fixtures().join(folder).join(file);
-        let lockfile = extract_file(extractor_for(&path).unwrap(), &path).unwrap();
-        let importers = lockfile.importers.len();
-        let project = lockfile.into_inventory();
-        let count = |keep: &dyn Fn(&bulwark_lockfile::InventoryPackage) -> bool| {
-            project.packages.iter().filter(|p| keep(p)).count()
-        };
-        let counts = [
-            project.packages.len(),
-            count(&|p| p.dev),
-            count(&|p| p.optional),
-            count(&|p| p.peer),
-            count(&|p| p.alias.is_some()),
-            count(&|p| p.resolved.is_none()),
-            importers,
-        ];
-        (counts, project.warnings)
-    }
     // reference.json: 1858 instances, 1067 `dev`, 173 `optional` (the 15 `devOptional` are
     // neither), 4 `peer`, 4 aliases.
     let (counts, warnings) = npm_stats("npm-shrinkwrap/firebase-tools", "npm-shrinkwrap.json");
