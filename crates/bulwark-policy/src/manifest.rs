@@ -1,0 +1,182 @@
+//! The few `package.json` facts the checks need: a project's direct dependencies per type
+//! (with their lines) and an installed package's lifecycle scripts. Files are hostile: size
+//! is bounded, and a file reached through a link that leaves the project is refused.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// `package.json` files larger than this are not read.
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+
+/// The dependency types of `package.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum DependencyType {
+    Prod,
+    Dev,
+    Optional,
+    Peer,
+}
+
+impl DependencyType {
+    pub(crate) const ALL: [Self; 4] = [Self::Prod, Self::Dev, Self::Optional, Self::Peer];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::Prod => "dependencies",
+            Self::Dev => "devDependencies",
+            Self::Optional => "optionalDependencies",
+            Self::Peer => "peerDependencies",
+        }
+    }
+}
+
+/// One direct dependency as `package.json` declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Declared {
+    pub(crate) name: String,
+    pub(crate) spec: String,
+    pub(crate) kind: DependencyType,
+    pub(crate) line: u32,
+}
+
+/// A project's `package.json`.
+#[derive(Debug, Clone)]
+pub(crate) struct Manifest {
+    pub(crate) path: PathBuf,
+    pub(crate) dependencies: Vec<Declared>,
+}
+
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default, rename = "devDependencies")]
+    dev_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default, rename = "optionalDependencies")]
+    optional_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default, rename = "peerDependencies")]
+    peer_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    scripts: BTreeMap<String, serde_json::Value>,
+}
+
+/// Reads a bounded file that must resolve inside `root`.
+pub(crate) fn read_inside(root: &Path, path: &Path) -> Option<String> {
+    let canonical_root = root.canonicalize().ok()?;
+    let canonical = path.canonicalize().ok()?;
+    if !canonical.starts_with(&canonical_root) {
+        return None;
+    }
+    let metadata = std::fs::metadata(&canonical).ok()?;
+    if !metadata.is_file() || metadata.len() > MAX_MANIFEST_BYTES {
+        return None;
+    }
+    std::fs::read_to_string(&canonical).ok()
+}
+
+/// The `package.json` in `dir`, if there is a readable one.
+pub(crate) fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let path = dir.join("package.json");
+    let text = read_inside(dir, &path)?;
+    let wire: Wire = serde_json::from_str(&text).ok()?;
+    let mut dependencies = Vec::new();
+    for kind in DependencyType::ALL {
+        let map = match kind {
+            DependencyType::Prod => &wire.dependencies,
+            DependencyType::Dev => &wire.dev_dependencies,
+            DependencyType::Optional => &wire.optional_dependencies,
+            DependencyType::Peer => &wire.peer_dependencies,
+        };
+        for (name, spec) in map {
+            let Some(spec) = spec.as_str() else { continue };
+            dependencies.push(Declared {
+                name: name.clone(),
+                spec: spec.to_owned(),
+                kind,
+                line: line_of_key(&text, kind.key(), name),
+            });
+        }
+    }
+    Some(Manifest { path, dependencies })
+}
+
+/// The lifecycle scripts that run on install, from an installed `package.json`'s text.
+pub(crate) fn install_scripts(text: &str) -> Vec<(String, String)> {
+    let Ok(wire) = serde_json::from_str::<Wire>(text) else {
+        return Vec::new();
+    };
+    ["preinstall", "install", "postinstall"]
+        .iter()
+        .filter_map(|hook| {
+            wire.scripts
+                .get(*hook)
+                .and_then(|v| v.as_str())
+                .map(|script| ((*hook).to_owned(), script.to_owned()))
+        })
+        .collect()
+}
+
+/// The 1-based line of `"name":` inside the `"section"` object (the section's own line
+/// when the key cannot be found, 1 when neither can).
+pub(crate) fn line_of_key(text: &str, section: &str, name: &str) -> u32 {
+    let line_at = |offset: usize| {
+        u32::try_from(text[..offset].bytes().filter(|&b| b == b'\n').count() + 1).unwrap_or(0)
+    };
+    let section_key = format!("\"{section}\"");
+    let Some(start) = text.find(&section_key) else {
+        return 1;
+    };
+    let key = format!("\"{name}\"");
+    let body = &text[start + section_key.len()..];
+    let end = body.find('}').unwrap_or(body.len());
+    match body[..end].find(&key) {
+        Some(offset) => line_at(start + section_key.len() + offset),
+        None => line_at(start),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_dependencies_with_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            "{\n  \"dependencies\": {\n    \"chalk\": \"^4.1.2\",\n    \"debug\": \"4.3.4\"\n  },\n  \"devDependencies\": {\n    \"chalk\": \"4.1.2\"\n  }\n}\n",
+        )
+        .unwrap();
+        let manifest = read_manifest(dir.path()).unwrap();
+        let lines: Vec<(&str, DependencyType, u32)> = manifest
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind, d.line))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("chalk", DependencyType::Prod, 3),
+                ("debug", DependencyType::Prod, 4),
+                ("chalk", DependencyType::Dev, 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn install_hooks() {
+        let scripts = install_scripts(
+            r#"{"scripts":{"postinstall":"node install.js","test":"jest","preinstall":"x"}}"#,
+        );
+        assert_eq!(
+            scripts,
+            [
+                ("preinstall".to_owned(), "x".to_owned()),
+                ("postinstall".to_owned(), "node install.js".to_owned())
+            ]
+        );
+        assert!(install_scripts("not json").is_empty());
+    }
+}
