@@ -51,6 +51,11 @@ pub(crate) enum Command {
     /// compromised packages in lockfiles, node_modules trees and package-manager caches, and
     /// for the persistence artifacts of the npm worms.
     Hunt(HuntArgs),
+    /// Verify the integrity of every package: cached tarballs against their integrity,
+    /// installed files against their tarball (tamper detection), and with a registry (or
+    /// recorded packuments) the lockfile against the registry, registry signatures and
+    /// Sigstore provenance.
+    Verify(VerifyArgs),
 }
 
 /// `bulwark db` subcommands.
@@ -88,6 +93,38 @@ pub(crate) struct DbUpdateArgs {
 /// Arguments of `bulwark db status`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct DbStatusArgs {
+    /// Output format: human or json.
+    #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
+    pub(crate) format: OutputFormat,
+}
+
+/// Arguments of `bulwark verify`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// Download tarballs that are in no local cache (from the registry).
+    #[arg(long)]
+    pub(crate) fetch: bool,
+    /// Check the lockfile against this registry: versions, integrity, tarball URLs, manifest
+    /// confusion, signatures and provenance (network).
+    #[arg(long, env = "BULWARK_REGISTRY", value_name = "URL")]
+    pub(crate) registry: Option<String>,
+    /// Recorded registry answers (`<name>.json` packuments, `-/npm/v1/attestations/…`) used
+    /// instead of the network.
+    #[arg(long, value_name = "DIR", conflicts_with = "registry")]
+    pub(crate) packuments: Option<PathBuf>,
+    /// Extra package-manager cache directories to look for tarballs in (npm `_cacache`,
+    /// yarn classic cache, pnpm store).
+    #[arg(long = "cache-dir", value_name = "DIR")]
+    pub(crate) cache_dirs: Vec<PathBuf>,
+    /// Registry keys (`/-/npm/v1/keys` document) instead of the shipped npm keys.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) keys: Option<PathBuf>,
+    /// Sigstore `trusted_root.json` instead of the shipped public-good root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
     /// Output format: human or json.
     #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
     pub(crate) format: OutputFormat,

@@ -5,6 +5,7 @@ mod diff;
 mod hunt;
 mod inspect;
 mod scan;
+mod verify;
 
 use std::io::IsTerminal as _;
 
@@ -19,6 +20,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Diff(diff_args) => diff::run(&diff_args, args.color),
         Command::Db(db_command) => db::run(&db_command, args.db.as_deref()),
         Command::Hunt(hunt_args) => hunt::run(&hunt_args, args.color, args.db.as_deref()),
+        Command::Verify(verify_args) => verify::run(&verify_args, args.color),
     }
 }
 
