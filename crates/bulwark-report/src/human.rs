@@ -130,6 +130,7 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
         )?;
     }
     write_findings(report, &palette, out)?;
+    write_policy(report, &palette, out)?;
     for note in &report.analysis_notes {
         writeln!(
             out,
@@ -169,6 +170,84 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
             "{} {} could not be read; the rest was scanned",
             summary.errors,
             plural(summary.errors, "file", "files")
+        )?;
+    }
+    if let Some(policy) = &report.policy {
+        writeln!(out)?;
+        let verdict = if policy.summary.deny > 0 {
+            "denied".style(palette.error).to_string()
+        } else {
+            "passed".to_owned()
+        };
+        writeln!(
+            out,
+            "{} {verdict}: {} denied, {} {}, {} {}",
+            "Policy".style(palette.heading),
+            policy.summary.deny,
+            policy.summary.warn,
+            plural(policy.summary.warn, "warning", "warnings"),
+            report.findings.len(),
+            plural(report.findings.len(), "finding", "findings"),
+        )?;
+    }
+    Ok(())
+}
+
+/// Policy violations grouped by level (deny first), each with its place.
+fn write_policy(report: &ScanReport, palette: &Palette, out: &mut dyn Write) -> io::Result<()> {
+    let Some(policy) = &report.policy else {
+        return Ok(());
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} {} ({} denied, {} {})",
+        "Policy".style(palette.heading),
+        policy.config.display().style(palette.dim),
+        policy.summary.deny,
+        policy.summary.warn,
+        plural(policy.summary.warn, "warning", "warnings"),
+    )?;
+    for (level, label, style) in [
+        (crate::PolicyLevel::Deny, "DENY", palette.error),
+        (crate::PolicyLevel::Warn, "WARN", palette.warning),
+    ] {
+        let group: Vec<_> = policy
+            .violations
+            .iter()
+            .filter(|v| v.level == level)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        writeln!(out, "  {} ({})", label.style(style), group.len())?;
+        for violation in group {
+            writeln!(
+                out,
+                "    {}  {}",
+                violation.check.style(palette.dim),
+                violation.message
+            )?;
+            if let Some(location) = &violation.location {
+                writeln!(out, "      {}:{}", location.file.display(), location.line)?;
+            }
+        }
+    }
+    if !policy.undated.is_empty() {
+        let names: Vec<&str> = policy.undated.keys().map(String::as_str).take(10).collect();
+        let more = policy.undated.len().saturating_sub(names.len());
+        writeln!(
+            out,
+            "  {}: could not date {} {} for the minimum release age: {}{}",
+            "note".style(palette.dim),
+            policy.undated.len(),
+            plural(policy.undated.len(), "package", "packages"),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         )?;
     }
     Ok(())

@@ -36,6 +36,91 @@ pub struct ScanReport {
     pub ignored: Vec<IgnoredEntry>,
     /// Installed packages whose code analysis failed or was partial; the scan went on.
     pub analysis_notes: Vec<AnalysisNote>,
+    /// The policy result when a `bulwark.toml` was applied; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicySection>,
+}
+
+/// What the policy (`bulwark.toml`) found.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySection {
+    /// The config file applied, relative to the scan root when inside it.
+    pub config: PathBuf,
+    /// Totals.
+    pub summary: PolicySummary,
+    /// Every violation at `warn` or `deny`, deny first.
+    pub violations: Vec<PolicyViolation>,
+    /// Packages whose publication time could not be found, with why (minimum release age).
+    pub undated: BTreeMap<String, String>,
+    /// Description of each check code that appears in `violations` (SARIF rule metadata).
+    #[serde(skip)]
+    pub descriptions: BTreeMap<String, String>,
+}
+
+/// Totals of the policy result.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PolicySummary {
+    /// Violations at `deny` (any makes the scan exit with 1).
+    pub deny: usize,
+    /// Violations at `warn`.
+    pub warn: usize,
+    /// Violations per check code.
+    pub by_check: BTreeMap<String, usize>,
+}
+
+/// One policy violation.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyViolation {
+    /// The check's stable kebab-case code, e.g. `install-script-not-allowed`.
+    pub check: String,
+    /// `warn` or `deny`.
+    pub level: PolicyLevel,
+    /// One line for people.
+    pub message: String,
+    /// The package, when the violation is about one (for `unpinned-dependency` and
+    /// `lockfile-drift` from `package.json`, `version` is the declared specifier).
+    pub package: Option<FindingPackage>,
+    /// The project's [`ProjectEntry::id`], when about one.
+    pub project: Option<usize>,
+    /// Where: the lockfile line, the `package.json` line, or the `bulwark.toml` line.
+    pub location: Option<LocationEntry>,
+}
+
+/// The level of a policy violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyLevel {
+    /// Reported, does not fail the scan.
+    Warn,
+    /// Fails the scan (exit code 1).
+    Deny,
+}
+
+impl PolicySection {
+    /// Builds the section from violations, computing the totals.
+    #[must_use]
+    pub fn new(
+        config: PathBuf,
+        violations: Vec<PolicyViolation>,
+        undated: BTreeMap<String, String>,
+        descriptions: BTreeMap<String, String>,
+    ) -> Self {
+        let mut summary = PolicySummary::default();
+        for violation in &violations {
+            match violation.level {
+                PolicyLevel::Deny => summary.deny += 1,
+                PolicyLevel::Warn => summary.warn += 1,
+            }
+            *summary.by_check.entry(violation.check.clone()).or_default() += 1;
+        }
+        Self {
+            config,
+            summary,
+            violations,
+            undated,
+            descriptions,
+        }
+    }
 }
 
 /// Why the code analysis of one installed package failed or was partial.
@@ -384,6 +469,7 @@ impl ScanReport {
                 })
                 .collect(),
             analysis_notes: Vec::new(),
+            policy: None,
         }
     }
 }

@@ -51,6 +51,8 @@ pub(crate) enum Command {
     /// compromised packages in lockfiles, node_modules trees and package-manager caches, and
     /// for the persistence artifacts of the npm worms.
     Hunt(HuntArgs),
+    /// Write a commented starter policy, `bulwark.toml`, into DIR (never overwrites).
+    Init(InitArgs),
     /// Verify the integrity of every package: cached tarballs against their integrity,
     /// installed files against their tarball (tamper detection), and with a registry (or
     /// recorded packuments) the lockfile against the registry, registry signatures and
@@ -189,7 +191,8 @@ pub(crate) struct ScanArgs {
     /// The directory (or a single lockfile) to scan.
     #[arg(default_value = ".")]
     pub(crate) dir: PathBuf,
-    /// Output format: human, json or cyclonedx.
+    /// Output format: human, json, cyclonedx, sarif (GitHub code scanning) or github
+    /// (workflow annotations).
     #[arg(long, short = 'f', default_value = "human", value_parser = parse_format)]
     pub(crate) format: OutputFormat,
     /// Write the report to FILE instead of standard output.
@@ -198,6 +201,24 @@ pub(crate) struct ScanArgs {
     /// Exit with 1 when there are findings at this level or above.
     #[arg(long, value_enum, default_value_t = FailOn::Malicious)]
     pub(crate) fail_on: FailOn,
+    /// The policy file (default: `bulwark.toml` in DIR, when there is one). Exit 1 when a
+    /// deny-level rule is violated.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Never use the network: the minimum release age is checked from the publish-time
+    /// cache, and packages it cannot date are listed.
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// The registry publication times are read from (minimum release age).
+    #[arg(
+        long,
+        env = "BULWARK_REGISTRY",
+        default_value = "https://registry.npmjs.org"
+    )]
+    pub(crate) registry: String,
+    /// The publish-time cache file (default: `publish-times.json` beside the database).
+    #[arg(long, env = "BULWARK_TIME_CACHE", value_name = "PATH")]
+    pub(crate) time_cache: Option<PathBuf>,
     /// Only use the built-in indicator feed, not the database.
     #[arg(long)]
     pub(crate) no_db: bool,
@@ -207,6 +228,14 @@ pub(crate) struct ScanArgs {
     /// The analysis cache file (default: `analysis-cache.sqlite3` beside the database).
     #[arg(long, env = "BULWARK_CACHE", value_name = "PATH")]
     pub(crate) cache: Option<PathBuf>,
+}
+
+/// Arguments of `bulwark init`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    pub(crate) dir: PathBuf,
 }
 
 /// Arguments of `bulwark diff`.
@@ -317,6 +346,26 @@ mod tests {
             FailOn::Suspicious
         );
         assert!(FailOn::Malicious < FailOn::Suspicious && FailOn::Suspicious < FailOn::Critical);
+    }
+
+    #[test]
+    fn scan_policy_flags() {
+        let args = scan(&[]);
+        assert!(args.config.is_none() && !args.offline && args.time_cache.is_none());
+        let args = scan(&["--config", "ci.toml", "--offline", "--time-cache", "t.json"]);
+        assert_eq!(args.config, Some(PathBuf::from("ci.toml")));
+        assert!(args.offline);
+        assert_eq!(args.time_cache, Some(PathBuf::from("t.json")));
+        assert_eq!(scan(&["-f", "sarif"]).format, OutputFormat::Sarif);
+        assert_eq!(scan(&["--format=github"]).format, OutputFormat::Github);
+        assert_eq!(
+            scan(&["--registry", "http://127.0.0.1:1"]).registry,
+            "http://127.0.0.1:1"
+        );
+        let Command::Init(init) = Args::try_parse_from(["bulwark", "init"]).unwrap().command else {
+            panic!("not init")
+        };
+        assert_eq!(init.dir, PathBuf::from("."));
     }
 
     #[test]

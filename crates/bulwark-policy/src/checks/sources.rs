@@ -17,10 +17,15 @@ pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
         .packages
         .iter()
         .filter_map(|package| {
+            // npm links `file:` directories, so the specifier decides between the two.
+            let written = package.resolved.as_deref().unwrap_or("");
             let (level, what) = match package.source {
                 SourceKind::Git => (rules.git, "a git repository"),
                 SourceKind::RemoteTarball => (rules.remote_tarball, "a remote tarball"),
-                SourceKind::File => (rules.file, "a local `file:` path"),
+                SourceKind::File | SourceKind::Link if written.starts_with("file:") => {
+                    (rules.file, "a local `file:` path")
+                }
+                SourceKind::File => (rules.file, "a local file or directory"),
                 SourceKind::Link => (rules.link, "a `link:` to a local directory"),
                 SourceKind::Registry | SourceKind::Workspace | SourceKind::Unknown => return None,
             };
@@ -94,6 +99,12 @@ link = "allow"
                 (Check::SourceNotAllowed, level)
             );
         }
+        let linked_file = check(&policy, &with_source(SourceKind::Link, "file:vendor/dep"));
+        assert_eq!(
+            linked_file[0].level,
+            Level::Warn,
+            "npm links file: directories"
+        );
         for (source, resolved) in [
             (SourceKind::Link, "link:../dep"),
             (

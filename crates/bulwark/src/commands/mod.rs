@@ -3,6 +3,7 @@
 mod db;
 mod diff;
 mod hunt;
+mod init;
 mod inspect;
 mod scan;
 mod verify;
@@ -20,6 +21,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Diff(diff_args) => diff::run(&diff_args, args.color),
         Command::Db(db_command) => db::run(&db_command, args.db.as_deref()),
         Command::Hunt(hunt_args) => hunt::run(&hunt_args, args.color, args.db.as_deref()),
+        Command::Init(init_args) => init::run(&init_args),
         Command::Verify(verify_args) => verify::run(&verify_args, args.color),
     }
 }

@@ -26,6 +26,7 @@ pub(crate) fn run(
         anyhow::bail!("`{}` does not exist", root.display());
     }
     let matcher = load_matcher(args.no_db, db)?;
+    let policy_config = policy::load(args)?;
     let scan = bulwark_lockfile::discover::inventory(root);
     let mut report = ScanReport::new(root, &scan.projects, &scan.errors, &scan.ignored);
     report.add_findings(match_projects(root, &scan.projects, &matcher));
@@ -36,6 +37,16 @@ pub(crate) fn run(
             report.analysis_notes = analysis.notes;
             report.add_findings(analysis.findings);
         }
+    }
+    if let Some(config) = &policy_config {
+        report.policy = Some(policy::apply(
+            config,
+            args,
+            db,
+            root,
+            &scan.projects,
+            &report.findings,
+        ));
     }
 
     let mut out: Box<dyn Write> = match &args.output {
@@ -54,6 +65,8 @@ pub(crate) fn run(
         ),
         OutputFormat::Json => bulwark_report::json::write(&report, &mut out),
         OutputFormat::CycloneDx => bulwark_report::cyclonedx::write(root, &scan.projects, &mut out),
+        OutputFormat::Sarif => bulwark_report::sarif::write(&report, &mut out),
+        OutputFormat::Github => bulwark_report::github::write(&report, &mut out),
     }
     .context("cannot write the report")?;
     out.flush().context("cannot write the report")?;
@@ -66,15 +79,27 @@ pub(crate) fn run(
         if !report.findings.is_empty() {
             let _ = writeln!(stderr, "{} findings", report.findings.len());
         }
+        if let Some(policy) = &report.policy {
+            let _ = writeln!(
+                stderr,
+                "policy: {} denied, {} warnings",
+                policy.summary.deny, policy.summary.warn
+            );
+        }
     }
     if !scan.errors.is_empty() {
         return Ok(Outcome::Errors);
     }
+    let denied = report
+        .policy
+        .as_ref()
+        .is_some_and(|policy| policy.summary.deny > 0);
     Ok(
-        if report
-            .findings
-            .iter()
-            .any(|finding| fails(finding, args.fail_on))
+        if denied
+            || report
+                .findings
+                .iter()
+                .any(|finding| fails(finding, args.fail_on))
         {
             Outcome::Findings
         } else {
@@ -205,3 +230,4 @@ fn fails(finding: &Finding, level: FailOn) -> bool {
 }
 
 mod analysis;
+mod policy;
