@@ -222,7 +222,13 @@ fn host(headers: &HeaderMap) -> Option<&str> {
 }
 
 fn refused(refusal: &Refusal) -> Response<Full<Bytes>> {
-    error(refusal.status, &refusal.message)
+    let mut response = error(refusal.status, &refusal.message);
+    if let Some(phrase) = &refusal.phrase
+        && let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(phrase.clone())
+    {
+        response.extensions_mut().insert(phrase);
+    }
+    response
 }
 
 fn error(status: u16, message: &str) -> Response<Full<Bytes>> {

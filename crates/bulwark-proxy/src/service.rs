@@ -92,6 +92,8 @@ pub struct BlockedVersion {
 pub(crate) struct Refusal {
     pub(crate) status: u16,
     pub(crate) message: String,
+    /// The HTTP reason phrase: pnpm, yarn 1 and yarn 4 print it, not the body.
+    pub(crate) phrase: Option<String>,
 }
 
 impl Refusal {
@@ -99,6 +101,15 @@ impl Refusal {
         Self {
             status,
             message: message.into(),
+            phrase: None,
+        }
+    }
+
+    fn blocked(name: &str, version: &str, reason: &BlockReason) -> Self {
+        Self {
+            status: 403,
+            message: format!("bulwark: {name}@{version} is blocked: {reason}"),
+            phrase: Some(format!("Forbidden by bulwark: {}", reason.code())),
         }
     }
 }
@@ -457,10 +468,7 @@ impl Gate {
             .ok_or_else(|| Refusal::new(404, "unknown version"))?;
         let blocked = |reason: &BlockReason| {
             self.audit_block(client, name, &version, reason, "tarball");
-            Refusal::new(
-                403,
-                format!("bulwark: {name}@{version} is blocked: {reason}"),
-            )
+            Refusal::blocked(name, &version, reason)
         };
         if let Decision::Block(reason) = &info.decision {
             return Err(blocked(reason));

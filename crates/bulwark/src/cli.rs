@@ -51,6 +51,12 @@ pub(crate) enum Command {
     /// compromised packages in lockfiles, node_modules trees and package-manager caches, and
     /// for the persistence artifacts of the npm worms.
     Hunt(HuntArgs),
+    /// Run the registry gate: an npm registry proxy that removes known-bad, too-new,
+    /// unlisted and malicious versions before npm, pnpm, yarn or bun can install them.
+    Serve(ServeArgs),
+    /// Run a package manager through an ephemeral gate (`bulwark run -- npm install`) and
+    /// exit with its status.
+    Run(RunArgs),
     /// Write a commented starter policy, `bulwark.toml`, into DIR (never overwrites).
     Init(InitArgs),
     /// Verify the integrity of every package: cached tarballs against their integrity,
@@ -294,6 +300,75 @@ pub(crate) struct HuntArgs {
     /// No progress on standard error.
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
+}
+
+/// The gate's options, shared by `serve` and `run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GateArgs {
+    /// An upstream registry: `URL` or `@scope=URL`, optionally followed by
+    /// `,token-env=VAR` (the variable holding its bearer token). Repeatable; default
+    /// https://registry.npmjs.org.
+    #[arg(long, value_name = "[@SCOPE=]URL[,token-env=VAR]")]
+    pub(crate) upstream: Vec<String>,
+    /// The cache directory (tarballs, packuments, verdicts; default: `gate/` beside the
+    /// database).
+    #[arg(long, env = "BULWARK_GATE_CACHE", value_name = "DIR")]
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// Append every decision to FILE as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) audit_log: Option<std::path::PathBuf>,
+    /// Serve from the cache only; never contact an upstream.
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// Block versions published less than this long ago (`3d`, `12h`, `0`).
+    #[arg(long, value_parser = crate::commands::parse_duration, default_value = "0", value_name = "AGE")]
+    pub(crate) min_age: std::time::Duration,
+    /// Serve only these packages (repeatable; default: all).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) allow: Vec<String>,
+    /// Never serve this package (`name`) or version (`name@version`) (repeatable).
+    #[arg(long, value_name = "NAME[@VERSION]")]
+    pub(crate) deny: Vec<String>,
+    /// Only use the built-in indicator feed, not the database.
+    #[arg(long)]
+    pub(crate) no_db: bool,
+    /// How long an upstream packument is used before it is revalidated.
+    #[arg(long, value_parser = crate::commands::parse_duration, default_value = "5m", value_name = "AGE")]
+    pub(crate) metadata_ttl: std::time::Duration,
+    /// Time limit of one upstream request.
+    #[arg(long, value_parser = crate::commands::parse_duration, default_value = "60s", value_name = "AGE")]
+    pub(crate) upstream_timeout: std::time::Duration,
+}
+
+/// Arguments of `bulwark serve`.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4873", value_name = "ADDR")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// The gate's options.
+    #[command(flatten)]
+    pub(crate) gate: GateArgs,
+}
+
+/// Arguments of `bulwark run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// The gate's options.
+    #[command(flatten)]
+    pub(crate) gate: GateArgs,
+    /// No gate address or summary when nothing was blocked.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+    /// The package manager and its arguments, after `--`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "COMMAND"
+    )]
+    pub(crate) command: Vec<String>,
 }
 
 fn parse_format(value: &str) -> Result<OutputFormat, String> {

@@ -5,10 +5,14 @@ mod diff;
 mod hunt;
 mod init;
 mod inspect;
+mod run;
 mod scan;
+mod serve;
 mod verify;
 
 use std::io::IsTerminal as _;
+
+pub(crate) use serve::parse_duration;
 
 use crate::Outcome;
 use crate::cli::{Args, ColorChoice, Command};
@@ -21,6 +25,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         Command::Diff(diff_args) => diff::run(&diff_args, args.color),
         Command::Db(db_command) => db::run(&db_command, args.db.as_deref()),
         Command::Hunt(hunt_args) => hunt::run(&hunt_args, args.color, args.db.as_deref()),
+        Command::Serve(serve_args) => serve::run(&serve_args, args.db.as_deref()),
+        Command::Run(run_args) => run::run(&run_args, args.db.as_deref()),
         Command::Init(init_args) => init::run(&init_args),
         Command::Verify(verify_args) => verify::run(&verify_args, args.color),
     }

@@ -1,0 +1,214 @@
+//! `bulwark serve`: the registry gate on a fixed address, until interrupted.
+
+#![allow(
+    clippy::print_stderr,
+    reason = "a server reports its address and errors on stderr"
+)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use bulwark_proxy::{BuiltinPolicy, Gate, ProxyConfig, UpstreamConfig};
+
+use crate::Outcome;
+use crate::cli::{GateArgs, ServeArgs};
+
+/// Runs `bulwark serve`.
+pub(crate) fn run(args: &ServeArgs, db: Option<&Path>) -> anyhow::Result<Outcome> {
+    let gate = build_gate(&args.gate, args.listen, db)?;
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        eprintln!("bulwark serve: http://{address}/");
+        for upstream in gate.describe_upstreams() {
+            eprintln!("  upstream {upstream}");
+        }
+        eprintln!("  cache {}", gate.config().cache_dir.display());
+        if gate.config().offline {
+            eprintln!("  offline: serving from the cache only");
+        }
+        bulwark_proxy::serve(Arc::clone(&gate), listener, shutdown_signal())
+            .await
+            .context("the gate stopped")
+    })?;
+    gate.flush();
+    Ok(Outcome::Clean)
+}
+
+/// The gate's tokio runtime: one worker per CPU, a bounded blocking pool (downloads, disk,
+/// analysis).
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(64)
+        .thread_name("bulwark-gate")
+        .build()
+        .context("cannot start the gate's runtime")
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The gate of `serve` and `run`: configuration from the flags, the known-bad matcher of
+/// `scan` (built-in feed plus the database when there is one), the built-in policy.
+pub(crate) fn build_gate(
+    args: &GateArgs,
+    listen: SocketAddr,
+    db: Option<&Path>,
+) -> anyhow::Result<Arc<Gate>> {
+    let cache_dir = match &args.cache_dir {
+        Some(dir) => dir.clone(),
+        None => default_cache_dir()?,
+    };
+    let mut config = ProxyConfig::new(cache_dir);
+    config.listen = listen;
+    if !args.upstream.is_empty() {
+        config.upstreams = args
+            .upstream
+            .iter()
+            .map(|spec| parse_upstream(spec))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    config.audit_log.clone_from(&args.audit_log);
+    config.offline = args.offline;
+    config.metadata_ttl = args.metadata_ttl;
+    config.upstream_timeout = args.upstream_timeout;
+    let matcher = super::scan::load_matcher(args.no_db, db)?;
+    let policy = BuiltinPolicy {
+        min_age: args.min_age,
+        allow: args.allow.clone(),
+        deny: args.deny.clone(),
+    };
+    let gate =
+        Gate::open(config, Arc::new(policy), Arc::new(matcher)).context("cannot start the gate")?;
+    Ok(Arc::new(gate))
+}
+
+fn default_cache_dir() -> anyhow::Result<PathBuf> {
+    let database = bulwark_advisory::Store::default_path()
+        .context("no data directory for the gate's cache; pass --cache-dir")?;
+    let parent = database.parent().unwrap_or(Path::new("."));
+    Ok(parent.join("gate"))
+}
+
+/// `URL`, `@scope=URL`, either followed by `,token-env=VAR`.
+pub(crate) fn parse_upstream(spec: &str) -> anyhow::Result<UpstreamConfig> {
+    let mut parts = spec.split(',');
+    let head = parts.next().unwrap_or_default().trim();
+    let (scope, url) = match head.split_once('=') {
+        Some((scope, url)) if scope.starts_with('@') => (Some(scope.to_owned()), url),
+        _ => (None, head),
+    };
+    let mut token_env = None;
+    for option in parts {
+        match option.trim().split_once('=') {
+            Some(("token-env", var)) if !var.is_empty() => token_env = Some(var.to_owned()),
+            _ => anyhow::bail!(
+                "upstream `{}`: unknown option `{option}` (expected token-env=VAR)",
+                bulwark_advisory::redact_url(spec)
+            ),
+        }
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        anyhow::bail!(
+            "upstream `{}` is not an http:// or https:// URL",
+            bulwark_advisory::redact_url(url)
+        );
+    }
+    Ok(UpstreamConfig {
+        scope,
+        url: url.to_owned(),
+        token_env,
+    })
+}
+
+/// `3d`, `12h`, `90m`, `30s`, `2w` or `0`.
+pub(crate) fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    if value == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{value}` needs a unit: s, m, h, d or w"))?;
+    let (number, unit) = value.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}` is not a duration such as 3d or 12h"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => {
+            return Err(format!(
+                "`{value}`: unknown unit `{unit}` (s, m, h, d or w)"
+            ));
+        }
+    };
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{value}` is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("3d"), Ok(Duration::from_secs(259_200)));
+        assert_eq!(parse_duration("90m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("3").is_err());
+        assert!(parse_duration("d").is_err());
+        assert!(parse_duration("3 days").is_err());
+        assert!(parse_duration("99999999999999999999w").is_err());
+    }
+
+    #[test]
+    fn upstream_specs() {
+        let plain = parse_upstream("https://registry.npmjs.org").unwrap();
+        assert_eq!(plain.scope, None);
+        assert_eq!(plain.token_env, None);
+        let scoped =
+            parse_upstream("@corp=https://npm.corp.example/,token-env=CORP_TOKEN").unwrap();
+        assert_eq!(scoped.scope.as_deref(), Some("@corp"));
+        assert_eq!(scoped.url, "https://npm.corp.example/");
+        assert_eq!(scoped.token_env.as_deref(), Some("CORP_TOKEN"));
+        assert!(parse_upstream("ftp://x").is_err());
+        assert!(parse_upstream("https://x,token=abc").is_err());
+        let error = parse_upstream("https://user:pw@x,bad")
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("pw"), "{error}");
+    }
+}
