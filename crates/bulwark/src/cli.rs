@@ -332,6 +332,12 @@ pub(crate) struct GateArgs {
     /// Only use the built-in indicator feed, not the database.
     #[arg(long)]
     pub(crate) no_db: bool,
+    /// The policy file (default: `bulwark.toml` in the current directory, when there is
+    /// one): its package allow/deny lists and minimum release age block versions at `deny`
+    /// level, and its `[serve]` table supplies upstreams, cache, audit log and address that
+    /// the flags do not.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<std::path::PathBuf>,
     /// How long an upstream packument is used before it is revalidated.
     #[arg(long, value_parser = crate::commands::parse_duration, default_value = "5m", value_name = "AGE")]
     pub(crate) metadata_ttl: std::time::Duration,
@@ -344,9 +350,10 @@ pub(crate) struct GateArgs {
 #[derive(Debug, clap::Args)]
 #[command(args_override_self = true)]
 pub(crate) struct ServeArgs {
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:4873", value_name = "ADDR")]
-    pub(crate) listen: std::net::SocketAddr,
+    /// The address to listen on (default: `[serve] listen` of the policy, else
+    /// 127.0.0.1:4873).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
     /// The gate's options.
     #[command(flatten)]
     pub(crate) gate: GateArgs,

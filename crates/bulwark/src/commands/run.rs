@@ -27,7 +27,8 @@ pub(crate) fn run(args: &RunArgs, db: Option<&Path>) -> anyhow::Result<Outcome> 
     let Some((program, program_args)) = args.command.split_first() else {
         anyhow::bail!("nothing to run: `bulwark run -- npm install`");
     };
-    let gate = super::serve::build_gate(&args.gate, SocketAddr::from(([127, 0, 0, 1], 0)), db)?;
+    let gate =
+        super::serve::build_gate(&args.gate, Some(SocketAddr::from(([127, 0, 0, 1], 0))), db)?;
     let runtime = super::serve::runtime()?;
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))

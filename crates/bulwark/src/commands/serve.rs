@@ -8,10 +8,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use bulwark_proxy::{BuiltinPolicy, Gate, ProxyConfig, UpstreamConfig};
+use bulwark_policy::{Config, ConfigError, Level};
+use bulwark_proxy::{
+    BlockReason, BuiltinPolicy, Decision, Gate, ProxyConfig, UpstreamConfig, VersionPolicy,
+};
 
 use crate::Outcome;
 use crate::cli::{GateArgs, ServeArgs};
@@ -19,11 +22,12 @@ use crate::cli::{GateArgs, ServeArgs};
 /// Runs `bulwark serve`.
 pub(crate) fn run(args: &ServeArgs, db: Option<&Path>) -> anyhow::Result<Outcome> {
     let gate = build_gate(&args.gate, args.listen, db)?;
+    let listen = gate.config().listen;
     let runtime = runtime()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            .with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
         eprintln!("bulwark serve: http://{address}/");
         for upstream in gate.describe_upstreams() {
@@ -75,39 +79,136 @@ async fn shutdown_signal() {
     }
 }
 
-/// The gate of `serve` and `run`: configuration from the flags, the known-bad matcher of
-/// `scan` (built-in feed plus the database when there is one), the built-in policy.
+/// The gate of `serve` and `run`: configuration from the flags, then the policy file's
+/// `[serve]` table; the known-bad matcher of `scan` (built-in feed plus the database when
+/// there is one); the flags' policy plus the policy file's.
 pub(crate) fn build_gate(
     args: &GateArgs,
-    listen: SocketAddr,
+    listen: Option<SocketAddr>,
     db: Option<&Path>,
 ) -> anyhow::Result<Arc<Gate>> {
-    let cache_dir = match &args.cache_dir {
-        Some(dir) => dir.clone(),
-        None => default_cache_dir()?,
+    let policy_file = load_policy(args.config.as_deref())?;
+    let serve = policy_file.as_ref().and_then(|c| c.serve.clone());
+    let cache_dir = match (
+        &args.cache_dir,
+        serve.as_ref().and_then(|s| s.cache_dir.clone()),
+    ) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) => dir,
+        (None, None) => default_cache_dir()?,
     };
     let mut config = ProxyConfig::new(cache_dir);
-    config.listen = listen;
+    if let Some(listen) = listen.or(serve.as_ref().map(|s| s.listen)) {
+        config.listen = listen;
+    }
     if !args.upstream.is_empty() {
         config.upstreams = args
             .upstream
             .iter()
             .map(|spec| parse_upstream(spec))
             .collect::<anyhow::Result<_>>()?;
+    } else if let Some(serve) = serve.as_ref().filter(|s| !s.upstreams.is_empty()) {
+        config.upstreams = serve
+            .upstreams
+            .iter()
+            .map(|u| UpstreamConfig {
+                scope: u.scope.clone(),
+                url: u.url.clone(),
+                token_env: u.token_env.clone(),
+            })
+            .collect();
     }
-    config.audit_log.clone_from(&args.audit_log);
+    config.audit_log = args
+        .audit_log
+        .clone()
+        .or_else(|| serve.as_ref().and_then(|s| s.audit_log.clone()));
     config.offline = args.offline;
     config.metadata_ttl = args.metadata_ttl;
     config.upstream_timeout = args.upstream_timeout;
     let matcher = super::scan::load_matcher(args.no_db, db)?;
-    let policy = BuiltinPolicy {
+    let flags = BuiltinPolicy {
         min_age: args.min_age,
         allow: args.allow.clone(),
         deny: args.deny.clone(),
     };
-    let gate =
-        Gate::open(config, Arc::new(policy), Arc::new(matcher)).context("cannot start the gate")?;
+    let policy: Arc<dyn VersionPolicy> = match policy_file {
+        Some(file) => Arc::new(FilePolicy { file, flags }),
+        None => Arc::new(flags),
+    };
+    let gate = Gate::open(config, policy, Arc::new(matcher)).context("cannot start the gate")?;
     Ok(Arc::new(gate))
+}
+
+/// `--config`, else `bulwark.toml` in the current directory, else none. An invalid file is
+/// an error after its diagnostics (with code frames) are shown.
+fn load_policy(path: Option<&Path>) -> anyhow::Result<Option<Config>> {
+    let path = match path {
+        Some(path) => path.to_path_buf(),
+        None => match Config::find(Path::new(".")) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let mut stderr = std::io::stderr().lock();
+    match Config::load(&path) {
+        Ok(config) => {
+            let _ = bulwark_policy::diagnostic::render(
+                &path.display().to_string(),
+                &config.source_text,
+                &config.warnings,
+                &mut stderr,
+            );
+            Ok(Some(config))
+        }
+        Err(ConfigError::Invalid {
+            name,
+            source_text,
+            diagnostics,
+        }) => {
+            let _ =
+                bulwark_policy::diagnostic::render(&name, &source_text, &diagnostics, &mut stderr);
+            anyhow::bail!("`{name}` is not a valid policy")
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `bulwark.toml` as the gate's [`VersionPolicy`]: the flags' policy first, then the file's
+/// per-version checks (package allow/deny lists, minimum release age); a `deny`-level
+/// violation blocks the version, `warn` lets it through.
+struct FilePolicy {
+    file: Config,
+    flags: BuiltinPolicy,
+}
+
+impl VersionPolicy for FilePolicy {
+    fn check(
+        &self,
+        name: &str,
+        version: &str,
+        published: Option<SystemTime>,
+        now: SystemTime,
+    ) -> Decision {
+        if let Decision::Block(reason) = self.flags.check(name, version, published, now) {
+            return Decision::Block(reason);
+        }
+        let violations = self.file.check_version(name, version, published, now);
+        match violations.iter().find(|v| v.level == Level::Deny) {
+            Some(violation) => Decision::Block(BlockReason::Policy {
+                code: violation.check.code().to_owned(),
+                message: format!("bulwark.toml: {}", violation.message),
+            }),
+            None => Decision::Allow,
+        }
+    }
+
+    fn fingerprint(&self) -> String {
+        format!(
+            "{}|file:{}",
+            self.flags.fingerprint(),
+            self.file.source_text.len()
+        )
+    }
 }
 
 fn default_cache_dir() -> anyhow::Result<PathBuf> {

@@ -97,7 +97,10 @@ pub(crate) fn tools_bin() -> PathBuf {
 
 /// The command of a package manager, or `None` (with the reason printed) when it is not
 /// installed here; CI installs every one of them (`scripts/setup-tests.sh`).
-#[allow(clippy::print_stderr, reason = "a skipped client is said on the test output")]
+#[allow(
+    clippy::print_stderr,
+    reason = "a skipped client is said on the test output"
+)]
 pub(crate) fn client(name: &str) -> Option<PathBuf> {
     let path = if name == "npm" {
         which("npm")
