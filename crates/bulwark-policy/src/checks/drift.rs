@@ -31,6 +31,18 @@ fn declared_range(spec: &str) -> Option<Range> {
     Range::parse(spec).ok()
 }
 
+/// The real package an `npm:` alias specifier names (`npm:@s/p@1` → `@s/p`).
+fn aliased_name(spec: &str) -> Option<&str> {
+    let aliased = spec.trim().strip_prefix("npm:")?;
+    match aliased.strip_prefix('@') {
+        Some(rest) => Some(
+            rest.split_once('@')
+                .map_or(aliased, |(scope_name, _)| &aliased[..=scope_name.len()]),
+        ),
+        None => Some(aliased.split_once('@').map_or(aliased, |(name, _)| name)),
+    }
+}
+
 /// Checks `project`'s root direct dependencies against its `package.json`.
 #[must_use]
 pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
@@ -69,6 +81,22 @@ pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
                 .at(manifest.path.clone(), declared.line),
             ),
             Some(packages) => {
+                let wanted_name = aliased_name(&declared.spec).unwrap_or(&declared.name);
+                if !packages.iter().any(|package| package.name == wanted_name) {
+                    let package = packages[0];
+                    violations.push(about(
+                        Check::LockfileDrift,
+                        level,
+                        package,
+                        format!(
+                            "package.json asks for {wanted_name} (\"{}\": \"{}\") but the lockfile installs {} under that name: lockfile poisoning?",
+                            declared.name,
+                            declared.spec,
+                            package.id()
+                        ),
+                    ));
+                    continue;
+                }
                 let Some(range) = declared_range(&declared.spec) else {
                     continue;
                 };
@@ -109,6 +137,14 @@ pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alias_targets() {
+        assert_eq!(aliased_name("npm:strip-ansi@6.0.1"), Some("strip-ansi"));
+        assert_eq!(aliased_name("npm:@scope/pkg@^1"), Some("@scope/pkg"));
+        assert_eq!(aliased_name("npm:left-pad"), Some("left-pad"));
+        assert_eq!(aliased_name("4.1.2"), None);
+    }
 
     #[test]
     fn ranges_of_specifiers() {

@@ -28,6 +28,8 @@ pub struct Context<'a> {
     /// Publication times per package name (from [`crate::packument`]); packages missing here
     /// are "could not be dated".
     pub publish_times: &'a std::collections::BTreeMap<String, PublishTimes>,
+    /// Why packages missing from `publish_times` could not be dated.
+    pub undated: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// True for installed-tree projects (`node_modules`), whose packages repeat the lockfile's.

@@ -13,7 +13,7 @@ use crate::violation::{Check, Violation};
 /// The scheme and host of a URL-shaped resolved value (`git+https://h/x` → `https`, `h`).
 #[must_use]
 pub fn scheme_and_host(resolved: &str) -> Option<(String, String)> {
-    let (scheme, rest) = resolved.split_once("://")?;
+    let (scheme, rest) = url_part(resolved)?.split_once("://")?;
     let scheme = scheme
         .strip_prefix("git+")
         .unwrap_or(scheme)
@@ -23,6 +23,16 @@ pub fn scheme_and_host(resolved: &str) -> Option<(String, String)> {
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
     Some((scheme, host.to_ascii_lowercase()))
+}
+
+/// The URL inside a resolved value: yarn berry writes `name@https://…`.
+#[must_use]
+pub fn url_part(resolved: &str) -> Option<&str> {
+    let at = resolved.find("://")?;
+    let start = resolved[..at]
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-')))
+        .map_or(0, |i| i + 1);
+    Some(&resolved[start..])
 }
 
 /// True when `url` (on `host`) is on the allow list.
@@ -65,7 +75,8 @@ pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
                 ),
             ));
         }
-        if package.source == SourceKind::Registry && !host_allowed(rules, resolved, &host) {
+        let url = url_part(resolved).unwrap_or(resolved);
+        if package.source == SourceKind::Registry && !host_allowed(rules, url, &host) {
             violations.push(about(
                 Check::RegistryNotAllowed,
                 rules.level,
@@ -97,6 +108,11 @@ mod tests {
             Some(("https".to_owned(), "npm.corp:8443".to_owned()))
         );
         assert_eq!(scheme_and_host("file:../x"), None);
+        assert_eq!(
+            scheme_and_host("is-odd@https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz"),
+            Some(("https".to_owned(), "registry.npmjs.org".to_owned()))
+        );
+        assert_eq!(url_part("is-odd@http://x/y"), Some("http://x/y"));
     }
 
     #[test]

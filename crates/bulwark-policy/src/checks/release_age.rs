@@ -100,7 +100,10 @@ pub fn check(config: &Config, project: &Project, context: &Context<'_>) -> Vec<V
                     .get(&package.version)
                     .copied()
                     .ok_or("the registry lists no time for this version"),
-                None => Err("could not be looked up"),
+                None => Err(context
+                    .undated
+                    .get(&package.name)
+                    .map_or("could not be looked up", String::as_str)),
             };
             decide(
                 config,
@@ -175,9 +178,11 @@ ignore = [{ name = "@corp/*", reason = "our own releases" }]
                 BTreeMap::from([("1.0.0".to_owned(), 100 * DAY)]),
             ),
         ]);
+        let undated = BTreeMap::from([("undated".to_owned(), "404 Not Found".to_owned())]);
         let context = Context {
             now: from_unix_seconds(1_000 * DAY),
             publish_times: &times,
+            undated: &undated,
         };
         let found = check(&policy, &project, &context);
         let checks: Vec<(Check, &str)> = found
@@ -190,6 +195,11 @@ ignore = [{ name = "@corp/*", reason = "our own releases" }]
                 (Check::ReleaseTooRecent, "fresh"),
                 (Check::ReleaseAgeUnknown, "undated")
             ]
+        );
+        assert!(
+            found[1].message.contains("(404 Not Found)"),
+            "{}",
+            found[1].message
         );
     }
 }

@@ -39,14 +39,18 @@ pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
     project
         .packages
         .iter()
-        .filter(|p| p.source == SourceKind::Registry)
+        .filter(|p| matches!(p.source, SourceKind::Registry | SourceKind::RemoteTarball))
         .filter_map(|package| {
             let resolved = package.resolved.as_deref()?;
             if !resolved.contains("/-/") {
                 return None;
             }
+            // bun records URL dependencies with the URL as their version: only the name counts.
+            let version_is_url = package.version.contains("://");
             let message = match named_by_url(resolved) {
-                Some((name, version)) if name == package.name && version == package.version => {
+                Some((name, version))
+                    if name == package.name && (version_is_url || version == package.version) =>
+                {
                     return None;
                 }
                 Some((name, version)) => format!(

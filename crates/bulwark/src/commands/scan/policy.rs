@@ -133,6 +133,7 @@ pub(crate) fn apply(
     let context = bulwark_policy::checks::Context {
         now: SystemTime::now(),
         publish_times: &publish_times,
+        undated: &undated,
     };
     let mut violations = bulwark_policy::checks::run(config, projects, &context);
     violations.extend(finding_violations(config, findings));
