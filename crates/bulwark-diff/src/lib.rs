@@ -23,6 +23,7 @@
 
 mod files;
 mod manifest;
+mod trust;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +31,7 @@ use bulwark_analysis::{Category, Options, PackageFiles, Report, Severity, Verdic
 use serde::Serialize;
 
 pub use manifest::Bump;
+pub use trust::Trust;
 
 /// How much a change matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,6 +69,9 @@ pub enum ChangeKind {
     EntryPoint,
     /// A new or much larger file.
     LargeFile,
+    /// Less registry trust than the old version: a signature or provenance dropped, or
+    /// provenance from another repository, workflow or builder.
+    Trust,
 }
 
 /// One piece of analysis evidence behind a change.
@@ -151,6 +156,9 @@ pub struct Diff {
     pub files: FileTotals,
     /// Files of either version that were refused or not fully analysed, as `file: message`.
     pub notes: Vec<String>,
+    /// Registry signatures and provenance of both versions, when registry data was available.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust: Option<Trust>,
 }
 
 /// Files larger than this that are new (or grew past it) are reported.
@@ -226,6 +234,7 @@ pub fn diff_reports(
         files: files::totals(old, new),
         changes,
         notes,
+        trust: None,
     }
 }
 

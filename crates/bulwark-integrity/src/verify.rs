@@ -401,11 +401,12 @@ pub fn verify(targets: &[Target], options: &Options<'_>) -> Vec<PackageResult> {
         .collect()
 }
 
+/// One packument, fetched once however many versions of the package are checked.
+type PackumentSlot = std::sync::Arc<std::sync::OnceLock<Result<Option<Packument>, String>>>;
+
 #[derive(Default)]
 struct PackumentCache {
-    entries: Mutex<
-        HashMap<String, std::sync::Arc<std::sync::OnceLock<Result<Option<Packument>, String>>>>,
-    >,
+    entries: Mutex<HashMap<String, PackumentSlot>>,
 }
 
 impl PackumentCache {

@@ -423,3 +423,153 @@ impl Registry {
         base
     }
 }
+
+#[path = "verify_support/mod.rs"]
+mod support;
+
+fn trust_fixture(path: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/npm-trust")
+        .join(path);
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// A loopback registry for `@laurentsimon/provenance-npm-test` assembled from the npm-trust
+/// fixtures: 1.0.3 and 1.0.5 with their real tarballs and attestation responses, and a
+/// synthetic 1.0.6 that republishes the 1.0.5 tarball without provenance.
+fn provenance_registry() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let name = "@laurentsimon/provenance-npm-test";
+    let mut files = std::collections::HashMap::new();
+    let mut versions = serde_json::Map::new();
+    for (version, tarball, attestations) in [
+        (
+            "1.0.3",
+            "tarballs/laurentsimon-provenance-npm-test-1.0.3.tgz",
+            Some("attestations/valid/laurentsimon-provenance-npm-test-1.0.3.slsa-v0.2.json"),
+        ),
+        (
+            "1.0.5",
+            "tarballs/laurentsimon-provenance-npm-test-1.0.5.tgz",
+            Some("attestations/valid/laurentsimon-provenance-npm-test-1.0.5.slsa-v0.2.json"),
+        ),
+        (
+            "1.0.6",
+            "tarballs/laurentsimon-provenance-npm-test-1.0.5.tgz",
+            None,
+        ),
+    ] {
+        let bytes = trust_fixture(tarball);
+        let path = format!("/{name}/-/provenance-npm-test-{version}.tgz");
+        let mut dist = serde_json::json!({"tarball": format!("{base}{path}"), "integrity": integrity_of_bytes(&bytes)});
+        if let Some(attestations) = attestations {
+            let url = format!("/-/npm/v1/attestations/{name}@{version}");
+            dist["attestations"] = serde_json::json!({"url": format!("{base}{url}"), "provenance": {"predicateType": "https://slsa.dev/provenance/v0.2"}});
+            files.insert(url, trust_fixture(attestations));
+        }
+        files.insert(path, bytes);
+        versions.insert(
+            version.to_owned(),
+            serde_json::json!({"name": name, "version": version, "dist": dist}),
+        );
+    }
+    let packument = serde_json::json!({"name": name, "versions": versions, "time": {
+        "1.0.3": "2023-04-20T00:00:00Z", "1.0.5": "2023-04-21T00:00:00Z", "1.0.6": "2023-04-22T00:00:00Z"}});
+    files.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
+    support::serve(files, listener);
+    base
+}
+
+/// 1.0.3 → 1.0.5: both have verified provenance, but 1.0.5 was built by another workflow and
+/// builder (the slsa-github-generator): the trust section says so, as a suspicious change.
+#[test]
+fn trust_section_reports_a_provenance_change() {
+    let base = provenance_registry();
+    let name = "@laurentsimon/provenance-npm-test";
+    let output = bulwark(&[
+        "diff",
+        name,
+        "1.0.3",
+        "1.0.5",
+        "--registry",
+        &base,
+        "--format",
+        "json",
+        "--fail-on",
+        "suspicious",
+    ]);
+    let diff = json(&output);
+    assert_eq!(output.status.code(), Some(1), "{diff:#}");
+    let trust = &diff["trust"];
+    assert_eq!(
+        trust["old"]["provenance"]["workflow"],
+        ".github/workflows/release.yml"
+    );
+    assert_eq!(
+        trust["new"]["provenance"]["workflow"],
+        ".github/workflows/release-slsa3.yml"
+    );
+    assert_eq!(
+        trust["old"]["provenance"]["repository"],
+        trust["new"]["provenance"]["repository"]
+    );
+    let kinds: Vec<&str> = trust["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["workflow-changed", "builder-changed"]);
+    assert!(
+        diff["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "trust" && c["level"] == "suspicious")
+    );
+    let human = bulwark(&["diff", name, "1.0.3", "1.0.5", "--registry", &base]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("Trust")
+            && text.contains("provenance workflow changed from .github/workflows/release.yml"),
+        "{text}"
+    );
+}
+
+/// 1.0.5 → 1.0.6: the same code republished without provenance is a trust downgrade.
+#[test]
+fn trust_section_reports_dropped_provenance() {
+    let base = provenance_registry();
+    let output = bulwark(&[
+        "diff",
+        "@laurentsimon/provenance-npm-test",
+        "1.0.5",
+        "1.0.6",
+        "--registry",
+        &base,
+        "--format",
+        "json",
+    ]);
+    let diff = json(&output);
+    let kinds: Vec<&str> = diff["trust"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["provenance-dropped"], "{diff:#}");
+    assert_eq!(diff["trust"]["new"]["has_provenance"], false);
+    // Gaining provenance is no finding.
+    let output = bulwark(&[
+        "diff",
+        "@laurentsimon/provenance-npm-test",
+        "1.0.6",
+        "1.0.5",
+        "--registry",
+        &base,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(json(&output)["trust"]["changes"], serde_json::json!([]));
+}

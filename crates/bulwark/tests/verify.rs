@@ -3,15 +3,18 @@
 //! registry signatures), and real npm installs from it into a temporary project.
 
 use std::collections::HashMap;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::Digest as _;
+use support::serve;
+
+#[path = "verify_support/mod.rs"]
+mod support;
 
 fn bulwark(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bulwark"))
@@ -54,43 +57,6 @@ fn tarball_manifest(tarball: &[u8]) -> Value {
         }
     }
     panic!("no package.json");
-}
-
-/// A loopback HTTP server answering GETs from a map of paths; anything else is a 404.
-fn serve(files: HashMap<String, Vec<u8>>, listener: TcpListener) {
-    let files = Arc::new(files);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let files = Arc::clone(&files);
-            std::thread::spawn(move || {
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buffer) {
-                        Ok(0) | Err(_) => return,
-                        Ok(read) => request.extend_from_slice(&buffer[..read]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&request);
-                let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let path = path
-                    .replace("%2f", "/")
-                    .replace("%2F", "/")
-                    .replace("%40", "@");
-                let (status, body) = match files.get(&path) {
-                    Some(body) => ("200 OK", body.clone()),
-                    None => ("404 Not Found", b"{\"error\":\"not found\"}".to_vec()),
-                };
-                let header = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(header.as_bytes());
-                let _ = stream.write_all(&body);
-            });
-        }
-    });
 }
 
 /// One version the loopback registry publishes.

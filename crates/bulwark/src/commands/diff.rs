@@ -10,7 +10,13 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use bulwark_analysis::{Options, PackageFiles, Verdict};
 use bulwark_diff::{Bump, Change, Diff, Level};
+use bulwark_integrity::keys::RegistryKeys;
+use bulwark_integrity::provenance;
+use bulwark_integrity::registry::Packument;
+use bulwark_integrity::trust::TrustFacts;
+use bulwark_integrity::trusted_root::TrustedRoot;
 use bulwark_report::OutputFormat;
+use bulwark_types::Integrity;
 use owo_colors::{OwoColorize as _, Style};
 
 use super::inspect::{fetch_tarball, read_bounded};
@@ -27,7 +33,20 @@ pub(crate) fn run(args: &DiffArgs, color: ColorChoice) -> anyhow::Result<Outcome
         [old, new] => (from_path(old, &options)?, from_path(new, &options)?),
         _ => bail!("expected `NAME OLD NEW` or `OLD_PATH NEW_PATH`"),
     };
-    let diff = bulwark_diff::diff_packages(&old, &new, &options);
+    let mut diff = bulwark_diff::diff_packages(&old, &new, &options);
+    if let [name, old, new] = args.targets.as_slice() {
+        let (old_trust, new_trust) = (
+            trust_facts(&args.registry, name, old)?,
+            trust_facts(&args.registry, name, new)?,
+        );
+        if old_trust.signed
+            || old_trust.has_provenance
+            || new_trust.signed
+            || new_trust.has_provenance
+        {
+            diff.add_trust(old_trust, new_trust);
+        }
+    }
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
@@ -58,6 +77,54 @@ fn from_registry(
     let bytes = fetch_tarball(registry, name, version)?;
     PackageFiles::from_tarball(&bytes, options)
         .with_context(|| format!("cannot read `{name}@{version}`"))
+}
+
+/// Registry signatures and verified provenance of `name@version` (the shipped Sigstore root
+/// and npm keys). Attestations that do not verify count as provenance without facts.
+fn trust_facts(registry: &str, name: &str, version: &str) -> anyhow::Result<TrustFacts> {
+    let base = registry.trim_end_matches('/');
+    let encoded = name.replace('/', "%2f");
+    let url = format!("{base}/{encoded}");
+    let bytes = crate::http::get(
+        &url,
+        bulwark_integrity::registry::MAX_PACKUMENT_BYTES as u64,
+    )?;
+    let packument =
+        Packument::parse(&bytes).with_context(|| format!("the packument at `{url}`"))?;
+    let entry = packument
+        .version(version)
+        .with_context(|| format!("`{name}@{version}` is not in the registry's packument"))?;
+    let mut facts = TrustFacts {
+        version: version.to_owned(),
+        signed: entry.signatures.as_ref().is_some_and(|s| !s.is_empty()),
+        has_provenance: entry.has_attestations,
+        provenance: None,
+    };
+    if entry.has_attestations {
+        let url = format!("{base}/-/npm/v1/attestations/{encoded}@{version}");
+        let response = crate::http::get(
+            &url,
+            bulwark_integrity::provenance::MAX_ATTESTATIONS_BYTES as u64,
+        )?;
+        let integrity = entry
+            .integrity
+            .as_deref()
+            .and_then(|sri| Integrity::parse_sri(sri).ok());
+        let expected = provenance::Expected {
+            name,
+            version,
+            integrity: integrity.as_ref(),
+        };
+        if let Ok(attestations) = provenance::verify_attestations(
+            &response,
+            expected,
+            &TrustedRoot::shipped(),
+            &RegistryKeys::shipped(),
+        ) {
+            facts.provenance = attestations.provenance;
+        }
+    }
+    Ok(facts)
 }
 
 fn from_path(target: &str, options: &Options) -> anyhow::Result<PackageFiles> {
@@ -99,6 +166,7 @@ fn group_title(change: &Change) -> &'static str {
         Kind::Capability => "Capabilities",
         Kind::ObfuscatedFile | Kind::Binary | Kind::LargeFile => "Files",
         Kind::Dependency => "Dependencies",
+        Kind::Trust => "Trust",
     }
 }
 
@@ -133,6 +201,25 @@ fn write_human(diff: &Diff, color: bool, out: &mut dyn Write) -> std::io::Result
         diff.files.changed,
         diff.files.unchanged,
     )?;
+    if let Some(trust) = &diff.trust {
+        let describe = |facts: &TrustFacts| {
+            let provenance = match (&facts.provenance, facts.has_provenance) {
+                (Some(p), _) => format!(
+                    "provenance {} {}",
+                    p.repository.as_deref().unwrap_or("?"),
+                    p.workflow.as_deref().unwrap_or("?")
+                ),
+                (None, true) => "provenance not verified".to_owned(),
+                (None, false) => "no provenance".to_owned(),
+            };
+            format!(
+                "{}, {provenance}",
+                if facts.signed { "signed" } else { "unsigned" }
+            )
+        };
+        writeln!(out, "trust {}: {}", trust.old.version, describe(&trust.old))?;
+        writeln!(out, "trust {}: {}", trust.new.version, describe(&trust.new))?;
+    }
     let mut groups: Vec<(&'static str, Vec<&Change>)> = Vec::new();
     for change in &diff.changes {
         let title = group_title(change);
