@@ -65,10 +65,12 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    let projects = report.summary.projects;
     writeln!(
         out,
-        "bulwark: {errors} errors, {warnings} warnings ({} packages in {} projects)",
-        report.summary.packages, report.summary.projects
+        "bulwark: {errors} errors, {warnings} warnings ({} packages in {projects} {})",
+        report.summary.packages,
+        if projects == 1 { "project" } else { "projects" }
     )
 }
 

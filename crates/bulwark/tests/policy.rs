@@ -1130,3 +1130,40 @@ fn human_report_groups_by_level_with_a_summary() {
 fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
 }
+
+/// The README's example: the policy "approved registries and packages only, pinned, sha512,
+/// no install scripts but esbuild and sharp, 7-day minimum age" on a project that breaks it.
+#[test]
+fn example_policy_violations_project_is_denied() {
+    let dir = project(&repo_root().join("examples/policy-violations"));
+    let (code, found) = violations(dir.path(), &["--offline"]);
+    assert_eq!(code, 1);
+    let denied: Vec<(String, String)> = found
+        .iter()
+        .filter(|v| v["level"] == "deny")
+        .map(|v| {
+            (
+                v["check"].as_str().unwrap().to_owned(),
+                v["package"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("unpinned-dependency", "chalk"),
+        ("package-not-approved", "core-js"),
+        ("package-not-approved", "left-pad"),
+        ("install-script-not-allowed", "core-js"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(c, n)| ((*c).to_owned(), (*n).to_owned()))
+        .collect();
+    assert_eq!(denied, expected, "{}", describe(&found));
+    // Offline with no cache, every registry package is undated (a warning here).
+    assert!(
+        found
+            .iter()
+            .filter(|v| v["level"] == "warn")
+            .all(|v| v["check"] == "release-age-unknown")
+    );
+}
