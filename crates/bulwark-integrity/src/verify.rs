@@ -123,8 +123,10 @@ pub struct Options<'a> {
     pub registry: Option<&'a dyn RegistrySource>,
     /// Download tarballs missing from every cache.
     pub fetch_tarballs: bool,
-    /// Registry signing keys.
+    /// Registry signing keys (an empty set: the registry does not sign).
     pub keys: &'a RegistryKeys,
+    /// Keys of npm publish attestations (npm's, whichever registry serves them).
+    pub attestation_keys: &'a RegistryKeys,
     /// Sigstore trust.
     pub trusted_root: &'a TrustedRoot,
     /// Tarball limits.
@@ -754,7 +756,12 @@ fn attestations_of(
         version,
         integrity,
     };
-    match provenance::verify_attestations(&response, expected, options.trusted_root, options.keys) {
+    match provenance::verify_attestations(
+        &response,
+        expected,
+        options.trusted_root,
+        options.attestation_keys,
+    ) {
         Ok(attestations) => {
             let mut failed = false;
             for entry in &attestations.entries {

@@ -117,6 +117,11 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
         packument["time"][item.version] = json!(item.time);
         packument["dist-tags"]["latest"] = json!(item.version);
     }
+    // The registry's signing keys document (the npm keys).
+    files.insert(
+        "/-/npm/v1/keys".to_owned(),
+        read(&trust_fixtures().join("registry-keys/npm-v1-keys.json")),
+    );
     for (name, packument) in packuments {
         files.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
     }
@@ -124,9 +129,17 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
 }
 
 fn start_registry(published: &[Published]) -> (String, HashMap<String, Vec<u8>>) {
+    start_registry_with(published, true)
+}
+
+/// `signs: false` serves no `/-/npm/v1/keys`: a registry that does not sign.
+fn start_registry_with(published: &[Published], signs: bool) -> (String, HashMap<String, Vec<u8>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let files = registry_files(&base, published);
+    let mut files = registry_files(&base, published);
+    if !signs {
+        files.remove("/-/npm/v1/keys");
+    }
     serve(files.clone(), listener);
     (base, files)
 }
@@ -459,6 +472,51 @@ fn registry_signatures_and_provenance_over_http() {
     assert!(
         text.contains("registry signature: invalid-signature"),
         "{text}"
+    );
+}
+
+/// Keys come from the registry's own `/-/npm/v1/keys`; a registry without that document does
+/// not sign, so unsigned versions are no finding there (and nothing counts as verified).
+#[test]
+fn keys_come_from_the_registry() {
+    let project = tempfile::tempdir().unwrap();
+    let (base, _) = start_registry(&attested());
+    write_lockfile(project.path(), &lockfile_for(&base));
+    let output = bulwark(&[
+        "verify",
+        project.path().to_str().unwrap(),
+        "--registry",
+        &base,
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        package(&report, "kms-demo", "1.0.0")["checks"]["signature"],
+        "passed"
+    );
+    assert_eq!(
+        codes(package(&report, "gundam-visor", "1.0.1")),
+        ["signature:missing-signature"]
+    );
+
+    let (unsigned, _) = start_registry_with(&attested(), false);
+    write_lockfile(project.path(), &lockfile_for(&unsigned));
+    let output = bulwark(&[
+        "verify",
+        project.path().to_str().unwrap(),
+        "--registry",
+        &unsigned,
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let gundam = package(&report, "gundam-visor", "1.0.1");
+    assert_eq!(codes(gundam), Vec::<String>::new(), "{gundam:#}");
+    assert_eq!(gundam["checks"]["signature"], "skipped");
+    assert_eq!(
+        package(&report, "kms-demo", "1.0.0")["checks"]["signature"],
+        "skipped"
     );
 }
 

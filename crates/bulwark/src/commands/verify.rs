@@ -122,12 +122,19 @@ fn summarize(results: &[PackageResult], errors: usize) -> Summary {
 }
 
 pub(crate) fn run(args: &VerifyArgs, color: ColorChoice) -> anyhow::Result<Outcome> {
-    let keys = match &args.keys {
-        Some(path) => RegistryKeys::parse(
-            &std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?,
-        )
-        .with_context(|| format!("cannot use the keys in `{}`", path.display()))?,
-        None => RegistryKeys::shipped(),
+    let keys = registry_keys(args)?;
+    // Publish attestations are npm's whichever registry serves them: the shipped npm keys
+    // complete the registry's own (an explicit `--keys` file is used alone).
+    let attestation_keys = if args.keys.is_some() {
+        keys.clone()
+    } else {
+        let mut merged = keys.clone();
+        for key in RegistryKeys::shipped().keys {
+            if !merged.keys.iter().any(|known| known.keyid == key.keyid) {
+                merged.keys.push(key);
+            }
+        }
+        merged
     };
     let trusted_root = match &args.trusted_root {
         Some(path) => TrustedRoot::parse(
@@ -172,6 +179,7 @@ pub(crate) fn run(args: &VerifyArgs, color: ColorChoice) -> anyhow::Result<Outco
         registry,
         fetch_tarballs: args.fetch,
         keys: &keys,
+        attestation_keys: &attestation_keys,
         trusted_root: &trusted_root,
         limits: Limits::default(),
     };
@@ -210,6 +218,35 @@ pub(crate) fn run(args: &VerifyArgs, color: ColorChoice) -> anyhow::Result<Outco
     } else {
         Outcome::Clean
     })
+}
+
+/// The registry's signing keys: `--keys FILE`; else what `--registry` serves at
+/// `/-/npm/v1/keys` (a registry without that document does not sign); else the recorded
+/// `-/npm/v1/keys.json` of `--packuments`; else the shipped npm keys.
+fn registry_keys(args: &VerifyArgs) -> anyhow::Result<RegistryKeys> {
+    let parse = |bytes: &[u8], origin: &str| {
+        RegistryKeys::parse(bytes).with_context(|| format!("cannot use the keys in `{origin}`"))
+    };
+    if let Some(path) = &args.keys {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        return parse(&bytes, &path.display().to_string());
+    }
+    if let Some(dir) = &args.packuments {
+        let path = dir.join("-/npm/v1/keys.json");
+        if path.is_file() {
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            return parse(&bytes, &path.display().to_string());
+        }
+    } else if let Some(registry) = &args.registry {
+        let url = format!("{}/-/npm/v1/keys", registry.trim_end_matches('/'));
+        return match get_optional(&url, 1 << 20).map_err(anyhow::Error::msg)? {
+            Some(bytes) => parse(&bytes, &url),
+            None => Ok(RegistryKeys::default()),
+        };
+    }
+    Ok(RegistryKeys::shipped())
 }
 
 fn change_letter(kind: ChangeKind) -> &'static str {
