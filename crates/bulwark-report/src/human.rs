@@ -221,7 +221,23 @@ fn write_policy(report: &ScanReport, palette: &Palette, out: &mut dyn Write) -> 
             continue;
         }
         writeln!(out, "  {} ({})", label.style(style), group.len())?;
+        // Undated packages are listed once in the note below; one line stands for them.
+        let undated = group
+            .iter()
+            .filter(|v| v.check == "release-age-unknown")
+            .count();
+        let collapse = undated > 3;
+        if collapse {
+            writeln!(
+                out,
+                "    {}  {undated} packages could not be dated (see the note below)",
+                "release-age-unknown".style(palette.dim)
+            )?;
+        }
         for violation in group {
+            if collapse && violation.check == "release-age-unknown" {
+                continue;
+            }
             writeln!(
                 out,
                 "    {}  {}",
