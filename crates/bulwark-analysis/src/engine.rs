@@ -5,7 +5,7 @@
 //! deeply nested scripts are parsed on a watchdog thread with a large stack and a time budget, so
 //! a parser panic, a pathological file or a timeout becomes a [`FileNote`] and the rest goes on.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::LazyLock;
 use std::sync::mpsc;
@@ -23,56 +23,19 @@ use crate::report::{FileNote, Finding, NoteKind, PackageId, Report};
 use crate::rules::RULES;
 use crate::verdict;
 
-/// Scripts without any of these tokens cannot do anything the AST rules look for; they skip the
-/// parse (text-level rules still run on them).
-const INTERESTING_TOKENS: &[&str] = &[
-    "child_process",
-    "eval",
-    "Function",
-    "exec",
-    "spawn",
-    "fork",
-    "vm",
-    "require",
-    "import",
-    "http",
-    "fetch",
-    "XMLHttpRequest",
-    "WebSocket",
-    "net",
-    "dgram",
-    "dns",
-    "process",
-    "Buffer",
-    "atob",
-    "fromCharCode",
-    "_0x",
-    "ethereum",
-    "homedir",
-    "readFile",
-    "writeFile",
-    "Module",
-    "global",
-    "window[",
-    "constructor",
-    "os.",
-    "unescape",
-    "decodeURI",
-    "ActiveX",
-    "WScript",
-    "GetObject",
-    "rundll",
-    "regsvr",
-    "mshta",
-    "LD_PRELOAD",
-    "DYLD_",
-    "powershell",
-    "curl",
-    "wget",
-];
-
+/// Scripts without any token that a rule declares (see [`crate::RuleMeta::tokens`]) cannot give
+/// any rule a fact or string value to report; they skip the parse (text-level checks still run).
 static PREFILTER: LazyLock<Option<AhoCorasick>> =
-    LazyLock::new(|| AhoCorasick::new(INTERESTING_TOKENS).ok());
+    LazyLock::new(|| AhoCorasick::new(crate::rules::prefilter_tokens()).ok());
+
+/// Whether a script may skip the parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    /// Parse only when the prefilter finds a rule token (unless [`Options::prefilter`] is off).
+    Prefilter,
+    /// Always parse (install-time entries, whose `require`s matter).
+    Always,
+}
 
 /// Scripts bigger than this, or nested deeper than [`BIG_STACK_DEPTH`], are parsed on a watchdog
 /// thread.
@@ -83,6 +46,9 @@ const BIG_STACK_DEPTH: usize = 400;
 const MAX_NESTING: usize = 20_000;
 /// Stack of the watchdog thread.
 const WATCHDOG_STACK: usize = 256 * 1024 * 1024;
+
+/// A prepared file and the notes its preparation produced.
+type PreparedFile = (Prepared, Vec<FileNote>);
 
 /// One file after the expensive phase.
 struct Prepared {
@@ -95,79 +61,49 @@ struct Prepared {
 }
 
 /// Analyses an in-memory package.
+///
+/// Files are analysed one at a time (or in parallel with [`Options::parallel`]): each is
+/// classified, parsed when the prefilter admits it, checked by every rule, and its facts are
+/// dropped before the next file, so at most one AST and one set of facts per thread are alive.
+/// Only the install-time entry files are prepared first, because whether a file runs at install
+/// time depends on what those entries `require`.
 pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
     let manifest = package
         .get("package.json")
         .map(|file| Manifest::parse(&file.bytes));
     let mut notes: Vec<FileNote> = package.notes.clone();
 
-    let prepare = |file: &crate::package::PackageFile| -> (Prepared, Vec<FileNote>) {
-        prepare_file(&file.path, &file.bytes, options)
-    };
-    let prepared: Vec<(Prepared, Vec<FileNote>)> = if options.parallel {
-        package.files.par_iter().map(prepare).collect()
-    } else {
-        package.files.iter().map(prepare).collect()
-    };
+    let (install_entries, early) = install_entries(package, manifest.as_ref(), options);
 
-    let install_entries = install_entries(package, manifest.as_ref(), &prepared);
-
-    let run_file = |(file, (prepared, _)): (
-        &crate::package::PackageFile,
-        &(Prepared, Vec<FileNote>),
-    )|
-     -> (Vec<Finding>, Option<FileNote>) {
-        let mut context = FileContext::new(
-            &file.path,
-            &file.bytes,
-            text_of(prepared.text.as_ref(), &file.bytes),
-            prepared.kind,
-            prepared.facts.as_ref(),
+    let run_file = |(index, file): (usize, &crate::package::PackageFile)| {
+        let fresh;
+        let (prepared, prepare_notes) = match early.get(&index) {
+            Some(prepared) => (&prepared.0, prepared.1.clone()),
+            None => {
+                fresh = prepare_file(&file.path, &file.bytes, options);
+                (&fresh.0, fresh.1)
+            }
+        };
+        let (findings, rule_note) = run_rules(
+            file,
+            prepared,
             install_entries.contains(&file.path),
             manifest.as_ref(),
         );
-        context.uninteresting = prepared.uninteresting;
-        let mut findings = Vec::new();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            for rule in RULES {
-                rule.run_file(&context, &mut findings);
-            }
-        }));
-        match outcome {
-            Ok(()) => (findings, None),
-            Err(_) => (
-                findings,
-                Some(note(
-                    &file.path,
-                    NoteKind::Panicked,
-                    "a rule panicked on this file".to_owned(),
-                )),
-            ),
-        }
+        (findings, prepare_notes, rule_note)
     };
-    let per_file: Vec<(Vec<Finding>, Option<FileNote>)> = if options.parallel {
-        package
-            .files
-            .par_iter()
-            .zip(prepared.par_iter())
-            .map(run_file)
-            .collect()
+    let per_file: Vec<(Vec<Finding>, Vec<FileNote>, Option<FileNote>)> = if options.parallel {
+        package.files.par_iter().enumerate().map(run_file).collect()
     } else {
-        package
-            .files
-            .iter()
-            .zip(prepared.iter())
-            .map(run_file)
-            .collect()
+        package.files.iter().enumerate().map(run_file).collect()
     };
+    drop(early);
 
     let mut findings = Vec::new();
-    for ((file_findings, file_note), (_, prepare_notes)) in
-        per_file.into_iter().zip(prepared.iter())
-    {
+    for (file_findings, prepare_notes, rule_note) in per_file {
         findings.extend(file_findings);
-        notes.extend(prepare_notes.iter().cloned());
-        notes.extend(file_note);
+        notes.extend(prepare_notes);
+        notes.extend(rule_note);
     }
     let package_context = PackageContext {
         manifest: manifest.as_ref(),
@@ -214,6 +150,42 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
         score,
         findings,
         notes,
+    }
+}
+
+/// Runs every rule on one prepared file; a panicking rule becomes a note.
+fn run_rules(
+    file: &crate::package::PackageFile,
+    prepared: &Prepared,
+    install_time: bool,
+    manifest: Option<&Manifest>,
+) -> (Vec<Finding>, Option<FileNote>) {
+    let mut context = FileContext::new(
+        &file.path,
+        &file.bytes,
+        text_of(prepared.text.as_ref(), &file.bytes),
+        prepared.kind,
+        prepared.facts.as_ref(),
+        install_time,
+        manifest,
+    );
+    context.uninteresting = prepared.uninteresting;
+    let mut findings = Vec::new();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        for rule in RULES {
+            rule.run_file(&context, &mut findings);
+        }
+    }));
+    match outcome {
+        Ok(()) => (findings, None),
+        Err(_) => (
+            findings,
+            Some(note(
+                &file.path,
+                NoteKind::Panicked,
+                "a rule panicked on this file".to_owned(),
+            )),
+        ),
     }
 }
 
@@ -286,9 +258,20 @@ fn text_of<'a>(owned: Option<&'a String>, bytes: &'a [u8]) -> &'a str {
 }
 
 fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<FileNote>) {
+    prepare_file_with(path, bytes, options, Admission::Prefilter)
+}
+
+fn prepare_file_with(
+    path: &str,
+    bytes: &[u8],
+    options: &Options,
+    admission: Admission,
+) -> (Prepared, Vec<FileNote>) {
     let kind = FileKind::classify(path, bytes);
     let owned_text = match kind {
-        FileKind::Binary(_) => Some(String::new()),
+        // No rule reads the text of binaries or of other files (JSON data, maps, Markdown,
+        // `.d.ts`): only their bytes (hashes) and names, so they are not decoded.
+        FileKind::Binary(_) | FileKind::Other => Some(String::new()),
         _ => match String::from_utf8_lossy(bytes) {
             std::borrow::Cow::Borrowed(_) => None,
             std::borrow::Cow::Owned(lossy) => Some(lossy),
@@ -305,7 +288,7 @@ fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<F
                 NoteKind::TooLarge,
                 format!("{} bytes, not parsed (text checks only)", bytes.len()),
             ));
-        } else if is_interesting(bytes) {
+        } else if admission == Admission::Always || !options.prefilter || is_interesting(bytes) {
             facts = facts_isolated(path, text, options, &mut notes);
         } else {
             uninteresting = true;
@@ -338,23 +321,30 @@ fn is_interesting(bytes: &[u8]) -> bool {
     PREFILTER
         .as_ref()
         .is_none_or(|automaton| automaton.is_match(bytes))
+        || RULES.iter().any(|rule| rule.wants_parse(bytes))
 }
 
-/// Largest bracket nesting, a cheap proxy for parser recursion depth.
+/// +1 for an opening bracket, -1 for a closing one, 0 otherwise.
+const BRACKET_DELTA: [i8; 256] = {
+    let mut table = [0i8; 256];
+    table[b'(' as usize] = 1;
+    table[b'[' as usize] = 1;
+    table[b'{' as usize] = 1;
+    table[b')' as usize] = -1;
+    table[b']' as usize] = -1;
+    table[b'}' as usize] = -1;
+    table
+};
+
+/// Largest bracket nesting, a cheap proxy for parser recursion depth (branch-free table walk).
 fn max_nesting(bytes: &[u8]) -> usize {
-    let mut depth: usize = 0;
-    let mut deepest = 0;
+    let mut depth: i64 = 0;
+    let mut deepest: i64 = 0;
     for byte in bytes {
-        match byte {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+        depth = (depth + i64::from(BRACKET_DELTA[usize::from(*byte)])).max(0);
+        deepest = deepest.max(depth);
     }
-    deepest
+    usize::try_from(deepest).unwrap_or(0)
 }
 
 fn facts_isolated(
@@ -437,11 +427,16 @@ fn facts_isolated(
 /// Files that run at install time: targets of `node <file>` in install hooks, plus the files they
 /// `require` relatively (one level: deeper closures pull whole CLIs such as nx into "install
 /// time" and make their ordinary capabilities look like install-time behaviour).
+///
+/// Returns the entries and the prepared (parsed) root entry files by index, so that they are not
+/// parsed twice. Root entries are parsed whatever the prefilter says: their `require`s decide
+/// what else runs at install time.
 fn install_entries(
     package: &PackageFiles,
     manifest: Option<&Manifest>,
-    prepared: &[(Prepared, Vec<FileNote>)],
-) -> BTreeSet<String> {
+    options: &Options,
+) -> (BTreeSet<String>, HashMap<usize, PreparedFile>) {
+    let mut early = HashMap::new();
     let mut entries = BTreeSet::new();
     for (_, script) in manifest
         .iter()
@@ -475,13 +470,13 @@ fn install_entries(
             else {
                 continue;
             };
-            let Some((
-                Prepared {
-                    facts: Some(facts), ..
-                },
-                _,
-            )) = prepared.get(index)
-            else {
+            let Some(file) = package.files.get(index) else {
+                continue;
+            };
+            let prepared = early.entry(index).or_insert_with(|| {
+                prepare_file_with(&file.path, &file.bytes, options, Admission::Always)
+            });
+            let Some(facts) = &prepared.0.facts else {
                 continue;
             };
             let directory = entry
@@ -498,7 +493,7 @@ fn install_entries(
         }
         frontier = next;
     }
-    entries
+    (entries, early)
 }
 
 /// Resolves `target` (relative to `directory`) to a package file, trying JS extensions.
@@ -526,4 +521,17 @@ pub(crate) fn resolve_relative(
         .iter()
         .map(|suffix| format!("{joined}{suffix}"))
         .find(|candidate| package.get(candidate).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_nesting;
+
+    #[test]
+    fn nesting_counts_brackets_and_ignores_stray_closers() {
+        assert_eq!(max_nesting(b"(([{}]))"), 4);
+        assert_eq!(max_nesting(b")))(("), 2);
+        assert_eq!(max_nesting(b"a(b)c[d]{e}"), 1);
+        assert_eq!(max_nesting(b""), 0);
+    }
 }

@@ -17,6 +17,9 @@ pub struct Options {
     pub file_time_budget: Duration,
     /// Analyse the files of the package in parallel with rayon.
     pub parallel: bool,
+    /// Parse only the scripts that contain a token some rule declares (see
+    /// [`crate::RuleMeta::tokens`]); on by default, off only to check that nothing is lost.
+    pub prefilter: bool,
 }
 
 impl Default for Options {
@@ -28,6 +31,7 @@ impl Default for Options {
             max_entries: 50_000,
             file_time_budget: Duration::from_secs(10),
             parallel: true,
+            prefilter: true,
         }
     }
 }

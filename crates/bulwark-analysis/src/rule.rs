@@ -48,6 +48,12 @@ pub struct RuleMeta {
     pub category: Category,
     /// The rule's documentation (`### What it does` / `### Why is this bad?` / `### Examples`).
     pub documentation: &'static str,
+    /// Byte strings of which a script must contain at least one for this rule to find anything
+    /// in its parsed facts or string values (API and module names the rule looks for). The
+    /// union over all rules, plus the module-loading and decoding tokens through which any API
+    /// name can be reached, is the parse prefilter: a script containing none of them is not
+    /// parsed. Empty for rules that never read facts or string values of scripts.
+    pub tokens: &'static [&'static str],
 }
 
 /// A detection rule.
@@ -58,13 +64,19 @@ pub(crate) trait Rule: Sync + Send {
     /// Called once per file.
     fn run_file(&self, _file: &FileContext<'_>, _out: &mut Vec<Finding>) {}
 
+    /// A cheap byte-level reason to parse a script that contains none of the rule's tokens
+    /// (for rules keyed on the shape of the text rather than on names). Part of the prefilter.
+    fn wants_parse(&self, _bytes: &[u8]) -> bool {
+        false
+    }
+
     /// Called once per package.
     fn run_package(&self, _package: &PackageContext<'_>, _out: &mut Vec<Finding>) {}
 }
 
 /// Declares a rule's unit struct and its [`RuleMeta`] from its doc comment.
 macro_rules! declare_rule {
-    ($(#[doc = $doc:expr])* $name:ident, $id:literal, $category:ident) => {
+    ($(#[doc = $doc:expr])* $name:ident, $id:literal, $category:ident $(, tokens = $tokens:expr)?) => {
         $(#[doc = $doc])*
         #[derive(Debug, Default, Clone, Copy)]
         pub(crate) struct $name;
@@ -75,8 +87,17 @@ macro_rules! declare_rule {
                 name: $id,
                 category: $crate::rule::Category::$category,
                 documentation: concat!($($doc, "\n"),*),
+                tokens: $crate::rule::tokens_or_none(&[$($tokens)?]),
             };
         }
     };
 }
 pub(crate) use declare_rule;
+
+/// The tokens given to [`declare_rule!`], or none.
+pub(crate) const fn tokens_or_none(given: &[&'static [&'static str]]) -> &'static [&'static str] {
+    match given.first() {
+        Some(tokens) => tokens,
+        None => &[],
+    }
+}

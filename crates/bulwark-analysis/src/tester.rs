@@ -28,6 +28,11 @@ impl From<Vec<(&'static str, &'static str)>> for Case {
 
 /// Runs the whole engine on a case (single-threaded, default limits).
 pub(crate) fn run(case: &Case) -> Report {
+    run_with(case, true)
+}
+
+/// Runs the whole engine on a case, with or without the parse prefilter.
+pub(crate) fn run_with(case: &Case, prefilter: bool) -> Report {
     let package = match case {
         Case::Js(snippet) => PackageFiles::from_memory([("index.js", snippet.as_bytes().to_vec())]),
         Case::Files(files) => PackageFiles::from_memory(
@@ -40,6 +45,7 @@ pub(crate) fn run(case: &Case) -> Report {
         &package,
         &Options {
             parallel: false,
+            prefilter,
             ..Options::default()
         },
     )
@@ -68,6 +74,22 @@ pub(crate) fn test_rule(name: &str, pass: Vec<Case>, fail: Vec<Case>) {
                 .any(|finding| finding.rule_id == name),
             "{name}: fail case #{index} produced no finding; got {:#?}",
             report.findings
+        );
+        // The parse prefilter must admit every true positive: parsing every script instead
+        // gives exactly the same findings of this rule.
+        let unfiltered = run_with(case, false);
+        let of_rule = |report: &Report| -> Vec<crate::report::Finding> {
+            report
+                .findings
+                .iter()
+                .filter(|finding| finding.rule_id == name)
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            of_rule(&report),
+            of_rule(&unfiltered),
+            "{name}: fail case #{index} loses findings to the parse prefilter"
         );
     }
 }

@@ -5,6 +5,8 @@
 pub(crate) mod resolve;
 pub(crate) mod visitor;
 
+use std::cell::RefCell;
+
 use oxc_allocator::Allocator;
 use oxc_parser::{ParseOptions, Parser};
 use oxc_span::SourceType;
@@ -98,21 +100,45 @@ pub(crate) struct JsFacts {
 /// Longest string value kept in a [`StringFact`].
 pub(crate) const MAX_STRING_KEEP: usize = 4096;
 
+/// An arena grown past this by a big file is dropped after use rather than kept for the next.
+const KEEP_ARENA: usize = 32 * 1024 * 1024;
+
+thread_local! {
+    /// One arena per thread, reset between files instead of allocated anew for each.
+    static ARENA: RefCell<Allocator> = RefCell::new(Allocator::default());
+}
+
 /// Parses `source` (its type chosen from `path`) and collects its facts.
 pub(crate) fn collect_facts(path: &str, source: &str) -> JsFacts {
-    let allocator = Allocator::default();
+    ARENA.with(|arena| match arena.try_borrow_mut() {
+        Ok(mut allocator) => {
+            allocator.reset();
+            let facts = collect_facts_in(&allocator, path, source);
+            if allocator.capacity() > KEEP_ARENA {
+                *allocator = Allocator::default();
+            } else {
+                allocator.reset();
+            }
+            facts
+        }
+        // Re-entered (not expected): a private arena.
+        Err(_) => collect_facts_in(&Allocator::default(), path, source),
+    })
+}
+
+fn collect_facts_in(allocator: &Allocator, path: &str, source: &str) -> JsFacts {
     let source_type = source_type_for(path);
     let options = ParseOptions {
         allow_return_outside_function: true,
         ..ParseOptions::default()
     };
-    let mut parsed = Parser::new(&allocator, source, source_type)
+    let mut parsed = Parser::new(allocator, source, source_type)
         .with_options(options)
         .parse();
     if parsed.panicked && source_type.is_javascript() {
         // Old sloppy-mode scripts (octal escapes, `with`) fail as modules: retry as a script.
         let fallback = SourceType::cjs();
-        let retry = Parser::new(&allocator, source, fallback)
+        let retry = Parser::new(allocator, source, fallback)
             .with_options(options)
             .parse();
         if !retry.panicked {

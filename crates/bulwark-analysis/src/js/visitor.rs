@@ -133,75 +133,110 @@ impl FactCollector {
 
     /// The normalised path of an expression used as a callee or object.
     fn path_of(&self, expression: &Expression<'_>, depth: u32) -> Option<String> {
+        let mut path = String::new();
+        self.write_path(expression, depth, &mut path)
+            .then_some(path)
+    }
+
+    /// Appends the normalised path of `expression` to `out` (built in one buffer rather than
+    /// one string per member level); `false`, with `out` unchanged, when it has none. Every
+    /// level is bounded by [`MAX_PATH`] and loses its global prefix, as [`Self::path_of`] says.
+    fn write_path(&self, expression: &Expression<'_>, depth: u32, out: &mut String) -> bool {
         if depth > MAX_DEPTH {
-            return None;
+            return false;
         }
-        let path = match expression {
+        let start = out.len();
+        let written = match expression {
             Expression::Identifier(identifier) => {
                 let name = identifier.name.as_str();
-                Some(
-                    self.aliases
-                        .get(name)
-                        .cloned()
-                        .unwrap_or_else(|| name.to_owned()),
-                )
+                out.push_str(self.aliases.get(name).map_or(name, String::as_str));
+                true
             }
-            Expression::ThisExpression(_) => Some("this".to_owned()),
+            Expression::ThisExpression(_) => {
+                out.push_str("this");
+                true
+            }
             Expression::StaticMemberExpression(member) => {
-                let object = self
-                    .path_of(&member.object, depth + 1)
-                    .unwrap_or_else(|| "?".to_owned());
-                Some(format!("{object}.{}", member.property.name.as_str()))
+                self.write_object(&member.object, depth + 1, out);
+                out.push('.');
+                out.push_str(member.property.name.as_str());
+                true
             }
             Expression::ComputedMemberExpression(member) => {
-                let object = self
-                    .path_of(&member.object, depth + 1)
-                    .unwrap_or_else(|| "?".to_owned());
-                let property = self
-                    .resolve(&member.expression, depth + 1)
-                    .map_or_else(|| "[]".to_owned(), |resolved| resolved.value);
-                Some(format!("{object}.{property}"))
+                self.write_object(&member.object, depth + 1, out);
+                out.push('.');
+                match self.resolve(&member.expression, depth + 1) {
+                    Some(resolved) => out.push_str(&resolved.value),
+                    None => out.push_str("[]"),
+                }
+                true
             }
             Expression::CallExpression(call) => {
                 // `f.bind(thisArg)(...)` calls `f`.
                 if let Expression::StaticMemberExpression(member) = &call.callee
                     && member.property.name.as_str() == "bind"
                 {
-                    return self.path_of(&member.object, depth + 1);
+                    return self.write_path(&member.object, depth + 1, out);
                 }
-                self.required_module(call, depth)
+                match self.required_module(call, depth) {
+                    Some(module) => {
+                        out.push_str(&module);
+                        true
+                    }
+                    None => false,
+                }
             }
-            Expression::ImportExpression(import) => self
-                .resolve(&import.source, depth + 1)
-                .map(|resolved| normalize_module(&resolved.value)),
+            Expression::ImportExpression(import) => match self.resolve(&import.source, depth + 1) {
+                Some(resolved) => {
+                    out.push_str(&normalize_module(&resolved.value));
+                    true
+                }
+                None => false,
+            },
             Expression::ParenthesizedExpression(inner) => {
-                self.path_of(&inner.expression, depth + 1)
+                self.write_path(&inner.expression, depth + 1, out)
             }
             Expression::SequenceExpression(sequence) => sequence
                 .expressions
                 .last()
-                .and_then(|last| self.path_of(last, depth + 1)),
+                .is_some_and(|last| self.write_path(last, depth + 1, out)),
             Expression::ChainExpression(chain) => match &chain.expression {
                 ChainElement::StaticMemberExpression(member) => {
-                    let object = self
-                        .path_of(&member.object, depth + 1)
-                        .unwrap_or_else(|| "?".to_owned());
-                    Some(format!("{object}.{}", member.property.name.as_str()))
+                    self.write_object(&member.object, depth + 1, out);
+                    out.push('.');
+                    out.push_str(member.property.name.as_str());
+                    true
                 }
-                _ => None,
+                _ => false,
             },
-            Expression::AwaitExpression(inner) => self.path_of(&inner.argument, depth + 1),
-            Expression::TSAsExpression(inner) => self.path_of(&inner.expression, depth + 1),
-            Expression::TSNonNullExpression(inner) => self.path_of(&inner.expression, depth + 1),
-            Expression::NewExpression(new) => self
-                .path_of(&new.callee, depth + 1)
-                .map(|callee| format!("new:{callee}")),
-            _ => None,
-        }?;
-        if path.len() > MAX_PATH {
-            return None;
+            Expression::AwaitExpression(inner) => self.write_path(&inner.argument, depth + 1, out),
+            Expression::TSAsExpression(inner) => self.write_path(&inner.expression, depth + 1, out),
+            Expression::TSNonNullExpression(inner) => {
+                self.write_path(&inner.expression, depth + 1, out)
+            }
+            Expression::NewExpression(new) => {
+                out.push_str("new:");
+                self.write_path(&new.callee, depth + 1, out)
+            }
+            _ => false,
+        };
+        if !written || out.len() - start > MAX_PATH {
+            out.truncate(start);
+            return false;
         }
-        Some(strip_global_prefix(&path).to_owned())
+        let segment = &out[start..];
+        let prefix = segment.len() - strip_global_prefix(segment).len();
+        if prefix > 0 {
+            out.replace_range(start..start + prefix, "");
+        }
+        true
+    }
+
+    /// The object of a member expression: its path, or `?` when it has none.
+    fn write_object(&self, object: &Expression<'_>, depth: u32, out: &mut String) {
+        if !self.write_path(object, depth, out) {
+            out.push('?');
+        }
     }
 
     /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.

@@ -49,6 +49,43 @@ pub(crate) static RULES: &[&dyn Rule] = &[
     &indicator::payload_hash::PayloadHash,
 ];
 
+/// Tokens through which any API name a rule looks for can be reached without being spelled
+/// out: module loading (`require`, `import`, `Module`, global and computed access) and
+/// decoding (`Buffer`, `atob`, char codes, `_0x` string tables). Part of the parse prefilter
+/// whenever some rule reads facts.
+pub(crate) const REACH_TOKENS: &[&str] = &[
+    "require",
+    "import",
+    "Module",
+    "global",
+    "window[",
+    "constructor",
+    "Buffer",
+    "atob",
+    "fromCharCode",
+    "unescape",
+    "decodeURI",
+    "_0x",
+];
+
+/// The parse prefilter's tokens: every rule's declared tokens plus [`REACH_TOKENS`], each once.
+pub(crate) fn prefilter_tokens() -> Vec<&'static str> {
+    let mut tokens: Vec<&'static str> = Vec::new();
+    let declared = RULES
+        .iter()
+        .flat_map(|rule| rule.meta().tokens.iter().copied());
+    let reach = REACH_TOKENS
+        .iter()
+        .copied()
+        .filter(|_| RULES.iter().any(|rule| !rule.meta().tokens.is_empty()));
+    for token in declared.chain(reach) {
+        if !tokens.contains(&token) {
+            tokens.push(token);
+        }
+    }
+    tokens
+}
+
 /// The category of the rule with id `rule_id`.
 pub(crate) fn category_of(rule_id: &str) -> Option<Category> {
     RULES

@@ -50,7 +50,8 @@ declare_rule! {
     /// ```js
     /// const port = process.env.PORT || 3000;
     /// ```
-    EnvHarvesting, "env-harvesting", Credentials
+    EnvHarvesting, "env-harvesting", Credentials,
+    tokens = &["process", "http", "fetch", "XMLHttpRequest", "WebSocket", "net", "dgram", "dns"]
 }
 
 impl Rule for EnvHarvesting {

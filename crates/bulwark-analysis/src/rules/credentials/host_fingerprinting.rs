@@ -42,7 +42,8 @@ declare_rule! {
     /// ```js
     /// const cacheDir = path.join(os.homedir(), '.cache', 'tool');
     /// ```
-    HostFingerprinting, "host-fingerprinting", Credentials
+    HostFingerprinting, "host-fingerprinting", Credentials,
+    tokens = &["os.", "homedir", "process", "navigator", "http", "fetch", "XMLHttpRequest", "WebSocket", "net", "dgram", "dns"]
 }
 
 impl Rule for HostFingerprinting {

@@ -133,7 +133,8 @@ declare_rule! {
     /// ```js
     /// fs.readFileSync(path.join(__dirname, 'config.json'));
     /// ```
-    SensitiveFileAccess, "sensitive-file-access", Credentials
+    SensitiveFileAccess, "sensitive-file-access", Credentials,
+    tokens = &["readFile", "writeFile", "homedir", "process", "os."]
 }
 
 impl Rule for SensitiveFileAccess {

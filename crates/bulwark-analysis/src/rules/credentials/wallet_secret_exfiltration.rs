@@ -34,7 +34,8 @@ declare_rule! {
     /// ```js
     /// fetch(rpcUrl, { method: 'POST', body: JSON.stringify({ method: 'getBalance', params: [address] }) });
     /// ```
-    WalletSecretExfiltration, "wallet-secret-exfiltration", Credentials
+    WalletSecretExfiltration, "wallet-secret-exfiltration", Credentials,
+    tokens = &["ethereum", "solana", "http", "fetch", "XMLHttpRequest", "WebSocket", "net", "dgram", "dns"]
 }
 
 impl Rule for WalletSecretExfiltration {

@@ -35,6 +35,30 @@ const DESTRUCTIVE_COMMANDS: &[&str] = &[
     "mkfs",
 ];
 
+/// A call that deletes files or runs a destructive command.
+fn is_destructive_call(call: &crate::js::CallFact) -> bool {
+    matches!(
+        call.callee.as_str(),
+        "fs.rmSync"
+            | "fs.rmdirSync"
+            | "fs.rm"
+            | "fs.rmdir"
+            | "rimraf"
+            | "rimraf.sync"
+            | "fs-extra.removeSync"
+            | "fs-extra.emptyDirSync"
+    ) || is_process_call(&call.callee)
+        && call
+            .arguments
+            .first()
+            .and_then(|argument| argument.constant.as_deref())
+            .is_some_and(|command| {
+                DESTRUCTIVE_COMMANDS
+                    .iter()
+                    .any(|destructive| command.contains(destructive))
+            })
+}
+
 declare_rule! {
     /// ### What it does
     /// Finds destructive actions (recursive deletes, file overwrites, `rm -rf`, shutdowns) in a
@@ -54,7 +78,8 @@ declare_rule! {
     /// ```js
     /// fs.rmSync(tmpDir, { recursive: true });
     /// ```
-    GeoGatedDestructive, "geo-gated-destructive", Destructive
+    GeoGatedDestructive, "geo-gated-destructive", Destructive,
+    tokens = &["child_process", "exec", "spawn", "fork", "process", "Intl", "writeFile", "unlink", "rmSync", "rmdir", ".rm("]
 }
 
 impl Rule for GeoGatedDestructive {
@@ -67,6 +92,14 @@ impl Rule for GeoGatedDestructive {
             return;
         }
         let Some(facts) = file.js else { return };
+        // Damage needs a destructive call or a file write; without one, skip the text scans.
+        if !facts
+            .calls
+            .iter()
+            .any(|call| is_destructive_call(call) || call.callee.starts_with("fs.writeFile"))
+        {
+            return;
+        }
         let Some(automaton) = GATE_MATCHER.as_ref() else {
             return;
         };
@@ -100,28 +133,7 @@ impl Rule for GeoGatedDestructive {
             .calls
             .iter()
             .filter(|call| near_gate(call.offset as usize))
-            .find(|call| {
-                matches!(
-                    call.callee.as_str(),
-                    "fs.rmSync"
-                        | "fs.rmdirSync"
-                        | "fs.rm"
-                        | "fs.rmdir"
-                        | "rimraf"
-                        | "rimraf.sync"
-                        | "fs-extra.removeSync"
-                        | "fs-extra.emptyDirSync"
-                ) || is_process_call(&call.callee)
-                    && call
-                        .arguments
-                        .first()
-                        .and_then(|argument| argument.constant.as_deref())
-                        .is_some_and(|command| {
-                            DESTRUCTIVE_COMMANDS
-                                .iter()
-                                .any(|destructive| command.contains(destructive))
-                        })
-            });
+            .find(|call| is_destructive_call(call));
         let overwrite = file.text.contains("❤️")
             && facts
                 .calls

@@ -25,7 +25,8 @@ declare_rule! {
     /// ```js
     /// // esbuild: download our own platform binary from registry.npmjs.org, verify, run --version
     /// ```
-    DownloadExecute, "download-execute", Download
+    DownloadExecute, "download-execute", Download,
+    tokens = &["http", "fetch", "XMLHttpRequest", "WebSocket", "net", "dgram", "dns", "child_process", "exec", "spawn", "fork", "process", "curl", "wget", "writeFile"]
 }
 
 impl Rule for DownloadExecute {

@@ -34,6 +34,42 @@ const ADDRESS_PATTERNS: &[(&str, &[&str])] = &[
     ("Bitcoin Cash", &["bitcoincash:", "[qp][a-z0-9]{41}"]),
 ];
 
+/// Every address fragment, and the index in [`ADDRESS_PATTERNS`] of its chain.
+static FRAGMENTS: std::sync::LazyLock<(Vec<usize>, Option<aho_corasick::AhoCorasick>)> =
+    std::sync::LazyLock::new(|| {
+        let (chains, fragments): (Vec<usize>, Vec<&str>) = ADDRESS_PATTERNS
+            .iter()
+            .enumerate()
+            .flat_map(|(index, (_, fragments))| {
+                fragments.iter().map(move |fragment| (index, *fragment))
+            })
+            .unzip();
+        (chains, aho_corasick::AhoCorasick::new(fragments).ok())
+    });
+
+/// The chains (in [`ADDRESS_PATTERNS`] order) one of whose address fragments occurs in `text`,
+/// found in one pass over the text.
+fn chains_named(text: &str) -> Vec<&'static str> {
+    let (chain_of, automaton) = &*FRAGMENTS;
+    let mut present = vec![false; ADDRESS_PATTERNS.len()];
+    if let Some(automaton) = automaton {
+        for found in automaton.find_overlapping_iter(text) {
+            if let Some(&chain) = chain_of.get(found.pattern().as_usize()) {
+                present[chain] = true;
+            }
+            if present.iter().all(|seen| *seen) {
+                break;
+            }
+        }
+    }
+    ADDRESS_PATTERNS
+        .iter()
+        .zip(present)
+        .filter(|(_, present)| *present)
+        .map(|((chain, _), _)| *chain)
+        .collect()
+}
+
 fn is_eth_address(text: &str) -> bool {
     text.len() == 42
         && text.starts_with("0x")
@@ -62,7 +98,8 @@ declare_rule! {
     /// ```js
     /// const isAddress = (a) => /^0x[0-9a-fA-F]{40}$/.test(a);
     /// ```
-    CryptoDrainer, "crypto-drainer", Drainer
+    CryptoDrainer, "crypto-drainer", Drainer,
+    tokens = &["ethereum", "window[", "fetch", "XMLHttpRequest"]
 }
 
 impl Rule for CryptoDrainer {
@@ -75,11 +112,7 @@ impl Rule for CryptoDrainer {
             return;
         }
         let text = file.text;
-        let chains: Vec<&str> = ADDRESS_PATTERNS
-            .iter()
-            .filter(|(_, fragments)| fragments.iter().any(|fragment| text.contains(fragment)))
-            .map(|(chain, _)| *chain)
-            .collect();
+        let chains = chains_named(text);
         let Some(facts) = file.js else {
             if chains.len() >= 3 {
                 out.push(file.finding(

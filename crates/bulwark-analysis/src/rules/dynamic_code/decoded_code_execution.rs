@@ -50,7 +50,8 @@ declare_rule! {
     /// ```js
     /// const global = new Function('return this')();
     /// ```
-    DecodedCodeExecution, "decoded-code-execution", DynamicCode
+    DecodedCodeExecution, "decoded-code-execution", DynamicCode,
+    tokens = &["eval", "Function", "vm", "writeFile", "child_process", "exec", "spawn", "fork", "process"]
 }
 
 impl Rule for DecodedCodeExecution {

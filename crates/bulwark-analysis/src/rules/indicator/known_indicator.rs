@@ -116,7 +116,8 @@ declare_rule! {
     /// ### Examples
     /// Incorrect: a script containing `Sha1-Hulud: The Second Coming`.
     /// Correct: any script without such strings.
-    KnownIndicator, "known-indicator", Indicator
+    KnownIndicator, "known-indicator", Indicator,
+    tokens = &["Buffer", "atob", "fromCharCode", "unescape", "decodeURI", "\\x", "\\u"]
 }
 
 impl Rule for KnownIndicator {

@@ -83,7 +83,8 @@ declare_rule! {
     /// ```js
     /// fetch('https://api.example-vendor.com/v1/items');
     /// ```
-    ExfiltrationEndpoint, "exfiltration-endpoint", Network
+    ExfiltrationEndpoint, "exfiltration-endpoint", Network,
+    tokens = &["http", "fetch", "XMLHttpRequest", "WebSocket", "net", "dgram", "dns", "curl", "wget"]
 }
 
 impl Rule for ExfiltrationEndpoint {
@@ -149,7 +150,9 @@ impl Rule for ExfiltrationEndpoint {
                 ));
                 continue;
             }
-            if let Some(host) = url_host(value.text)
+            // Every scheme `url_host` knows has a `:`; most values have none.
+            if memchr::memchr(b':', value.text.as_bytes()).is_some()
+                && let Some(host) = url_host(value.text)
                 && is_public_ipv4(host)
             {
                 out.push(file.finding(

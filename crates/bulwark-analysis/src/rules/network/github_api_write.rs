@@ -38,7 +38,8 @@ declare_rule! {
     /// ```js
     /// octokit.request('POST /repos/{owner}/{repo}/issues', { owner, repo, title });
     /// ```
-    GithubApiWrite, "github-api-write", Network
+    GithubApiWrite, "github-api-write", Network,
+    tokens = &["http", "fetch", "process"]
 }
 
 impl Rule for GithubApiWrite {

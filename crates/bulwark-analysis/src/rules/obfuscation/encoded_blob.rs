@@ -62,25 +62,37 @@ static ENCODED: [bool; 256] = encoded_table();
 /// One pass over the bytes: the longest base64 run (start, length), the bytes covered by runs of
 /// 1,000+ characters that are not `data:…;base64,` URIs (inline source maps), and where the first
 /// such run starts.
+/// Runs shorter than this are never reported (only `longest` beyond [`MIN_BLOB`] and runs of at
+/// least this length are used), so the scan probes one byte in this many and expands around the
+/// encoded ones: every run this long contains a probed position.
+const MIN_RUN: usize = 1000;
+
+/// The longest encoded run `(start, length)` when it is at least [`MIN_RUN`] long (else some
+/// shorter run or `(0, 0)`), the bytes covered by runs of at least [`MIN_RUN`] that are not
+/// `data:` URIs, and the start of the first such run.
 fn scan_runs(bytes: &[u8]) -> ((usize, usize), usize, usize) {
     let mut longest = (0, 0);
     let mut covered = 0;
     let mut first = None;
-    let mut index = 0;
-    while index < bytes.len() {
-        if !ENCODED[usize::from(bytes[index])] {
-            index += 1;
+    let mut probe = 0;
+    while probe < bytes.len() {
+        if !ENCODED[usize::from(bytes[probe])] {
+            probe += MIN_RUN;
             continue;
         }
-        let start = index;
-        while index < bytes.len() && ENCODED[usize::from(bytes[index])] {
-            index += 1;
+        let mut start = probe;
+        while start > 0 && ENCODED[usize::from(bytes[start - 1])] {
+            start -= 1;
         }
-        let length = index - start;
+        let mut end = probe + 1;
+        while end < bytes.len() && ENCODED[usize::from(bytes[end])] {
+            end += 1;
+        }
+        let length = end - start;
         if length > longest.1 {
             longest = (start, length);
         }
-        if length >= 1000 {
+        if length >= MIN_RUN {
             let data_uri = bytes
                 .get(start.saturating_sub(40)..start)
                 .is_some_and(|before| memchr::memmem::find(before, b"base64,").is_some());
@@ -89,6 +101,8 @@ fn scan_runs(bytes: &[u8]) -> ((usize, usize), usize, usize) {
                 first.get_or_insert(start);
             }
         }
+        // `end` is not encoded (or the end): the next run starts after it.
+        probe = (end + 1).next_multiple_of(MIN_RUN);
     }
     (longest, covered, first.unwrap_or(0))
 }
@@ -102,6 +116,11 @@ fn is_encoded_charset(text: &str) -> bool {
 impl Rule for EncodedBlob {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    /// Long encoded literals are reported from the parsed strings: parse files with such a run.
+    fn wants_parse(&self, bytes: &[u8]) -> bool {
+        scan_runs(bytes).0.1 >= MIN_BLOB
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {

@@ -22,7 +22,8 @@ declare_rule! {
     /// ```js
     /// var a=['log'];console[a[0]]('hi');
     /// ```
-    ObfuscatorSignature, "obfuscator-signature", Obfuscation
+    ObfuscatorSignature, "obfuscator-signature", Obfuscation,
+    tokens = &["_0x"]
 }
 
 impl Rule for ObfuscatorSignature {
@@ -99,6 +100,9 @@ impl Rule for ObfuscatorSignature {
 
 /// At least 150 hex number literals (`0x4a`) and one per 100 bytes: js-confuser/JScrambler index
 /// arithmetic. Minified code and crypto tables are far sparser.
+/// Hex number literals used as operands (`_0x4f(0x1a2)`, `a[0x3]`, `-0x1*0x5+0x9`), at least 150
+/// and one per 100 bytes. Elements of literal tables (`[0x63, 0x7c, …]`: between `[`/`,` and
+/// `,`/`]`) do not count: crypto and encoding libraries ship S-boxes and CRC tables as such.
 fn dense_hex_literals(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut count = 0;
@@ -108,6 +112,7 @@ fn dense_hex_literals(text: &str) -> Option<(usize, usize)> {
         let after = bytes.get(position + 2);
         if before.is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'_' || *byte == b'$')
             || !after.is_some_and(u8::is_ascii_hexdigit)
+            || is_table_element(bytes, position)
         {
             continue;
         }
@@ -117,26 +122,52 @@ fn dense_hex_literals(text: &str) -> Option<(usize, usize)> {
     (count >= 150 && count * 100 >= text.len()).then(|| (count, first.unwrap_or(0)))
 }
 
-/// At least 50 runs of 40+ lowercase letters (generated junk names); prose and dictionaries
-/// have no such words.
+/// The hex literal at `position` sits in a list: `[` or `,` before it, `,` or `]` after it.
+fn is_table_element(bytes: &[u8], position: usize) -> bool {
+    let previous = bytes[..position]
+        .iter()
+        .rev()
+        .take(64)
+        .find(|byte| !byte.is_ascii_whitespace());
+    let literal_end = bytes[position + 2..]
+        .iter()
+        .position(|byte| !(byte.is_ascii_hexdigit() || *byte == b'_' || *byte == b'n'))
+        .map_or(bytes.len(), |offset| position + 2 + offset);
+    let next = bytes[literal_end..]
+        .iter()
+        .take(64)
+        .find(|byte| !byte.is_ascii_whitespace());
+    matches!(previous, Some(b'[' | b',')) && matches!(next, Some(b',' | b']'))
+}
+
+/// Length of a lowercase run that counts as a generated name.
+const JUNK_NAME: usize = 40;
+
+/// Runs of at least [`JUNK_NAME`] lowercase ASCII letters: probes one byte in [`JUNK_NAME`] (every
+/// such run contains a probed position) and expands around lowercase ones.
 fn junk_identifiers(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
     let mut count = 0;
     let mut first = None;
-    let mut run_start = 0;
-    let mut run = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        if byte.is_ascii_lowercase() {
-            if run == 0 {
-                run_start = index;
-            }
-            run += 1;
-            if run == 40 {
-                count += 1;
-                first.get_or_insert(run_start);
-            }
-        } else {
-            run = 0;
+    let mut probe = 0;
+    while probe < bytes.len() {
+        if !bytes[probe].is_ascii_lowercase() {
+            probe += JUNK_NAME;
+            continue;
         }
+        let mut start = probe;
+        while start > 0 && bytes[start - 1].is_ascii_lowercase() {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < bytes.len() && bytes[end].is_ascii_lowercase() {
+            end += 1;
+        }
+        if end - start >= JUNK_NAME {
+            count += 1;
+            first.get_or_insert(start);
+        }
+        probe = (end + 1).next_multiple_of(JUNK_NAME);
     }
     (count >= 50).then(|| (count, first.unwrap_or(0)))
 }
@@ -157,16 +188,33 @@ fn count_hex_identifiers(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tester::test_rule;
+    use crate::tester::{Case, test_rule};
 
     #[test]
     fn test() {
-        let pass = vec![
+        let mut pass = vec![
             "var a=['log'];console[a[0]]('hi');".into(),
             "const _0x = 1; const x_0x12 = 2;".into(),
             "!function(e,t){'object'==typeof exports?module.exports=t():e.lib=t()}(this,function(){return 1});".into(),
         ];
+        // A CRC/S-box table: hundreds of hex literals, densely packed, but only as list elements.
+        let table = format!(
+            "var T=[{}];module.exports=function(b){{return T[b&0xff]}};",
+            (0..400)
+                .map(|i| format!("0x{:02x}", (i * 37) % 256))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        pass.push(Case::Js(Box::leak(table.into_boxed_str())));
+        // Index shuffling: the same density as operands.
+        let shuffled = format!(
+            "var a=x();{}",
+            (0..300)
+                .map(|i| format!("a[0x{i:x}]+-0x{:x}*0x2;", i + 1))
+                .collect::<String>()
+        );
         let fail = vec![
+            Case::Js(Box::leak(shuffled.into_boxed_str())),
             "var _0x1a2b=['log','hi'];(function(_0x3c4d,_0x5e6f){var _0x1111=function(_0x2222){while(--_0x2222){_0x3c4d['push'](_0x3c4d['shift']());}};_0x1111(++_0x5e6f);}(_0x1a2b,0x1a3));var _0xab12=function(_0xcd34,_0xef56){_0xcd34=_0xcd34-0x0;var _0x7890=_0x1a2b[_0xcd34];return _0x7890;};console[_0xab12('0x0')](_0xab12('0x1'));var _0xa1=1,_0xa2=2,_0xa3=3,_0xa4=4,_0xa5=5,_0xa6=6,_0xa7=7,_0xa8=8,_0xa9=9;".into(),
         ];
         test_rule(ObfuscatorSignature::META.name, pass, fail);

@@ -101,7 +101,8 @@ declare_rule! {
     /// ```js
     /// const docs = 'see .github/workflows in your repository';
     /// ```
-    PersistenceWrite, "persistence-write", Persistence
+    PersistenceWrite, "persistence-write", Persistence,
+    tokens = &["writeFile", "homedir", "os.", "child_process", "exec", "spawn", "fork", "process"]
 }
 
 impl Rule for PersistenceWrite {

@@ -77,7 +77,8 @@ declare_rule! {
     /// ```js
     /// const xhr = window.ActiveXObject ? new ActiveXObject('Microsoft.XMLHTTP') : new XMLHttpRequest();
     /// ```
-    LolbinUsage, "lolbin-usage", Process
+    LolbinUsage, "lolbin-usage", Process,
+    tokens = &["powershell", "rundll", "regsvr", "mshta", "WScript", "ActiveX", "GetObject", "curl", "wget", "LD_PRELOAD", "DYLD_", "child_process", "exec", "spawn", "fork", "process"]
 }
 
 impl Rule for LolbinUsage {

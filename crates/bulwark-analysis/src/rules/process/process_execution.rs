@@ -55,7 +55,8 @@ declare_rule! {
     /// ```js
     /// require('child_process').execFileSync('git', ['rev-parse', 'HEAD']);
     /// ```
-    ProcessExecution, "process-execution", Process
+    ProcessExecution, "process-execution", Process,
+    tokens = &["child_process", "exec", "spawn", "fork", "process", "Bun.spawn", "Deno.run"]
 }
 
 impl Rule for ProcessExecution {

@@ -39,7 +39,8 @@ declare_rule! {
     /// ```js
     /// console.log('run `npm publish` to release');
     /// ```
-    NpmSelfPublish, "npm-self-publish", Propagation
+    NpmSelfPublish, "npm-self-publish", Propagation,
+    tokens = &["child_process", "exec", "spawn", "fork", "process", "http", "fetch"]
 }
 
 impl Rule for NpmSelfPublish {

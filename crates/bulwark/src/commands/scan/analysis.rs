@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::UNIX_EPOCH;
 
 use bulwark_analysis::{Options, Report, Verdict};
@@ -48,6 +49,8 @@ struct Target {
     key: String,
     /// `(project index, package index)` of the inventory entries installed there.
     uses: Vec<(usize, usize)>,
+    /// Total size of its files (from the fingerprint walk), to schedule big packages first.
+    size: u64,
 }
 
 /// Analyses every installed package of `projects`; `None` when there is none.
@@ -77,16 +80,18 @@ pub(super) fn run(
         cached: results.iter().filter(|r| r.is_some()).count(),
         ..AnalysisSummary::default()
     };
-    // Files of a package are analysed in parallel too (nested rayon), as in `inspect`. On
-    // 1,781 installed packages (834 MB, shared 2 cores) packages-only parallelism was
-    // neither faster (14 s against 11-17 s) nor lighter (480-580 MB peak either way).
-    let options = Options::default();
-    let fresh: Vec<(usize, Result<CachedAnalysis, String>)> = targets
-        .par_iter()
-        .enumerate()
-        .filter(|(index, _)| results[*index].is_none())
-        .map(|(index, target)| (index, analyse(&target.dir, &options)))
+    let options = Options {
+        // One package per worker, its files in turn: nested parallelism let a worker waiting
+        // inside one package steal others, holding many packages (and ASTs) at once.
+        parallel: false,
+        ..Options::default()
+    };
+    let mut pending: Vec<usize> = (0..targets.len())
+        .filter(|index| results[*index].is_none())
         .collect();
+    // Biggest first, so that the few huge packages do not finish last on one worker.
+    pending.sort_by_key(|index| std::cmp::Reverse(targets[*index].size));
+    let fresh = analyse_all(&targets, &pending, &options);
     summary.analysed = fresh.len();
     if let Some(cache) = cache.as_mut() {
         let entries: Vec<(&str, &CachedAnalysis)> = fresh
@@ -200,6 +205,7 @@ fn targets(projects: &[Project]) -> Vec<Target> {
                     version: package.version.clone(),
                     dir,
                     uses: Vec::new(),
+                    size: 0,
                 })
                 .uses
                 .push((project_id, package_id));
@@ -208,15 +214,12 @@ fn targets(projects: &[Project]) -> Vec<Target> {
     let mut targets: Vec<Target> = by_dir.into_values().collect();
     // Fingerprints are a stat walk per package: cheap, but done in parallel too.
     targets.par_iter_mut().for_each(|target| {
+        let (print, size) = fingerprint(&target.dir, target.key.is_empty());
+        target.size = size;
         target.key = if target.key.is_empty() {
-            format!(
-                "{}@{}#{}",
-                target.name,
-                target.version,
-                fingerprint(&target.dir, true)
-            )
+            format!("{}@{}#{print}", target.name, target.version)
         } else {
-            format!("{}#{}", target.key, fingerprint(&target.dir, false))
+            format!("{}#{print}", target.key)
         };
     });
     targets
@@ -224,7 +227,8 @@ fn targets(projects: &[Project]) -> Vec<Target> {
 
 /// SHA-256 of the package's file list: relative paths and sizes (and mtimes when
 /// `with_mtimes`), sorted; nested `node_modules` and `.git` skipped, links not followed.
-fn fingerprint(dir: &Path, with_mtimes: bool) -> String {
+/// Also returns the total size of the files listed.
+fn fingerprint(dir: &Path, with_mtimes: bool) -> (String, u64) {
     let mut entries: Vec<(String, u64, u128)> = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     let mut truncated = false;
@@ -269,7 +273,8 @@ fn fingerprint(dir: &Path, with_mtimes: bool) -> String {
     if truncated {
         hasher.update(b"<truncated>");
     }
-    hex(&hasher.finalize()[..16])
+    let size = entries.iter().map(|(_, size, _)| size).sum();
+    (hex(&hasher.finalize()[..16]), size)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -320,6 +325,39 @@ fn open_cache(cache_path: Option<&Path>, db: Option<&Path>) -> Option<Cache> {
             Cache::open_read_only(&path).ok()
         }
     }
+}
+
+/// Analyses the `pending` targets in that order on one worker per core, each worker taking
+/// the next package when it is done, so exactly as many packages are in memory as workers.
+fn analyse_all(
+    targets: &[Target],
+    pending: &[usize],
+    options: &Options,
+) -> Vec<(usize, Result<CachedAnalysis, String>)> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(pending.len().max(1));
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        let mut done = Vec::new();
+        loop {
+            let Some(&index) = pending.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                return done;
+            };
+            done.push((index, analyse(&targets[index].dir, options)));
+        }
+    };
+    let mut fresh: Vec<(usize, Result<CachedAnalysis, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..workers).map(|_| scope.spawn(worker)).collect();
+        let mut all = worker();
+        for handle in handles {
+            // `analyse` catches panics, so a worker does not panic.
+            all.extend(handle.join().unwrap_or_default());
+        }
+        all
+    });
+    fresh.sort_by_key(|(index, _)| *index);
+    fresh
 }
 
 /// Analyses one package directory in isolation: a panic becomes an error message.
@@ -455,6 +493,7 @@ mod tests {
         std::fs::write(dir.path().join("a.js"), "1").unwrap();
         let first = fingerprint(dir.path(), false);
         assert_eq!(first, fingerprint(dir.path(), false));
+        assert_eq!(first.1, 1);
         std::fs::create_dir(dir.path().join("node_modules")).unwrap();
         std::fs::write(dir.path().join("node_modules/n.js"), "1").unwrap();
         assert_eq!(
