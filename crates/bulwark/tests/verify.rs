@@ -770,6 +770,7 @@ fn malformed_trust_material_is_an_error() {
 
 /// A package manager from `scripts/install-tools.sh`, or `None` (the test is skipped, as the
 /// gate's client tests do) when it is not installed.
+#[expect(clippy::print_stderr, reason = "a skipped test says why")]
 fn tool(name: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../.tools/bin")
