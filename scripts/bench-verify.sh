@@ -9,7 +9,8 @@
 # once, two processes in parallel like bulwark's two worker threads on this 2-core machine;
 # bulwark additionally builds the inventory and gunzips/untars every tarball.
 # The project is benches/scan-1500 installed with `npm ci` (shared with scripts/bench-scan.sh).
-# Usage: scripts/bench-verify.sh [WORKDIR]   (default: /tmp/bulwark-bench-scan-1500)
+# Usage: scripts/bench-verify.sh [WORKDIR]   (default: /tmp/bulwark-bench-scan-1500; BULWARK_BIN=path
+# skips the build)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/bulwark-bench-scan-1500}
@@ -19,8 +20,12 @@ if ! cmp -s "$repo/benches/scan-1500/package-lock.json" "$work/package-lock.json
   cp "$repo/benches/scan-1500/package.json" "$repo/benches/scan-1500/package-lock.json" "$repo/benches/scan-1500/.npmrc" "$work/"
   (cd "$work" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark
-bin="${CARGO_TARGET_DIR:-$repo/target}/release/bulwark"
+if [ -n "${BULWARK_BIN:-}" ]; then
+  bin=$BULWARK_BIN   # an already built release binary
+else
+  cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark
+  bin="${CARGO_TARGET_DIR:-$repo/target}/release/bulwark"
+fi
 cache="$(npm config get cache)/_cacache"
 list="$work/verify-bytes.list"
 python3 - "$work/package-lock.json" "$cache" "$work/node_modules" "$list" <<'PY'
