@@ -71,6 +71,8 @@ struct Published {
     integrity: Option<String>,
     signatures: Option<Value>,
     time: &'static str,
+    /// Fields the registry manifest shows instead of the tarball's (manifest confusion).
+    registry_manifest: Option<Value>,
 }
 
 fn tarball_path(name: &str, version: &str) -> String {
@@ -105,6 +107,11 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
                 url,
                 read(&trust_fixtures().join("attestations").join(attestations)),
             );
+        }
+        if let Some(Value::Object(fields)) = &item.registry_manifest {
+            for (key, value) in fields {
+                manifest[key.as_str()] = value.clone();
+            }
         }
         manifest["dist"] = dist;
         if let Some(bytes) = tarball {
@@ -173,6 +180,17 @@ fn attested() -> Vec<Published> {
         .unwrap()
         .clone();
     vec![
+        // A v0.3 bundle; the registry shows no dependencies while the tarball installs two.
+        Published {
+            name: "@playwright/cli",
+            version: "0.1.1",
+            tarball: Some("playwright-cli-0.1.1.tgz"),
+            attestations: Some("valid/playwright-cli-0.1.1.json"),
+            integrity: None,
+            signatures: None,
+            time: "2026-02-14T23:28:00Z",
+            registry_manifest: Some(json!({"dependencies": {}})),
+        },
         Published {
             name: "gundam-visor",
             version: "1.0.1",
@@ -181,6 +199,7 @@ fn attested() -> Vec<Published> {
             integrity: None,
             signatures: None,
             time: "2024-05-01T00:00:00Z",
+            registry_manifest: None,
         },
         Published {
             name: "@laurentsimon/provenance-npm-test",
@@ -190,6 +209,7 @@ fn attested() -> Vec<Published> {
             integrity: None,
             signatures: None,
             time: "2023-04-20T00:00:00Z",
+            registry_manifest: None,
         },
         Published {
             name: "@laurentsimon/provenance-npm-test",
@@ -199,6 +219,7 @@ fn attested() -> Vec<Published> {
             integrity: None,
             signatures: None,
             time: "2023-04-21T00:00:00Z",
+            registry_manifest: None,
         },
         // Synthetic downgrade: a later version with no provenance at all.
         Published {
@@ -209,6 +230,7 @@ fn attested() -> Vec<Published> {
             integrity: Some(sri(b"1.0.6")),
             signatures: None,
             time: "2023-04-22T00:00:00Z",
+            registry_manifest: None,
         },
         Published {
             name: "@trishankatdatadog/supreme-goggles",
@@ -220,6 +242,7 @@ fn attested() -> Vec<Published> {
             integrity: None,
             signatures: None,
             time: "2023-04-21T00:00:00Z",
+            registry_manifest: None,
         },
         Published {
             name: "kms-demo",
@@ -231,6 +254,7 @@ fn attested() -> Vec<Published> {
                 .map(str::to_owned),
             signatures: Some(valid_signature["dist"]["signatures"].clone()),
             time: "2022-03-01T00:00:00Z",
+            registry_manifest: None,
         },
         Published {
             name: "async",
@@ -240,6 +264,7 @@ fn attested() -> Vec<Published> {
             integrity: tampered["dist"]["integrity"].as_str().map(str::to_owned),
             signatures: Some(tampered["dist"]["signatures"].clone()),
             time: "2022-03-01T00:00:00Z",
+            registry_manifest: None,
         },
     ]
 }
@@ -303,6 +328,13 @@ fn lockfile_for(base: &str) -> Vec<(&'static str, &'static str, &'static str, St
     };
     let tarball_sri = |file: &str| sri(&read(&trust_fixtures().join("tarballs").join(file)));
     vec![
+        (
+            "node_modules/@playwright/cli",
+            "@playwright/cli",
+            "0.1.1",
+            tarball_sri("playwright-cli-0.1.1.tgz"),
+            format!("{base}/evil/-/evil-0.1.1.tgz"),
+        ),
         entry(
             "node_modules/gundam-visor",
             "gundam-visor",
@@ -353,6 +385,31 @@ fn lockfile_for(base: &str) -> Vec<(&'static str, &'static str, &'static str, St
 }
 
 fn assert_registry_findings(report: &Value) {
+    // The registry manifest hides the tarball's dependencies, and the lockfile resolved the
+    // package from another package's URL; its v0.3 provenance bundle verifies.
+    let playwright = package(report, "@playwright/cli", "0.1.1");
+    assert_eq!(
+        codes(playwright),
+        [
+            "manifest-confusion",
+            "resolved-mismatch",
+            "signature:missing-signature"
+        ],
+        "{playwright:#}"
+    );
+    assert_eq!(playwright["checks"]["provenance"], "passed");
+    assert_eq!(playwright["checks"]["integrity"], "passed");
+    let confusion = playwright["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "manifest-confusion")
+        .unwrap();
+    assert_eq!(confusion["mismatches"][0]["field"], "dependencies");
+    assert_eq!(
+        playwright["provenance"]["repository"],
+        "https://github.com/microsoft/playwright-cli"
+    );
     // Verified provenance, tarball downloaded and checked; the registry signs (keys are
     // configured) but this recorded packument has no signatures: reported.
     let gundam = package(report, "gundam-visor", "1.0.1");
