@@ -220,9 +220,17 @@ pub(crate) fn run(args: &VerifyArgs, color: ColorChoice) -> anyhow::Result<Outco
     })
 }
 
-/// The registry's signing keys: `--keys FILE`; else what `--registry` serves at
-/// `/-/npm/v1/keys` (a registry without that document does not sign); else the recorded
-/// `-/npm/v1/keys.json` of `--packuments`; else the shipped npm keys.
+/// Whether `url` is the public npm registry, whose keys are shipped: a document served in
+/// their place (or its absence, as behind a proxy that strips signatures) is not trusted.
+fn is_npm_registry(url: &str) -> bool {
+    let host = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = host.split(['/', ':']).next().unwrap_or_default();
+    host.eq_ignore_ascii_case("registry.npmjs.org")
+}
+
+/// The registry's signing keys: `--keys FILE`; else for a registry other than npm's what it
+/// serves at `/-/npm/v1/keys` (a registry without that document does not sign); else the
+/// recorded `-/npm/v1/keys.json` of `--packuments`; else the shipped npm keys.
 fn registry_keys(args: &VerifyArgs) -> anyhow::Result<RegistryKeys> {
     let parse = |bytes: &[u8], origin: &str| {
         RegistryKeys::parse(bytes).with_context(|| format!("cannot use the keys in `{origin}`"))
@@ -239,7 +247,9 @@ fn registry_keys(args: &VerifyArgs) -> anyhow::Result<RegistryKeys> {
                 .with_context(|| format!("cannot read `{}`", path.display()))?;
             return parse(&bytes, &path.display().to_string());
         }
-    } else if let Some(registry) = &args.registry {
+    } else if let Some(registry) = &args.registry
+        && !is_npm_registry(registry)
+    {
         let url = format!("{}/-/npm/v1/keys", registry.trim_end_matches('/'));
         return match get_optional(&url, 1 << 20).map_err(anyhow::Error::msg)? {
             Some(bytes) => parse(&bytes, &url),
