@@ -44,10 +44,12 @@ pub(crate) struct CallFact {
 }
 
 /// A string value found in the file: a literal, a folded concatenation or a decoded constant.
+/// Its text lives in [`JsFacts::string_data`] (one buffer per file rather than one allocation
+/// per literal): read it with [`JsFacts::value`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StringFact {
-    /// The value, truncated to [`MAX_STRING_KEEP`] bytes.
-    pub(crate) value: String,
+    /// Where the value (truncated to [`MAX_STRING_KEEP`] bytes) is in [`JsFacts::string_data`].
+    pub(crate) range: std::ops::Range<usize>,
     /// Length in bytes of the full value.
     pub(crate) length: usize,
     /// The value was produced by decoding (base64, hex, char codes).
@@ -81,6 +83,8 @@ pub(crate) struct JsFacts {
     pub(crate) calls: Vec<CallFact>,
     /// String values (literals, folded and decoded constants).
     pub(crate) strings: Vec<StringFact>,
+    /// The text of every [`StringFact`], one after the other.
+    pub(crate) string_data: String,
     /// Assignments to member paths.
     pub(crate) assignments: Vec<AssignFact>,
     /// Member accesses on interesting roots.
@@ -95,6 +99,18 @@ pub(crate) struct JsFacts {
     pub(crate) parse_errors: usize,
     /// The walk stopped early because a fact limit was reached.
     pub(crate) truncated: bool,
+}
+
+impl JsFacts {
+    /// The (possibly truncated) value of a string fact of these facts.
+    pub(crate) fn value(&self, fact: &StringFact) -> &str {
+        self.string_data.get(fact.range.clone()).unwrap_or_default()
+    }
+
+    /// Every string fact with its value.
+    pub(crate) fn string_values(&self) -> impl Iterator<Item = (&StringFact, &str)> {
+        self.strings.iter().map(|fact| (fact, self.value(fact)))
+    }
 }
 
 /// Longest string value kept in a [`StringFact`].

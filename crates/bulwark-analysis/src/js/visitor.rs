@@ -121,8 +121,10 @@ impl FactCollector {
         while !value.is_char_boundary(end) {
             end -= 1;
         }
+        let start = self.facts.string_data.len();
+        self.facts.string_data.push_str(&value[..end]);
         self.facts.strings.push(StringFact {
-            value: value[..end].to_owned(),
+            range: start..self.facts.string_data.len(),
             length: value.len(),
             decoded,
             offset,

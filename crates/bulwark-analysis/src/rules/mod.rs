@@ -112,11 +112,10 @@ pub(crate) struct Value<'a> {
 pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
     if let Some(facts) = file.js {
         return facts
-            .strings
-            .iter()
-            .map(|fact| Value {
+            .string_values()
+            .map(|(fact, value)| Value {
                 offset: fact.offset as usize,
-                text: fact.value.as_str(),
+                text: value,
                 decoded: fact.decoded,
             })
             .collect();

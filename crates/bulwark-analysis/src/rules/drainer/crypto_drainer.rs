@@ -127,9 +127,8 @@ impl Rule for CryptoDrainer {
             return;
         };
         let mut addresses: Vec<&str> = facts
-            .strings
-            .iter()
-            .map(|fact| fact.value.as_str())
+            .string_values()
+            .map(|(_, value)| value)
             .filter(|value| is_eth_address(value))
             .collect();
         addresses.sort_unstable();

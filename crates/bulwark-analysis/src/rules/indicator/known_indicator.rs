@@ -161,10 +161,10 @@ impl Rule for KnownIndicator {
                 let decoded = file
                     .js
                     .into_iter()
-                    .flat_map(|facts| facts.strings.iter())
-                    .filter(|fact| fact.decoded);
-                for fact in decoded.take(10_000) {
-                    let Some(found) = automaton.find(&fact.value) else {
+                    .flat_map(|facts| facts.string_values())
+                    .filter(|(fact, _)| fact.decoded);
+                for (fact, value) in decoded.take(10_000) {
+                    let Some(found) = automaton.find(value) else {
                         continue;
                     };
                     let Some(indicator) = indices

@@ -129,11 +129,11 @@ impl Rule for EncodedBlob {
         }
         let runs = scan_runs(file.text.as_bytes());
         if let Some(facts) = file.js {
-            for fact in &facts.strings {
+            for (fact, value) in facts.string_values() {
                 if fact.length < MIN_BLOB
                     || fact.decoded
-                    || !is_encoded_charset(&fact.value)
-                    || entropy(&fact.value) < 3.5
+                    || !is_encoded_charset(value)
+                    || entropy(value) < 3.5
                 {
                     continue;
                 }

@@ -36,10 +36,12 @@ impl Rule for ObfuscatorSignature {
             return;
         }
         let text = file.text;
-        let rotation = (text.contains("['push'](") && text.contains("['shift']()"))
-            || (text.contains("[\"push\"](") && text.contains("[\"shift\"]()"))
-            || text.contains("while(!![])")
-            || text.contains("while (!![])");
+        let contains =
+            |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+        let rotation = (contains("['push'](") && contains("['shift']()"))
+            || (contains("[\"push\"](") && contains("[\"shift\"]()"))
+            || contains("while(!![])")
+            || contains("while (!![])");
         let hex_identifiers = file.js.map_or_else(
             || count_hex_identifiers(text),
             |facts| facts.hex_identifier_count,
