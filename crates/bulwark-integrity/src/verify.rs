@@ -191,11 +191,13 @@ pub fn targets(projects: &[Project]) -> Vec<Target> {
             if !target.locations.contains(&location) {
                 target.locations.push(location);
             }
-            if let Some(install) = &package.install_path {
-                let dir = project.root.join(install);
-                if !target.install_dirs.contains(&dir) && dir.join("package.json").is_file() {
-                    target.install_dirs.push(dir);
-                }
+            if let Some(dir) = package
+                .install_path
+                .as_deref()
+                .and_then(|install| installed_dir(&project.root, install))
+                && !target.install_dirs.contains(&dir)
+            {
+                target.install_dirs.push(dir);
             }
             if target.resolved.is_none() {
                 target.resolved.clone_from(&package.resolved);
@@ -237,6 +239,25 @@ pub fn targets(projects: &[Project]) -> Vec<Target> {
         .filter(|(_, d)| !d)
         .map(|(t, _)| t)
         .collect()
+}
+
+/// The installed directory `install` of a project, if it is one and stays inside the project
+/// once links are resolved (a hostile lockfile can name `../../etc`; pnpm's links into
+/// `node_modules/.pnpm` stay inside).
+fn installed_dir(root: &Path, install: &str) -> Option<PathBuf> {
+    let relative = Path::new(install);
+    if relative.is_absolute()
+        || relative
+            .components()
+            .any(|part| matches!(part, std::path::Component::ParentDir))
+    {
+        return None;
+    }
+    let dir = root.join(relative);
+    let (Ok(real_root), Ok(real_dir)) = (root.canonicalize(), dir.canonicalize()) else {
+        return None;
+    };
+    (real_dir.starts_with(&real_root) && real_dir.join("package.json").is_file()).then_some(dir)
 }
 
 /// The state of one check.
@@ -786,6 +807,30 @@ fn attestations_of(
             });
             result.checks.provenance = State::Failed;
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::installed_dir;
+
+    #[test]
+    fn installed_dirs_stay_inside_the_project() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("package.json"), b"{}").unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let root = project.path();
+        std::fs::create_dir_all(root.join("node_modules/a")).unwrap();
+        std::fs::write(root.join("node_modules/a/package.json"), b"{}").unwrap();
+        assert!(installed_dir(root, "node_modules/a").is_some());
+        assert!(installed_dir(root, "node_modules/missing").is_none());
+        assert!(installed_dir(root, "../x").is_none());
+        assert!(installed_dir(root, outside.path().to_str().unwrap()).is_none());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outside.path(), root.join("node_modules/escape")).unwrap();
+            assert!(installed_dir(root, "node_modules/escape").is_none());
         }
     }
 }
