@@ -122,7 +122,7 @@ impl PackageFiles {
                         );
                         return Ok(package.finish());
                     }
-                    match read_bounded(&entry.path(), options.max_file_size) {
+                    match read_bounded(&entry.path(), options.max_file_size, size) {
                         Ok(bytes) => package.files.push(PackageFile {
                             path: relative,
                             bytes,
@@ -259,9 +259,12 @@ impl PackageFiles {
     }
 }
 
-fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+/// Reads at most `limit` bytes; `size` (from the directory entry, already checked against the
+/// limit) sizes the buffer once instead of growing it by doubling.
+fn read_bounded(path: &Path, limit: u64, size: u64) -> std::io::Result<Vec<u8>> {
     let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
+    let capacity = usize::try_from(size.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
     file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
