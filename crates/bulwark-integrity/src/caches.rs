@@ -1,7 +1,9 @@
 //! Finding a package's published contents in the package managers' caches: npm's `_cacache`
 //! (content addressed by integrity), yarn classic's `v6` cache (`.yarn-tarball.tgz` beside the
-//! extracted entry, located with `bulwark-hunt`'s reader of those entries) and the pnpm store
-//! (an index of every file's SHA-512, addressed by the tarball's integrity).
+//! extracted entry, located with `bulwark-hunt`'s reader of those entries), yarn berry's zips
+//! (named by the lockfile `checksum`, which is their SHA-512) and the pnpm store (an index of
+//! every file's SHA-512, addressed by the tarball's integrity). bun's cache is not used: its
+//! files are hard-linked into `node_modules`, so an edit of one is an edit of the other.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,10 @@ pub struct Caches {
     pub yarn_classic: Vec<PathBuf>,
     /// pnpm store directories (`…/store/v3`, `…/store/v10`).
     pub pnpm: Vec<PathBuf>,
+    /// yarn berry caches (`.yarn/cache`, `~/.yarn/berry/cache`).
+    pub berry: Vec<PathBuf>,
     yarn_index: OnceLock<HashMap<String, PathBuf>>,
+    berry_index: OnceLock<HashMap<String, Vec<PathBuf>>>,
 }
 
 /// What a cache holds for a package.
@@ -30,6 +35,13 @@ pub struct Caches {
 pub enum Cached {
     /// The published tarball.
     Tarball {
+        /// Its bytes.
+        bytes: Vec<u8>,
+        /// Where it was read.
+        path: PathBuf,
+    },
+    /// A yarn berry cache zip (its SHA-512 is the lockfile's `checksum`).
+    Zip {
         /// Its bytes.
         bytes: Vec<u8>,
         /// Where it was read.
@@ -74,11 +86,14 @@ impl Caches {
         let pnpm = pnpm_store
             .iter()
             .flat_map(|store| [store.join("v10"), store.join("v3")]);
+        let berry = home.as_ref().map(|h| h.join(".yarn/berry/cache"));
         Self {
             npm: existing(npm),
             yarn_classic: existing(yarn),
             pnpm: existing(pnpm),
+            berry: existing(berry),
             yarn_index: OnceLock::new(),
+            berry_index: OnceLock::new(),
         }
     }
 
@@ -91,6 +106,14 @@ impl Caches {
             self.npm.push(dir.join("_cacache"));
         } else if dir.join("files").is_dir() {
             self.pnpm.push(dir.to_path_buf());
+        } else if std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|entry| {
+                entry.file_name().to_str().is_some_and(|name| {
+                    name.ends_with(".zip") && bulwark_hunt::caches::berry_zip_name(name).is_some()
+                })
+            })
+        }) {
+            self.berry.push(dir.to_path_buf());
         } else if std::fs::read_dir(dir).is_ok_and(|entries| {
             entries.flatten().any(|entry| {
                 entry
@@ -109,7 +132,10 @@ impl Caches {
     /// Whether there is nowhere to look.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.npm.is_empty() && self.yarn_classic.is_empty() && self.pnpm.is_empty()
+        self.npm.is_empty()
+            && self.yarn_classic.is_empty()
+            && self.pnpm.is_empty()
+            && self.berry.is_empty()
     }
 
     /// Looks for the published contents of `name@version` with `integrity`. The caller checks
@@ -135,6 +161,19 @@ impl Caches {
                     return Some(Cached::Tarball { bytes, path });
                 }
             }
+            if integrity.algorithm == Algorithm::Sha512 && !self.berry.is_empty() {
+                // Berry names its zips `…-<first 10 hex digits of the checksum>.zip`.
+                let index = self.berry_index.get_or_init(|| berry_index(&self.berry));
+                let digest = hex(&integrity.digest);
+                for path in index.get(&digest[..10]).into_iter().flatten() {
+                    if let Ok(bytes) = crate::read_bounded(path, limits.max_tarball) {
+                        return Some(Cached::Zip {
+                            bytes,
+                            path: path.clone(),
+                        });
+                    }
+                }
+            }
             if integrity.algorithm == Algorithm::Sha512 {
                 for store in &self.pnpm {
                     if let Some(found) = pnpm_index(store, integrity, name, version) {
@@ -158,6 +197,33 @@ impl Caches {
         }
         None
     }
+}
+
+fn berry_index(dirs: &[PathBuf]) -> HashMap<String, Vec<PathBuf>> {
+    let mut index: HashMap<String, Vec<PathBuf>> = HashMap::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let Some(stem) = name.strip_suffix(".zip") else {
+                continue;
+            };
+            if let Some((_, checksum)) = stem.rsplit_once('-')
+                && checksum.len() == 10
+                && checksum.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                index
+                    .entry(checksum.to_ascii_lowercase())
+                    .or_default()
+                    .push(entry.path());
+            }
+        }
+    }
+    index
 }
 
 fn yarn_classic_index(dirs: &[PathBuf]) -> HashMap<String, PathBuf> {

@@ -154,6 +154,85 @@ pub fn read_tarball(bytes: &[u8], limits: Limits) -> Result<Reference, TarballEr
     Ok(reference)
 }
 
+/// Reads the package `name` out of a yarn berry cache zip (`node_modules/<name>/…` entries)
+/// into a [`Reference`], with the same limits and refusals as a tarball.
+///
+/// # Errors
+/// [`TarballError`].
+pub fn read_berry_zip(bytes: &[u8], name: &str, limits: Limits) -> Result<Reference, TarballError> {
+    if bytes.len() as u64 > limits.max_tarball {
+        return Err(TarballError::TooLarge(format!(
+            "{} bytes compressed",
+            bytes.len()
+        )));
+    }
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|error| TarballError::Corrupt(error.to_string()))?;
+    if archive.len() > limits.max_entries {
+        return Err(TarballError::TooLarge(format!(
+            "more than {} entries",
+            limits.max_entries
+        )));
+    }
+    let prefix = format!("node_modules/{name}/");
+    let mut reference = Reference::default();
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let mut file = archive
+            .by_index(index)
+            .map_err(|error| TarballError::Corrupt(error.to_string()))?;
+        let raw = file
+            .name()
+            .map_err(|error| TarballError::Corrupt(error.to_string()))?
+            .into_owned();
+        let Some(inside) = raw.strip_prefix(&prefix) else {
+            continue;
+        };
+        if file.is_dir() || inside.is_empty() {
+            continue;
+        }
+        if inside
+            .split('/')
+            .any(|part| part == ".." || part.is_empty())
+            || inside.starts_with('/')
+        {
+            reference
+                .refused
+                .push(format!("{raw}: `..` or empty path component"));
+            continue;
+        }
+        if file.is_symlink() {
+            reference.refused.push(format!("{inside}: link"));
+            continue;
+        }
+        let size = file.size();
+        if size > limits.max_file {
+            return Err(TarballError::TooLarge(format!(
+                "`{inside}` has {size} bytes"
+            )));
+        }
+        total = total.saturating_add(size);
+        if total > limits.max_total {
+            return Err(TarballError::TooLarge(format!(
+                "more than {} MiB unpacked",
+                limits.max_total >> 20
+            )));
+        }
+        let mut contents = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        (&mut file)
+            .take(limits.max_file)
+            .read_to_end(&mut contents)
+            .map_err(|error| TarballError::Corrupt(format!("`{inside}`: {error}")))?;
+        reference
+            .files
+            .insert(inside.to_owned(), Expected::Bytes(contents));
+    }
+    if reference.files.is_empty() {
+        return Err(TarballError::Corrupt(format!("no files under `{prefix}`")));
+    }
+    Ok(reference)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -199,5 +278,28 @@ pub(crate) mod tests {
         ));
         assert_eq!(package_path("package/../../etc/passwd"), None);
         assert_eq!(package_path("/etc/passwd"), None);
+    }
+
+    #[test]
+    fn berry_zips_keep_the_package_under_node_modules() {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        writer.add_directory("node_modules/@s/a/", options).unwrap();
+        for (path, contents) in [
+            ("node_modules/@s/a/index.js", &b"x"[..]),
+            ("node_modules/@s/a/package.json", b"{}"),
+            ("node_modules/other/x.js", b"y"),
+        ] {
+            writer.start_file(path, options).unwrap();
+            std::io::Write::write_all(&mut writer, contents).unwrap();
+        }
+        let bytes = writer.finish().unwrap().into_inner();
+        let reference = read_berry_zip(&bytes, "@s/a", Limits::default()).unwrap();
+        assert_eq!(
+            reference.files.keys().collect::<Vec<_>>(),
+            ["index.js", "package.json"]
+        );
+        assert!(read_berry_zip(&bytes, "missing", Limits::default()).is_err());
+        assert!(read_berry_zip(b"not a zip", "a", Limits::default()).is_err());
     }
 }

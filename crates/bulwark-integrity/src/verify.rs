@@ -563,6 +563,23 @@ fn published_contents(
             return Some(reference);
         }
         Some(Cached::Tarball { bytes, path }) => (bytes, path.display().to_string()),
+        Some(Cached::Zip { bytes, path }) => {
+            let origin = path.display().to_string();
+            result.tarball = Some(origin.clone());
+            if !bytes_match(target, &bytes, &origin, result) {
+                return None;
+            }
+            return match tarball::read_berry_zip(&bytes, &target.name, options.limits) {
+                Ok(reference) => Some(reference),
+                Err(error) => {
+                    result.findings.push(Finding::UnreadableTarball {
+                        origin,
+                        error: error.to_string(),
+                    });
+                    None
+                }
+            };
+        }
         None => {
             let url = registry_version
                 .and_then(|v| v.tarball)
@@ -582,18 +599,8 @@ fn published_contents(
         }
     };
     result.tarball = Some(origin.clone());
-    if let Some(integrity) = &target.integrity {
-        let actual = crate::sri::digest(integrity.algorithm, &bytes);
-        if &actual != integrity {
-            result.findings.push(Finding::IntegrityMismatch {
-                origin,
-                expected: integrity.to_string(),
-                actual: actual.to_string(),
-            });
-            result.checks.integrity = State::Failed;
-            return None;
-        }
-        result.checks.integrity = State::Passed;
+    if !bytes_match(target, &bytes, &origin, result) {
+        return None;
     }
     match tarball::read_tarball(&bytes, options.limits) {
         Ok(reference) => Some(reference),
@@ -605,6 +612,26 @@ fn published_contents(
             None
         }
     }
+}
+
+/// Checks `bytes` against the recorded integrity (a mismatch is a finding); `false` when they
+/// must not be used as the reference.
+fn bytes_match(target: &Target, bytes: &[u8], origin: &str, result: &mut PackageResult) -> bool {
+    let Some(integrity) = &target.integrity else {
+        return true;
+    };
+    let actual = crate::sri::digest(integrity.algorithm, bytes);
+    if &actual != integrity {
+        result.findings.push(Finding::IntegrityMismatch {
+            origin: origin.to_owned(),
+            expected: integrity.to_string(),
+            actual: actual.to_string(),
+        });
+        result.checks.integrity = State::Failed;
+        return false;
+    }
+    result.checks.integrity = State::Passed;
+    true
 }
 
 fn check_registry(

@@ -840,8 +840,8 @@ fn tool(name: &str) -> Option<PathBuf> {
     }
 }
 
-/// pnpm (store index of per-file SHA-512) and yarn classic (`.yarn-tarball.tgz` in its cache):
-/// a fresh install verifies clean, an edited file is reported by path.
+/// pnpm (store index of per-file SHA-512), yarn classic (`.yarn-tarball.tgz` in its cache) and
+/// yarn berry (cache zips): a fresh install verifies clean, an edited file is reported by path.
 fn tamper_detection_with(client: &str) {
     let Some(binary) = tool(client) else { return };
     let (base, _) = start_registry(&attested());
@@ -856,20 +856,35 @@ fn tamper_detection_with(client: &str) {
     )
     .unwrap();
     let mut command = Command::new(&binary);
-    command.current_dir(&project).env("HOME", &home).args([
-        "install",
-        "--registry",
-        &base,
-        "--ignore-scripts",
-    ]);
-    let cache = if client == "yarn1" {
-        command
-            .env("YARN_CACHE_FOLDER", work.path().join("yarn-cache"))
-            .arg("--no-progress");
-        work.path().join("yarn-cache/v6")
-    } else {
-        command.arg("--store-dir").arg(work.path().join("store"));
-        work.path().join("store/v10")
+    command
+        .current_dir(&project)
+        .env("HOME", &home)
+        .arg("install");
+    let cache = match client {
+        "yarn1" => {
+            command
+                .args(["--registry", &base, "--ignore-scripts", "--no-progress"])
+                .env("YARN_CACHE_FOLDER", work.path().join("yarn-cache"));
+            work.path().join("yarn-cache/v6")
+        }
+        "yarn4" => {
+            // node_modules linker, zips kept in the project (read without --cache-dir).
+            std::fs::write(
+                project.join(".yarnrc.yml"),
+                format!(
+                    "nodeLinker: node-modules\nnpmRegistryServer: \"{base}\"\nunsafeHttpWhitelist: [\"127.0.0.1\"]\nenableGlobalCache: false\nenableTelemetry: false\nenableScripts: false\n"
+                ),
+            )
+            .unwrap();
+            std::fs::write(project.join("yarn.lock"), b"").unwrap();
+            project.join(".yarn/cache")
+        }
+        _ => {
+            command
+                .args(["--registry", &base, "--ignore-scripts", "--store-dir"])
+                .arg(work.path().join("store"));
+            work.path().join("store/v10")
+        }
     };
     let output = command.output().unwrap();
     assert!(
@@ -878,14 +893,11 @@ fn tamper_detection_with(client: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
     let verify = || {
-        let output = bulwark(&[
-            "verify",
-            project.to_str().unwrap(),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
+        let mut args = vec!["verify", project.to_str().unwrap(), "--format", "json"];
+        if client != "yarn4" {
+            args.extend(["--cache-dir", cache.to_str().unwrap()]);
+        }
+        let output = bulwark(&args);
         (
             output.status.code(),
             serde_json::from_slice::<Value>(&output.stdout).unwrap(),
@@ -928,4 +940,11 @@ fn tamper_detection_after_a_pnpm_install() {
 #[test]
 fn tamper_detection_after_a_yarn_classic_install() {
     tamper_detection_with("yarn1");
+}
+
+/// yarn 4 (node_modules linker): installed files against the zip in the project's
+/// `.yarn/cache`, whose SHA-512 is the lockfile's checksum.
+#[test]
+fn tamper_detection_after_a_yarn_berry_install() {
+    tamper_detection_with("yarn4");
 }

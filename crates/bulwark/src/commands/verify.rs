@@ -144,6 +144,11 @@ pub(crate) fn run(args: &VerifyArgs, color: ColorChoice) -> anyhow::Result<Outco
         None => TrustedRoot::shipped(),
     };
     let mut caches = Caches::discover();
+    // yarn berry keeps its zips in the project unless the global cache is on.
+    let project_cache = args.dir.join(".yarn/cache");
+    if project_cache.is_dir() {
+        caches.add(&project_cache);
+    }
     for dir in &args.cache_dirs {
         anyhow::ensure!(
             caches.add(dir),
