@@ -150,6 +150,9 @@ pub struct Target {
     pub locations: Vec<String>,
     /// Installed directories.
     pub install_dirs: Vec<PathBuf>,
+    /// Whether a lockfile records it (an installed tree alone records no integrity, so its
+    /// absence is no finding there).
+    pub in_lockfile: bool,
 }
 
 /// The distinct registry packages of `projects` (by name, version and integrity), with every
@@ -182,7 +185,9 @@ pub fn targets(projects: &[Project]) -> Vec<Target> {
                 source: package.source,
                 locations: Vec::new(),
                 install_dirs: Vec::new(),
+                in_lockfile: false,
             });
+            target.in_lockfile |= project.format != bulwark_lockfile::installed::FORMAT;
             let location = format!(
                 "{}:{}",
                 package.location.file.display(),
@@ -485,7 +490,7 @@ fn verify_one(
     // 1. Integrity of bytes.
     match &target.integrity {
         None => {
-            if target.source == SourceKind::Registry {
+            if target.source == SourceKind::Registry && target.in_lockfile {
                 result.findings.push(Finding::MissingIntegrity);
             }
         }

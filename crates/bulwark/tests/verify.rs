@@ -948,3 +948,57 @@ fn tamper_detection_after_a_yarn_classic_install() {
 fn tamper_detection_after_a_yarn_berry_install() {
     tamper_detection_with("yarn4");
 }
+
+/// Offline: a lockfile entry without integrity and one with a sha1 integrity are findings; a
+/// bare installed tree (which records no integrity) is not.
+#[test]
+fn missing_and_weak_integrity() {
+    let project = tempfile::tempdir().unwrap();
+    let lock = json!({"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true, "packages": {
+        "": {"name": "app", "version": "1.0.0"},
+        "node_modules/no-integrity": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/no-integrity/-/no-integrity-1.0.0.tgz"},
+        "node_modules/old-sha1": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/old-sha1/-/old-sha1-1.0.0.tgz",
+            "integrity": "sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk="}
+    }});
+    std::fs::write(
+        project.path().join("package-lock.json"),
+        serde_json::to_vec_pretty(&lock).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("package.json"),
+        br#"{"name":"app","version":"1.0.0"}"#,
+    )
+    .unwrap();
+    let output = bulwark(&[
+        "verify",
+        project.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    assert_eq!(
+        codes(package(&report, "no-integrity", "1.0.0")),
+        ["missing-integrity"]
+    );
+    assert_eq!(
+        codes(package(&report, "old-sha1", "1.0.0")),
+        ["weak-integrity"]
+    );
+
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("node_modules/left-pad")).unwrap();
+    std::fs::write(
+        tree.path().join("node_modules/left-pad/package.json"),
+        br#"{"name":"left-pad","version":"1.3.0"}"#,
+    )
+    .unwrap();
+    let output = bulwark(&["verify", tree.path().to_str().unwrap(), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(
+        codes(package(&report, "left-pad", "1.3.0")),
+        Vec::<String>::new()
+    );
+}

@@ -355,7 +355,7 @@ fn write_human(
     )?;
     writeln!(
         out,
-        "{} packages: {} tarballs verified against their integrity ({} in no cache), {} installed directories compared",
+        "{} packages: {} verified against their integrity ({} without a cached tarball), {} installed directories compared with the published files",
         summary.packages,
         summary.integrity_verified,
         summary.integrity_unchecked,
