@@ -177,6 +177,14 @@ impl Gated {
             .is_some_and(|info| info.decision == Decision::Allow)
     }
 
+    /// The packument already rendered for `origin` in this form, if any.
+    pub(crate) fn memoised(&self, origin: &str, abbreviated: bool) -> Option<Arc<Rendered>> {
+        self.lock()
+            .iter()
+            .find(|((o, a), _)| o == origin && *a == abbreviated)
+            .map(|(_, rendered)| Arc::clone(rendered))
+    }
+
     /// The packument a client sees, for tarball URLs under `origin`.
     pub(crate) fn render(&self, origin: &str, abbreviated: bool) -> Arc<Rendered> {
         let key = (origin.to_owned(), abbreviated);

@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
@@ -170,8 +169,12 @@ pub struct Gate {
     tarball_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     analysis_slots: tokio::sync::Semaphore,
     blocked: Mutex<BTreeSet<BlockedVersion>>,
-    generation: AtomicU64,
+    /// Verdicts already read or computed (a verdict never changes for its integrity).
+    verdict_memo: Mutex<HashMap<Integrity, StoredVerdict>>,
 }
+
+/// Most verdicts kept in memory; the memo is emptied when full.
+const VERDICT_MEMO_ENTRIES: usize = 65_536;
 
 impl std::fmt::Debug for Gate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -231,7 +234,7 @@ impl Gate {
             packument_locks: Mutex::new(HashMap::new()),
             tarball_locks: Mutex::new(HashMap::new()),
             blocked: Mutex::new(BTreeSet::new()),
-            generation: AtomicU64::new(0),
+            verdict_memo: Mutex::new(HashMap::new()),
         })
     }
 
@@ -295,6 +298,9 @@ impl Gate {
         client: &str,
     ) -> Result<Arc<Rendered>, Refusal> {
         let entry = self.entry(name, client).await?;
+        if let Some(rendered) = entry.gated.memoised(origin, abbreviated) {
+            return Ok(rendered);
+        }
         let gate = Arc::clone(self);
         let origin = origin.to_owned();
         // A first render of a big packument is CPU work; memoised renders return at once.
@@ -409,7 +415,6 @@ impl Gate {
         for (version, reason) in gated.blocked() {
             self.audit_block(client, name, version, reason, "packument");
         }
-        self.generation.fetch_add(1, Ordering::Relaxed);
         Ok(Entry {
             gated,
             upstream_etag: etag,
@@ -590,6 +595,23 @@ impl Gate {
     }
 
     async fn verdict(
+        self: &Arc<Self>,
+        integrity: &Integrity,
+        bytes: &Bytes,
+    ) -> Result<StoredVerdict, Refusal> {
+        if let Some(known) = lock(&self.verdict_memo).get(integrity) {
+            return Ok(known.clone());
+        }
+        let verdict = self.stored_or_analysed_verdict(integrity, bytes).await?;
+        let mut memo = lock(&self.verdict_memo);
+        if memo.len() >= VERDICT_MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(integrity.clone(), verdict.clone());
+        Ok(verdict)
+    }
+
+    async fn stored_or_analysed_verdict(
         self: &Arc<Self>,
         integrity: &Integrity,
         bytes: &Bytes,

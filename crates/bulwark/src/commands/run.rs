@@ -143,6 +143,50 @@ fn summarize(blocked: &[BlockedVersion], quiet: bool) {
 mod tests {
     use super::*;
 
+    fn parse(args: &[&str]) -> RunArgs {
+        use clap::Parser as _;
+        let all: Vec<&str> = ["bulwark", "run"].iter().chain(args).copied().collect();
+        match crate::cli::Args::try_parse_from(all).unwrap().command {
+            crate::cli::Command::Run(run) => run,
+            _ => unreachable!("parsed a run"),
+        }
+    }
+
+    #[test]
+    fn the_command_keeps_its_own_flags() {
+        let args = parse(&[
+            "--min-age",
+            "3d",
+            "--",
+            "npm",
+            "install",
+            "--save",
+            "-q",
+            "ms",
+        ]);
+        assert_eq!(args.command, ["npm", "install", "--save", "-q", "ms"]);
+        assert_eq!(args.gate.min_age, std::time::Duration::from_secs(259_200));
+        assert!(!args.quiet);
+        let args = parse(&[
+            "-q",
+            "--upstream",
+            "http://a",
+            "--upstream",
+            "@s=http://b",
+            "pnpm",
+            "i",
+        ]);
+        assert!(args.quiet);
+        assert_eq!(args.gate.upstream.len(), 2);
+        assert_eq!(args.command, ["pnpm", "i"]);
+        use clap::Parser as _;
+        assert!(crate::cli::Args::try_parse_from(["bulwark", "run"]).is_err());
+        assert!(
+            crate::cli::Args::try_parse_from(["bulwark", "run", "--min-age", "soon", "--", "npm"])
+                .is_err()
+        );
+    }
+
     #[test]
     fn points_every_client_at_the_gate() {
         let env = registry_environment(

@@ -285,6 +285,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn serve_arguments() {
+        use clap::Parser as _;
+        let parsed = crate::cli::Args::try_parse_from(["bulwark", "serve"]).unwrap();
+        let crate::cli::Command::Serve(args) = parsed.command else {
+            panic!("not a serve")
+        };
+        assert_eq!(args.listen, None);
+        assert_eq!(args.gate.min_age, Duration::ZERO);
+        assert_eq!(args.gate.metadata_ttl, Duration::from_secs(300));
+        assert!(!args.gate.offline && args.gate.config.is_none());
+        let parsed = crate::cli::Args::try_parse_from([
+            "bulwark",
+            "serve",
+            "--listen",
+            "0.0.0.0:8080",
+            "--offline",
+            "--deny",
+            "ms@2.1.3",
+            "--audit-log",
+            "a.jsonl",
+        ])
+        .unwrap();
+        let crate::cli::Command::Serve(args) = parsed.command else {
+            panic!("not a serve")
+        };
+        assert_eq!(args.listen, Some("0.0.0.0:8080".parse().unwrap()));
+        assert!(args.gate.offline);
+        assert_eq!(args.gate.deny, ["ms@2.1.3"]);
+        assert!(
+            crate::cli::Args::try_parse_from(["bulwark", "serve", "--listen", "nowhere"]).is_err()
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
         assert_eq!(parse_duration("3d"), Ok(Duration::from_secs(259_200)));
