@@ -64,9 +64,13 @@ struct Wire {
 
 /// Reads a bounded file that must resolve inside `root`.
 pub(crate) fn read_inside(root: &Path, path: &Path) -> Option<String> {
-    let canonical_root = root.canonicalize().ok()?;
+    read_inside_canonical(&root.canonicalize().ok()?, path)
+}
+
+/// [`read_inside`] with the root already canonical (one `realpath` per project, not per file).
+pub(crate) fn read_inside_canonical(canonical_root: &Path, path: &Path) -> Option<String> {
     let canonical = path.canonicalize().ok()?;
-    if !canonical.starts_with(&canonical_root) {
+    if !canonical.starts_with(canonical_root) {
         return None;
     }
     let metadata = std::fs::metadata(&canonical).ok()?;

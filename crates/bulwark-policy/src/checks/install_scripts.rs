@@ -16,12 +16,12 @@ use bulwark_lockfile::{InventoryPackage, Project};
 use super::{about, is_installed_tree};
 use crate::config::Config;
 use crate::level::Level;
-use crate::manifest::{install_scripts, read_inside};
+use crate::manifest::{install_scripts, read_inside_canonical};
 use crate::violation::{Check, Violation};
 
 /// Why a package runs code on install, or `None`.
-fn installed_hooks(root: &Path, dir: &Path, version: &str) -> Option<Option<String>> {
-    let text = read_inside(root, &dir.join("package.json"))?;
+fn installed_hooks(canonical_root: &Path, dir: &Path, version: &str) -> Option<Option<String>> {
+    let text = read_inside_canonical(canonical_root, &dir.join("package.json"))?;
     let installed_version = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .and_then(|v| v.get("version").and_then(|v| v.as_str()).map(str::to_owned));
@@ -81,25 +81,34 @@ fn npm_lockfile_flags(project: &Project) -> BTreeMap<String, bool> {
     let Ok(bytes) = std::fs::read(&project.file) else {
         return BTreeMap::new();
     };
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+    if memchr_find(&bytes, b"\"hasInstallScript\"").is_none() {
+        return BTreeMap::new();
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(default, rename = "hasInstallScript")]
+        has_install_script: bool,
+    }
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        packages: BTreeMap<String, Entry>,
+    }
+    let Ok(lock) = serde_json::from_slice::<Lock>(&bytes) else {
         return BTreeMap::new();
     };
-    value
-        .get("packages")
-        .and_then(|p| p.as_object())
-        .map(|packages| {
-            packages
-                .iter()
-                .filter(|(_, entry)| {
-                    entry
-                        .get("hasInstallScript")
-                        .and_then(serde_json::Value::as_bool)
-                        == Some(true)
-                })
-                .map(|(path, _)| (path.clone(), true))
-                .collect()
-        })
-        .unwrap_or_default()
+    lock.packages
+        .into_iter()
+        .filter(|(_, entry)| entry.has_install_script)
+        .map(|(path, _)| (path, true))
+        .collect()
+}
+
+/// The first position of `needle` in `haystack`.
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 /// Checks `project`'s packages. An installed tree is skipped when the scan also has a
@@ -121,13 +130,22 @@ pub fn check_with_siblings(
         return Vec::new();
     }
     let flags = npm_lockfile_flags(project);
+    // Lockfile-only checkouts (the usual CI case) have nothing installed to look at.
+    let canonical_root = project
+        .root
+        .join("node_modules")
+        .is_dir()
+        .then(|| project.root.canonicalize().ok())
+        .flatten();
     let mut violations = Vec::new();
     for package in project.packages.iter().filter(|p| !p.source.is_local()) {
         if config.install_scripts_allowed(&package.name, &package.version) {
             continue;
         }
-        let installed = candidate_dirs(package).into_iter().find_map(|dir| {
-            installed_hooks(&project.root, &project.root.join(&dir), &package.version)
+        let installed = canonical_root.as_deref().and_then(|canonical_root| {
+            candidate_dirs(package).into_iter().find_map(|dir| {
+                installed_hooks(canonical_root, &project.root.join(&dir), &package.version)
+            })
         });
         let why = match installed {
             Some(hooks) => hooks,
