@@ -525,7 +525,38 @@ pub(crate) fn resolve_relative(
 
 #[cfg(test)]
 mod tests {
-    use super::max_nesting;
+    use super::{Admission, Options, max_nesting, prepare_file_with};
+    use crate::rules::{RULES, prefilter_tokens};
+
+    /// Every token a rule declares is in the prefilter, and each one alone gets a script parsed.
+    #[test]
+    fn prefilter_is_the_union_of_rule_tokens() {
+        let tokens = prefilter_tokens();
+        for rule in RULES {
+            for token in rule.meta().tokens {
+                assert!(tokens.contains(token), "{}: `{token}`", rule.meta().name);
+                let script = format!("var a = 1; // {token}\n");
+                let (prepared, _) = prepare_file_with(
+                    "index.js",
+                    script.as_bytes(),
+                    &Options::default(),
+                    Admission::Prefilter,
+                );
+                assert!(prepared.facts.is_some(), "`{token}` did not admit the file");
+            }
+        }
+    }
+
+    /// A script with no rule token is not parsed, unless it runs at install time.
+    #[test]
+    fn scripts_without_tokens_skip_the_parse() {
+        let data = b"module.exports = [1, 2, 3];";
+        let options = Options::default();
+        let (skipped, _) = prepare_file_with("data.js", data, &options, Admission::Prefilter);
+        assert!(skipped.uninteresting && skipped.facts.is_none());
+        let (parsed, _) = prepare_file_with("data.js", data, &options, Admission::Always);
+        assert!(parsed.facts.is_some());
+    }
 
     #[test]
     fn nesting_counts_brackets_and_ignores_stray_closers() {
