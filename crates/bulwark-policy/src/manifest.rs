@@ -106,6 +106,87 @@ pub(crate) fn read_manifest(dir: &Path) -> Option<Manifest> {
     Some(Manifest { path, dependencies })
 }
 
+/// At most this many workspace members are read.
+const MAX_WORKSPACE_MEMBERS: usize = 10_000;
+
+/// The workspace member directories the root declares: `workspaces` in `package.json` (an
+/// array, or `{ "packages": [...] }`) and `packages:` in `pnpm-workspace.yaml`. Patterns are
+/// a directory (`tools/cli`) or a directory's children (`packages/*`); `**`, other globs and
+/// negations are skipped, and so is anything that leaves the root.
+pub(crate) fn workspace_members(root: &Path) -> Vec<PathBuf> {
+    let mut patterns: Vec<String> = Vec::new();
+    if let Some(text) = read_inside(root, &root.join("package.json"))
+        && let Ok(value) = serde_json::from_str::<serde_json::Value>(&text)
+    {
+        let workspaces = value.get("workspaces");
+        let list = workspaces.and_then(|w| w.as_array()).or_else(|| {
+            workspaces
+                .and_then(|w| w.get("packages"))
+                .and_then(|p| p.as_array())
+        });
+        patterns.extend(
+            list.into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_owned)),
+        );
+    }
+    if let Some(text) = read_inside(root, &root.join("pnpm-workspace.yaml")) {
+        let mut in_packages = false;
+        for line in text.lines() {
+            if !line.starts_with([' ', '\t', '-']) && !line.trim().is_empty() {
+                in_packages = line.trim_end() == "packages:";
+                continue;
+            }
+            if in_packages && let Some(item) = line.trim().strip_prefix('-') {
+                let item = item.trim().trim_matches(['"', '\'']);
+                patterns.push(item.to_owned());
+            }
+        }
+    }
+    let Ok(canonical_root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    let mut members = Vec::new();
+    for pattern in patterns {
+        let pattern = pattern.trim_start_matches("./").trim_end_matches('/');
+        if pattern.is_empty()
+            || pattern.starts_with(['!', '/'])
+            || pattern.split('/').any(|part| part == "..")
+        {
+            continue;
+        }
+        let candidates: Vec<PathBuf> = match pattern.strip_suffix("/*") {
+            Some(parent) if !parent.contains(['*', '?', '[', '{']) => {
+                let Ok(entries) = std::fs::read_dir(root.join(parent)) else {
+                    continue;
+                };
+                let mut children: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path())
+                    .collect();
+                children.sort();
+                children
+            }
+            None if !pattern.contains(['*', '?', '[', '{']) => vec![root.join(pattern)],
+            _ => continue,
+        };
+        for dir in candidates {
+            if dir.canonicalize().is_ok_and(|canonical| {
+                canonical.starts_with(&canonical_root) && canonical != canonical_root
+            }) && dir.join("package.json").is_file()
+                && !members.contains(&dir)
+            {
+                members.push(dir);
+            }
+            if members.len() >= MAX_WORKSPACE_MEMBERS {
+                return members;
+            }
+        }
+    }
+    members
+}
+
 /// The lifecycle scripts that run on install, from an installed `package.json`'s text.
 pub(crate) fn install_scripts(text: &str) -> Vec<(String, String)> {
     let Ok(wire) = serde_json::from_str::<Wire>(text) else {
@@ -167,6 +248,45 @@ mod tests {
                 ("chalk", DependencyType::Dev, 7)
             ]
         );
+    }
+
+    #[test]
+    fn workspace_members_from_package_json_and_pnpm() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for member in ["packages/a", "packages/b", "tools/cli", "other/x"] {
+            std::fs::create_dir_all(root.join(member)).unwrap();
+            std::fs::write(root.join(member).join("package.json"), "{}").unwrap();
+        }
+        std::fs::create_dir_all(root.join("packages/no-manifest")).unwrap();
+        std::fs::write(
+            root.join("package.json"),
+            r#"{"workspaces":["packages/*","tools/cli","../escape","!packages/b","deep/**"]}"#,
+        )
+        .unwrap();
+        let names = |members: Vec<PathBuf>| -> Vec<String> {
+            members
+                .iter()
+                .map(|m| m.strip_prefix(root).unwrap().display().to_string())
+                .collect()
+        };
+        assert_eq!(
+            names(workspace_members(root)),
+            ["packages/a", "packages/b", "tools/cli"]
+        );
+        std::fs::write(
+            root.join("package.json"),
+            r#"{"workspaces":{"packages":["other/*"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(names(workspace_members(root)), ["other/x"]);
+        std::fs::write(root.join("package.json"), "{}").unwrap();
+        std::fs::write(
+            root.join("pnpm-workspace.yaml"),
+            "packages:\n  - 'tools/*'\n  - \"packages/a\"\ncatalog:\n  - x/*\n",
+        )
+        .unwrap();
+        assert_eq!(names(workspace_members(root)), ["tools/cli", "packages/a"]);
     }
 
     #[test]

@@ -1264,3 +1264,28 @@ fn code_findings_in_sarif_with_package_file_locations() {
         String::from_utf8_lossy(&validation.stderr)
     );
 }
+
+#[test]
+fn unpinned_dependency_of_a_workspace_member_in_every_format() {
+    for (manager, _) in FORMATS {
+        let dir = strict_project(manager);
+        plant(
+            dir.path(),
+            "packages/a/package.json",
+            "\"ms\": \"2.1.3\"",
+            "\"ms\": \"~2.1.3\"",
+            false,
+        );
+        let (code, found) = violations(dir.path(), &["--offline"]);
+        assert_eq!(code, 1, "{manager}:\n{}", describe(&found));
+        let hit = found
+            .iter()
+            .find(|v| v["check"] == "unpinned-dependency")
+            .unwrap_or_else(|| panic!("{manager}:\n{}", describe(&found)));
+        assert_eq!(
+            hit["location"]["file"], "packages/a/package.json",
+            "{manager}"
+        );
+        assert_eq!(hit["package"]["version"], "~2.1.3");
+    }
+}

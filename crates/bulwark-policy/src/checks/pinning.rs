@@ -8,7 +8,7 @@ use bulwark_lockfile::Project;
 
 use crate::config::Config;
 use crate::level::Level;
-use crate::manifest::{DependencyType, read_manifest};
+use crate::manifest::{DependencyType, Manifest, read_manifest, workspace_members};
 use crate::violation::{Check, Violation};
 
 /// Why `spec` is not pinned, or `None` when it is.
@@ -65,13 +65,19 @@ pub fn unpinned_reason(spec: &str) -> Option<&'static str> {
     Some("a dist-tag, which moves with every release")
 }
 
-/// Checks the root `package.json` of `project`.
+/// Checks the root `package.json` of `project` and those of its workspace members.
 #[must_use]
 pub fn check(config: &Config, project: &Project) -> Vec<Violation> {
+    let manifests = std::iter::once(project.root.clone())
+        .chain(workspace_members(&project.root))
+        .filter_map(|dir| read_manifest(&dir));
+    manifests
+        .flat_map(|manifest| check_manifest(config, &manifest))
+        .collect()
+}
+
+fn check_manifest(config: &Config, manifest: &Manifest) -> Vec<Violation> {
     let rules = &config.pinning;
-    let Some(manifest) = read_manifest(&project.root) else {
-        return Vec::new();
-    };
     manifest
         .dependencies
         .iter()
