@@ -94,7 +94,6 @@ pub(crate) struct RawFindings {
 
 /// `[serve]`.
 pub(crate) struct RawServe {
-    pub(crate) span: Span,
     pub(crate) listen: Option<Text>,
     pub(crate) cache_dir: Option<Text>,
     pub(crate) audit_log: Option<Text>,
@@ -263,10 +262,8 @@ impl<'de> Deserialize<'de> for RawFindings {
 
 impl<'de> Deserialize<'de> for RawServe {
     fn deserialize(value: &mut Value<'de>) -> Result<Self, DeserError> {
-        let span = value.span;
         let mut table = TableHelper::new(value)?;
         let section = Self {
-            span,
             listen: table.optional_s("listen"),
             cache_dir: table.optional_s("cache-dir"),
             audit_log: table.optional_s("audit-log"),

@@ -599,7 +599,6 @@ impl Validator<'_> {
                 token_env,
             });
         }
-        let _ = raw.span;
         Serve {
             listen,
             cache_dir: path(&raw.cache_dir),
