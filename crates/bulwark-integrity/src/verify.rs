@@ -121,8 +121,11 @@ pub struct Options<'a> {
     pub caches: &'a Caches,
     /// The registry, when asked for (network or recorded answers).
     pub registry: Option<&'a dyn RegistrySource>,
-    /// Download tarballs missing from every cache.
+    /// Download tarballs missing from every cache (through `registry`).
     pub fetch_tarballs: bool,
+    /// Check the lockfile against the registry (packuments, signatures, provenance); without
+    /// it `registry` only serves downloads.
+    pub registry_checks: bool,
     /// Registry signing keys (an empty set: the registry does not sign).
     pub keys: &'a RegistryKeys,
     /// Keys of npm publish attestations (npm's, whichever registry serves them).
@@ -473,7 +476,8 @@ fn verify_one(
         provenance: None,
         errors: Vec::new(),
     };
-    let packument = match options.registry {
+    let checked_registry = options.registry.filter(|_| options.registry_checks);
+    let packument = match checked_registry {
         Some(source) => match packuments.get(&target.name, source) {
             Ok(packument) => packument,
             Err(error) => {
@@ -531,7 +535,7 @@ fn verify_one(
     }
 
     // 3-6. Against the registry.
-    if let (Some(source), Some(packument)) = (options.registry, &packument) {
+    if let (Some(source), Some(packument)) = (checked_registry, &packument) {
         check_registry(
             target,
             source,
@@ -541,7 +545,7 @@ fn verify_one(
             options,
             &mut result,
         );
-    } else if options.registry.is_some() && packument.is_none() && result.errors.is_empty() {
+    } else if checked_registry.is_some() && packument.is_none() && result.errors.is_empty() {
         result.findings.push(Finding::VersionNotInRegistry);
         result.checks.registry = State::Failed;
     }

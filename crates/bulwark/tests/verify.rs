@@ -1002,3 +1002,63 @@ fn missing_and_weak_integrity() {
         Vec::<String>::new()
     );
 }
+
+/// `--fetch` alone downloads a tarball no cache holds (from the lockfile's resolved URL),
+/// checks it against the integrity, and asks the registry nothing else.
+#[test]
+fn fetch_alone_downloads_and_checks_tarballs() {
+    let (base, _) = start_registry(&attested());
+    let project = tempfile::tempdir().unwrap();
+    let gundam = sri(&read(
+        &trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
+    ));
+    let resolved = format!("{base}{}", tarball_path("gundam-visor", "1.0.1"));
+    write_lockfile(
+        project.path(),
+        &[(
+            "node_modules/gundam-visor",
+            "gundam-visor",
+            "1.0.1",
+            gundam,
+            resolved.clone(),
+        )],
+    );
+    let output = bulwark(&[
+        "verify",
+        project.path().to_str().unwrap(),
+        "--fetch",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    let result = package(&report, "gundam-visor", "1.0.1");
+    assert_eq!(result["checks"]["integrity"], "passed");
+    assert_eq!(result["checks"]["registry"], "skipped");
+    assert_eq!(result["checks"]["signature"], "skipped");
+    assert_eq!(result["tarball"], resolved.as_str());
+    // The same bytes under another package's integrity are a mismatch.
+    write_lockfile(
+        project.path(),
+        &[(
+            "node_modules/gundam-visor",
+            "gundam-visor",
+            "1.0.1",
+            sri(b"other"),
+            resolved,
+        )],
+    );
+    let output = bulwark(&[
+        "verify",
+        project.path().to_str().unwrap(),
+        "--fetch",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        codes(package(&report, "gundam-visor", "1.0.1")),
+        ["integrity-mismatch"]
+    );
+}
