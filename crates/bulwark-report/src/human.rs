@@ -172,6 +172,27 @@ pub fn write(report: &ScanReport, color: bool, out: &mut dyn Write) -> io::Resul
             plural(summary.errors, "file", "files")
         )?;
     }
+    if report.policy.is_none() && !report.findings.is_empty() {
+        let mut by_severity: Vec<(crate::Severity, usize)> = Vec::new();
+        for finding in &report.findings {
+            match by_severity.iter_mut().find(|(s, _)| *s == finding.severity) {
+                Some((_, count)) => *count += 1,
+                None => by_severity.push((finding.severity, 1)),
+            }
+        }
+        let parts: Vec<String> = by_severity
+            .iter()
+            .map(|(severity, count)| format!("{count} {}", serde_label(severity)))
+            .collect();
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} {} ({})",
+            "Findings:".style(palette.heading),
+            report.findings.len(),
+            parts.join(", ")
+        )?;
+    }
     if let Some(policy) = &report.policy {
         writeln!(out)?;
         let verdict = if policy.summary.deny > 0 {

@@ -1289,3 +1289,21 @@ fn unpinned_dependency_of_a_workspace_member_in_every_format() {
         assert_eq!(hit["package"]["version"], "~2.1.3");
     }
 }
+
+/// Without a policy the human report still ends with one line: the findings by severity.
+#[test]
+fn human_report_without_policy_ends_with_a_findings_summary() {
+    let dir = planted_demo();
+    let output = bulwark(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        text.trim_end().lines().last(),
+        Some("Findings: 1 (1 critical)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Policy"),
+        "no policy section without bulwark.toml"
+    );
+}
