@@ -1307,3 +1307,65 @@ fn human_report_without_policy_ends_with_a_findings_summary() {
         "no policy section without bulwark.toml"
     );
 }
+
+/// Without its `[sources] allow` entries the strict policy denies the `file:` dependency in
+/// every format (and bun's URL dependency, which bun records as a remote tarball).
+#[test]
+fn unlisted_local_and_remote_sources_in_every_format() {
+    for (manager, _) in FORMATS {
+        let dir = strict_project(manager);
+        let policy = STRICT
+            .replace(
+                "  { name = \"is-odd\", reason = \"pinned tarball URL dependency (bun records the URL as its version)\" },\n",
+                "",
+            )
+            .replace(
+                "  { name = \"bulwark-local-dep\", reason = \"our vendored helper\" },\n",
+                "",
+            );
+        assert_ne!(policy, STRICT);
+        std::fs::write(dir.path().join("bulwark.toml"), policy).unwrap();
+        let (code, found) = violations(dir.path(), &["--offline"]);
+        assert_eq!(code, 1, "{manager}");
+        let sources: Vec<&str> = found
+            .iter()
+            .filter(|v| v["check"] == "source-not-allowed" && v["level"] == "deny")
+            .map(|v| v["package"]["name"].as_str().unwrap())
+            .collect();
+        let expected: &[&str] = if manager == "bun" {
+            &["bulwark-local-dep", "is-odd"]
+        } else {
+            &["bulwark-local-dep"]
+        };
+        assert_eq!(sources, expected, "{manager}:\n{}", describe(&found));
+    }
+}
+
+/// yarn 1 without `integrity` and without the `#sha1` fragment has no hash at all.
+#[test]
+fn yarn1_without_any_hash_is_missing_integrity() {
+    let dir = strict_project("yarn1");
+    plant(
+        dir.path(),
+        "yarn.lock",
+        "chalk-4.1.2.tgz#aac4e2b7734a740867aeb16bf02aad556a1e7a01\"",
+        "chalk-4.1.2.tgz\"",
+        false,
+    );
+    plant(
+        dir.path(),
+        "yarn.lock",
+        &format!("  integrity {CHALK_SRI}\n"),
+        "",
+        false,
+    );
+    let (code, found) = violations(dir.path(), &["--offline"]);
+    assert_eq!(code, 1);
+    assert!(
+        found.iter().any(|v| v["check"] == "integrity-missing"
+            && v["package"]["name"] == "chalk"
+            && v["level"] == "deny"),
+        "{}",
+        describe(&found)
+    );
+}
