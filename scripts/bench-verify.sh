@@ -7,7 +7,8 @@
 # integrity values (npm `_cacache/content-v2`, hashed to check the integrity) plus every regular
 # file under node_modules (compared with the tarball's contents). sha512sum hashes each of them
 # once, two processes in parallel like bulwark's two worker threads on this 2-core machine;
-# bulwark additionally builds the inventory and gunzips/untars every tarball.
+# bulwark additionally builds the inventory and gunzips/untars every tarball. On a machine shared
+# with other work the wall times scatter; the CPU times (user+sys) are printed as well.
 # The project is benches/scan-1500 installed with `npm ci` (shared with scripts/bench-scan.sh).
 # Usage: scripts/bench-verify.sh [WORKDIR]   (default: /tmp/bulwark-bench-scan-1500; BULWARK_BIN=path
 # skips the build)
@@ -73,6 +74,9 @@ echo "peak memory (max RSS, KiB):"
 python3 - "$work/hyperfine-verify.json" <<'PY'
 import json, sys
 results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-b, s = results["bulwark-verify"]["median"], results["sha512sum"]["median"]
-print(f"median: bulwark verify {b*1000:.0f} ms, sha512sum {s*1000:.0f} ms, ratio bulwark/sha512sum = {b/s:.2f}x")
+b, s = results["bulwark-verify"], results["sha512sum"]
+print(f"median: bulwark verify {b['median']*1000:.0f} ms, sha512sum {s['median']*1000:.0f} ms, ratio bulwark/sha512sum = {b['median']/s['median']:.2f}x")
+print(f"min:    bulwark verify {b['min']*1000:.0f} ms, sha512sum {s['min']*1000:.0f} ms, ratio {b['min']/s['min']:.2f}x")
+cb, cs = b["user"] + b["system"], s["user"] + s["system"]
+print(f"CPU (user+sys, mean): bulwark verify {cb:.2f} s, sha512sum {cs:.2f} s, ratio {cb/cs:.2f}x")
 PY
