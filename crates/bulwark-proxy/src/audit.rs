@@ -1,11 +1,11 @@
 //! The default audit sink: JSON lines appended to a file by a writer thread, so a request
-//! never waits for the disk.
+//! does not wait for the disk. The queue is bounded (65,536 records): when the disk cannot
+//! keep up, requests wait rather than the memory growing or records being dropped.
 
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write as _};
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::mpsc::{Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 use crate::store::{AuditRecord, AuditSink, StoreError};
 
@@ -17,8 +17,11 @@ enum Message {
 /// Appends one JSON object per decision to a file.
 #[derive(Debug)]
 pub struct JsonLinesAudit {
-    sender: Mutex<Sender<Message>>,
+    sender: SyncSender<Message>,
 }
+
+/// Records queued for the writer thread at most.
+const QUEUE: usize = 65_536;
 
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +51,7 @@ impl JsonLinesAudit {
                 path: path.to_path_buf(),
                 source,
             })?;
-        let (sender, receiver) = channel::<Message>();
+        let (sender, receiver) = sync_channel::<Message>(QUEUE);
         std::thread::Builder::new()
             .name("bulwark-audit".into())
             .spawn(move || {
@@ -78,17 +81,11 @@ impl JsonLinesAudit {
                 path: path.to_path_buf(),
                 source,
             })?;
-        Ok(Self {
-            sender: Mutex::new(sender),
-        })
+        Ok(Self { sender })
     }
 
     fn send(&self, message: Message) {
-        let sender = self
-            .sender
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = sender.send(message);
+        let _ = self.sender.send(message);
     }
 }
 

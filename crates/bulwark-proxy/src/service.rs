@@ -173,6 +173,9 @@ pub struct Gate {
     verdict_memo: Mutex<HashMap<Integrity, StoredVerdict>>,
 }
 
+/// Most refused versions kept for [`Gate::blocked`].
+const MAX_BLOCKED_KEPT: usize = 10_000;
+
 /// Most verdicts kept in memory; the memo is emptied when full.
 const VERDICT_MEMO_ENTRIES: usize = 65_536;
 
@@ -256,7 +259,8 @@ impl Gate {
         &self.metrics
     }
 
-    /// Every version refused so far (removed from a packument or its tarball refused).
+    /// The versions refused so far (removed from a packument or their tarball refused), up
+    /// to 10,000.
     #[must_use]
     pub fn blocked(&self) -> Vec<BlockedVersion> {
         lock(&self.blocked).iter().cloned().collect()
@@ -281,12 +285,16 @@ impl Gate {
         reason.code().clone_into(&mut record.reason);
         record.detail = reason.to_string();
         self.stores.audit.record(record);
-        lock(&self.blocked).insert(BlockedVersion {
-            name: name.to_owned(),
-            version: version.to_owned(),
-            reason: reason.clone(),
-            request,
-        });
+        let mut blocked = lock(&self.blocked);
+        // A long-running gate keeps the first ones; the audit log has them all.
+        if blocked.len() < MAX_BLOCKED_KEPT {
+            blocked.insert(BlockedVersion {
+                name: name.to_owned(),
+                version: version.to_owned(),
+                reason: reason.clone(),
+                request,
+            });
+        }
     }
 
     /// The gated packument of `name`, rendered for `origin`.

@@ -38,6 +38,9 @@ pub(crate) fn run(args: &RunArgs, db: Option<&Path>) -> anyhow::Result<Outcome> 
     let server = runtime.spawn(bulwark_proxy::serve(Arc::clone(&gate), listener, async {
         let _ = stopped.await;
     }));
+    // Ctrl-C reaches the package manager too (same process group): the gate stays up until
+    // it has exited, then reports and exits with its status.
+    runtime.spawn(async { while tokio::signal::ctrl_c().await.is_ok() {} });
     let registry = format!("http://{address}/");
     let mut command = Command::new(program);
     command.args(program_args);
