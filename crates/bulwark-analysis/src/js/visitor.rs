@@ -695,6 +695,31 @@ impl FactCollector {
         }
     }
 
+    /// Whether the path of `object` can start with one of [`MEMBER_ROOTS`]: `false` only when
+    /// its leftmost part is `this` or a plain name (no alias, no global prefix such as `window`)
+    /// outside them, whose path starts with that name (or is `?`).
+    fn may_have_member_root(&self, object: &Expression<'_>) -> bool {
+        let mut current = object;
+        loop {
+            current = match current {
+                Expression::StaticMemberExpression(member) => &member.object,
+                Expression::ComputedMemberExpression(member) => &member.object,
+                Expression::ParenthesizedExpression(inner) => &inner.expression,
+                Expression::ThisExpression(_) => return false,
+                Expression::Identifier(identifier) => {
+                    let name = identifier.name.as_str();
+                    return MEMBER_ROOTS.contains(&name)
+                        || self.aliases.contains_key(name)
+                        || matches!(
+                            name,
+                            "window" | "globalThis" | "global" | "self" | "top" | "parent"
+                        );
+                }
+                _ => return true,
+            };
+        }
+    }
+
     fn count_identifier(&mut self, name: &str) {
         self.facts.identifier_count += 1;
         if let Some(rest) = name.strip_prefix("_0x")
@@ -931,7 +956,10 @@ impl<'a> Visit<'a> for FactCollector {
         let callee = self
             .path_of(&call.callee, 0)
             .unwrap_or_else(|| "?".to_owned());
-        if let Some(module) = self.required_module(call, 0)
+        // `required_module` resolves the same callee one level deeper, which gives the same path
+        // or none: only a `require` callee can name a module.
+        if (callee == "require" || callee.ends_with(".require"))
+            && let Some(module) = self.required_module(call, 0)
             && !self.full(self.facts.modules.len())
         {
             self.facts.modules.push((module, call.span.start));
@@ -1023,7 +1051,9 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_static_member_expression(&mut self, member: &StaticMemberExpression<'a>) {
-        if let Some(path) = self.path_of(&member.object, 0) {
+        if self.may_have_member_root(&member.object)
+            && let Some(path) = self.path_of(&member.object, 0)
+        {
             let root = path.split('.').next().unwrap_or_default();
             if MEMBER_ROOTS.contains(&root) && !self.full(self.facts.members.len()) {
                 let path = format!("{path}.{}", member.property.name.as_str());
