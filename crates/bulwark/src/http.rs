@@ -3,10 +3,12 @@
 //! Trust: when the system has a CA bundle (`SSL_CERT_FILE`, or Debian's
 //! `/etc/ssl/certs/ca-certificates.crt`, the file npm's `cafile` usually names) its
 //! certificates are the roots, so registries behind a corporate TLS proxy work as they do for
-//! npm; otherwise Mozilla's roots built into the binary are used.
+//! npm; otherwise Mozilla's roots built into the binary are used. Every stage has a timeout,
+//! so a stalled registry ends in an error naming the URL instead of a hung command.
 
 use std::io::Read as _;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
@@ -15,6 +17,13 @@ const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
 ];
+
+/// How long name resolution and the TCP/TLS connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a server may take to start answering once the request is sent.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one body may take to arrive (OSV's npm `all.zip` is the largest download).
+const BODY_TIMEOUT: Duration = Duration::from_secs(600);
 
 fn agent() -> &'static ureq::Agent {
     static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
@@ -25,6 +34,10 @@ fn agent() -> &'static ureq::Agent {
         }
         ureq::Agent::config_builder()
             .tls_config(tls.build())
+            .timeout_resolve(Some(CONNECT_TIMEOUT))
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_recv_response(Some(RESPONSE_TIMEOUT))
+            .timeout_recv_body(Some(BODY_TIMEOUT))
             .build()
             .into()
     })
