@@ -748,20 +748,25 @@ fn check_registry(
                 .integrity
                 .as_deref()
                 .and_then(|sri| Integrity::parse_sri(sri).ok());
-            let mut scratch = PackageResult {
-                findings: Vec::new(),
-                errors: Vec::new(),
-                ..result.clone()
-            };
-            attestations_of(
-                source,
-                &target.name,
-                &previous_version,
-                true,
-                previous_integrity.as_ref(),
-                options,
-                &mut scratch,
-            )
+            // Only its facts matter here: its own failures belong to a check of that version.
+            source
+                .attestations(&target.name, &previous_version)
+                .ok()
+                .flatten()
+                .and_then(|response| {
+                    let expected = provenance::Expected {
+                        name: &target.name,
+                        version: &previous_version,
+                        integrity: previous_integrity.as_ref(),
+                    };
+                    provenance::verify_attestations(
+                        &response,
+                        expected,
+                        options.trusted_root,
+                        options.attestation_keys,
+                    )
+                    .ok()
+                })
         } else {
             None
         };
