@@ -5,12 +5,14 @@
 //! Nothing is followed out of the package directory: links are reported, never read.
 
 use std::fs::File;
-use std::io::Read as _;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::tarball::{Expected, Reference};
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use crate::tarball::{Expected, Limits, Reference, TarballError};
 
 /// Largest installed file read for comparison.
 pub const MAX_INSTALLED_FILE: u64 = 128 << 20;
@@ -110,15 +112,20 @@ fn reference_entry<'a>(reference: &'a Reference, path: &str) -> Option<(&'a str,
         .map(|(key, expected)| (key.as_str(), expected))
 }
 
-/// Compares the installed package at `dir` with `reference`. Changes are sorted by path.
-///
-/// # Errors
-/// The directory itself cannot be read.
-pub fn compare(dir: &Path, reference: &Reference) -> std::io::Result<Vec<FileChange>> {
-    let mut changes = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
+/// An installed entry.
+enum Installed {
+    /// A regular file at this absolute path.
+    File(std::path::PathBuf),
+    /// A symbolic link.
+    Link,
+}
+
+/// Every file and link of the installed package at `dir` (nested `node_modules` skipped), and
+/// what could not be read.
+fn walk(dir: &Path) -> std::io::Result<(BTreeMap<String, Installed>, Vec<FileChange>)> {
+    let mut installed = BTreeMap::new();
+    let mut problems = Vec::new();
     let mut stack = vec![String::new()];
-    let mut walked = 0usize;
     std::fs::read_dir(dir)?;
     while let Some(relative) = stack.pop() {
         let absolute = if relative.is_empty() {
@@ -127,24 +134,22 @@ pub fn compare(dir: &Path, reference: &Reference) -> std::io::Result<Vec<FileCha
             dir.join(&relative)
         };
         let Ok(entries) = std::fs::read_dir(&absolute) else {
-            changes.push(FileChange {
+            problems.push(FileChange {
                 path: relative.clone(),
                 kind: ChangeKind::Unreadable,
             });
             continue;
         };
         for entry in entries.flatten() {
-            walked += 1;
-            if walked > MAX_INSTALLED_FILES {
-                changes.push(FileChange {
+            if installed.len() + problems.len() >= MAX_INSTALLED_FILES {
+                problems.push(FileChange {
                     path: relative.clone(),
                     kind: ChangeKind::Unreadable,
                 });
-                stack.clear();
-                break;
+                return Ok((installed, problems));
             }
             let Ok(name) = entry.file_name().into_string() else {
-                changes.push(FileChange {
+                problems.push(FileChange {
                     path: format!("{relative}/{}", entry.file_name().to_string_lossy()),
                     kind: ChangeKind::Added,
                 });
@@ -155,78 +160,350 @@ pub fn compare(dir: &Path, reference: &Reference) -> std::io::Result<Vec<FileCha
             } else {
                 format!("{relative}/{name}")
             };
-            let Ok(file_type) = entry.file_type() else {
-                changes.push(FileChange {
-                    path,
-                    kind: ChangeKind::Unreadable,
-                });
-                continue;
-            };
-            if file_type.is_dir() {
-                if name != "node_modules" {
-                    stack.push(path);
-                }
-                continue;
-            }
-            if file_type.is_symlink() {
-                seen.insert(path.clone());
-                changes.push(FileChange {
-                    path,
-                    kind: ChangeKind::Link,
-                });
-                continue;
-            }
-            let Some((reference_path, expected)) = reference_entry(reference, &path) else {
-                changes.push(FileChange {
-                    path,
-                    kind: ChangeKind::Added,
-                });
-                continue;
-            };
-            seen.insert(reference_path.to_owned());
-            let file_path = entry.path();
-            let same = match expected {
-                Expected::Bytes(bytes) => same_bytes(&file_path, bytes),
-                Expected::Sha512(digest) => same_sha512(&file_path, digest),
-            };
-            match same {
-                Ok(true) => {}
-                Ok(false) => {
-                    let bookkeeping = path == "package.json"
-                        && matches!(expected, Expected::Bytes(bytes) if manifest_equivalent(&file_path, bytes));
-                    if !bookkeeping {
-                        changes.push(FileChange {
-                            path,
-                            kind: ChangeKind::Modified,
-                        });
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    if name != "node_modules" {
+                        stack.push(path);
                     }
                 }
-                Err(_) => changes.push(FileChange {
+                Ok(kind) if kind.is_symlink() => {
+                    installed.insert(path, Installed::Link);
+                }
+                Ok(_) => {
+                    installed.insert(path, Installed::File(entry.path()));
+                }
+                Err(_) => problems.push(FileChange {
                     path,
                     kind: ChangeKind::Unreadable,
                 }),
             }
         }
     }
+    Ok((installed, problems))
+}
+
+fn inside_nested_modules(path: &str) -> bool {
+    path.starts_with("node_modules/") || path.contains("/node_modules/")
+}
+
+fn finish(mut changes: Vec<FileChange>) -> Vec<FileChange> {
+    changes.sort_by(|left, right| left.path.cmp(&right.path));
+    changes
+}
+
+/// Compares the installed package at `dir` with `reference` (files known up front: a berry zip
+/// read into memory, or a pnpm index of digests). Changes are sorted by path.
+///
+/// # Errors
+/// The directory itself cannot be read.
+pub fn compare(dir: &Path, reference: &Reference) -> std::io::Result<Vec<FileChange>> {
+    let (installed, mut changes) = walk(dir)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, entry) in &installed {
+        let Installed::File(file_path) = entry else {
+            seen.insert(path.clone());
+            changes.push(FileChange {
+                path: path.clone(),
+                kind: ChangeKind::Link,
+            });
+            continue;
+        };
+        let Some((reference_path, expected)) = reference_entry(reference, path) else {
+            changes.push(FileChange {
+                path: path.clone(),
+                kind: ChangeKind::Added,
+            });
+            continue;
+        };
+        seen.insert(reference_path.to_owned());
+        let same = match expected {
+            Expected::Bytes(bytes) => same_bytes(file_path, bytes),
+            Expected::Sha512(digest) => same_sha512(file_path, digest),
+        };
+        match same {
+            Ok(true) => {}
+            Ok(false) => {
+                let bookkeeping = path == "package.json"
+                    && matches!(expected, Expected::Bytes(bytes) if manifest_equivalent(file_path, bytes));
+                if !bookkeeping {
+                    changes.push(FileChange {
+                        path: path.clone(),
+                        kind: ChangeKind::Modified,
+                    });
+                }
+            }
+            Err(_) => changes.push(FileChange {
+                path: path.clone(),
+                kind: ChangeKind::Unreadable,
+            }),
+        }
+    }
     for path in reference.files.keys() {
-        if !seen.contains(path)
-            && !path.starts_with("node_modules/")
-            && !path.contains("/node_modules/")
-        {
+        if !seen.contains(path) && !inside_nested_modules(path) {
             changes.push(FileChange {
                 path: path.clone(),
                 kind: ChangeKind::Removed,
             });
         }
     }
-    changes.sort_by(|left, right| left.path.cmp(&right.path));
-    Ok(changes)
+    Ok(finish(changes))
+}
+
+/// Why a streaming comparison stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// The installed directory cannot be read.
+    #[error("cannot read the installed package: {0}")]
+    Installed(#[from] std::io::Error),
+    /// The tarball is corrupt or over a limit.
+    #[error(transparent)]
+    Tarball(#[from] TarballError),
+}
+
+/// What one published file turned out to be, installed.
+struct Outcome {
+    /// The installed path it was compared with, if any.
+    installed: Option<String>,
+    /// Whether the contents are the same.
+    same: bool,
+}
+
+/// Compares the installed package at `dir` with a gzip tarball, streaming: each entry is
+/// decompressed and compared with its installed file in 64 KiB blocks, so memory stays at the
+/// buffers whatever the package's size (only `package.json` is held whole, to compare it as
+/// JSON). The limits of [`crate::tarball::read_tarball`] apply. Changes are sorted by path.
+///
+/// # Errors
+/// [`CompareError`].
+pub fn compare_tarball(
+    dir: &Path,
+    tarball: &[u8],
+    limits: Limits,
+) -> Result<Vec<FileChange>, CompareError> {
+    let (installed, mut changes) = walk(dir)?;
+    if tarball.len() as u64 > limits.max_tarball {
+        return Err(TarballError::TooLarge(format!("{} bytes compressed", tarball.len())).into());
+    }
+    let header_allowance = (limits.max_entries as u64).saturating_mul(1024);
+    let decoder = flate2::read::GzDecoder::new(tarball)
+        .take(limits.max_total.saturating_add(header_allowance));
+    let mut archive = tar::Archive::new(decoder);
+    let entries = archive
+        .entries()
+        .map_err(|error| TarballError::Corrupt(error.to_string()))?;
+    let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
+    // Installed path → the published path it was matched with.
+    let mut claims: BTreeMap<String, String> = BTreeMap::new();
+    let mut published_buffer = vec![0u8; 64 << 10];
+    let mut installed_buffer = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    let mut any = false;
+    for (count, entry) in entries.enumerate() {
+        if count >= limits.max_entries {
+            return Err(TarballError::TooLarge(format!(
+                "more than {} entries",
+                limits.max_entries
+            ))
+            .into());
+        }
+        let mut entry = entry.map_err(|error| TarballError::Corrupt(error.to_string()))?;
+        any = true;
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            // Directories, links (never extracted by us, never trusted), metadata.
+            continue;
+        }
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(path) = crate::tarball::package_path(&raw) else {
+            continue;
+        };
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        if size > limits.max_file {
+            return Err(TarballError::TooLarge(format!("`{path}` has {size} bytes")).into());
+        }
+        total = total.saturating_add(size);
+        if total > limits.max_total {
+            return Err(TarballError::TooLarge(format!(
+                "more than {} MiB unpacked",
+                limits.max_total >> 20
+            ))
+            .into());
+        }
+        if matches!(installed.get(&path), Some(Installed::Link)) {
+            // Reported as a link below; a link is never read.
+            claims.insert(path.clone(), path.clone());
+            outcomes.insert(
+                path.clone(),
+                Outcome {
+                    installed: Some(path),
+                    same: true,
+                },
+            );
+            continue;
+        }
+        // Which installed file stands for it: the same path, or npm's `.npmignore` for a
+        // published `.gitignore` (unless a published `.npmignore` claims it).
+        let target = match installed.get(&path) {
+            Some(Installed::File(_)) => Some(path.clone()),
+            _ => path
+                .strip_suffix(".gitignore")
+                .filter(|dir| dir.is_empty() || dir.ends_with('/'))
+                .map(|dir| format!("{dir}.npmignore"))
+                .filter(|renamed| {
+                    matches!(installed.get(renamed), Some(Installed::File(_)))
+                        && claims.get(renamed).is_none_or(|owner| owner == &path)
+                }),
+        };
+        if let Some(target) = &target
+            && let Some(previous) = claims.insert(target.clone(), path.clone())
+            && previous != path
+            && let Some(outcome) = outcomes.get_mut(&previous)
+        {
+            // A published `.npmignore` takes its file back from a renamed `.gitignore`.
+            outcome.installed = None;
+            outcome.same = false;
+        }
+        let same = match target.as_deref().and_then(|t| match installed.get(t) {
+            Some(Installed::File(file)) => Some(file),
+            _ => None,
+        }) {
+            None => {
+                // Not installed: nothing to read; the tar reader skips the entry's data.
+                false
+            }
+            Some(file) if path == "package.json" => {
+                let mut published = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                (&mut entry)
+                    .take(limits.max_file)
+                    .read_to_end(&mut published)
+                    .map_err(|error| TarballError::Corrupt(format!("`{path}`: {error}")))?;
+                same_bytes(file, &published).unwrap_or(false)
+                    || manifest_equivalent(file, &published)
+            }
+            Some(file) => match same_stream(
+                file,
+                &mut entry,
+                size,
+                &mut published_buffer,
+                &mut installed_buffer,
+            ) {
+                Ok(same) => same,
+                Err(StreamError::Published(error)) => {
+                    return Err(TarballError::Corrupt(format!("`{path}`: {error}")).into());
+                }
+                Err(StreamError::Installed) => {
+                    changes.push(FileChange {
+                        path: target.clone().unwrap_or_default(),
+                        kind: ChangeKind::Unreadable,
+                    });
+                    true
+                }
+            },
+        };
+        outcomes.insert(
+            path,
+            Outcome {
+                installed: target,
+                same,
+            },
+        );
+    }
+    if !any {
+        return Err(TarballError::Corrupt("no entries".to_owned()).into());
+    }
+    for (path, outcome) in &outcomes {
+        match &outcome.installed {
+            None if !inside_nested_modules(path) => changes.push(FileChange {
+                path: path.clone(),
+                kind: ChangeKind::Removed,
+            }),
+            None => {}
+            Some(installed_path) if !outcome.same => {
+                changes.push(FileChange {
+                    path: installed_path.clone(),
+                    kind: ChangeKind::Modified,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for (path, entry) in &installed {
+        match entry {
+            Installed::Link => changes.push(FileChange {
+                path: path.clone(),
+                kind: ChangeKind::Link,
+            }),
+            Installed::File(_) if !claims.contains_key(path) => {
+                changes.push(FileChange {
+                    path: path.clone(),
+                    kind: ChangeKind::Added,
+                });
+            }
+            Installed::File(_) => {}
+        }
+    }
+    Ok(finish(changes))
+}
+
+enum StreamError {
+    /// Reading the tarball failed (corrupt).
+    Published(std::io::Error),
+    /// Reading the installed file failed.
+    Installed,
+}
+
+fn read_full(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Compares an installed file with a published entry of `size` bytes, block by block.
+fn same_stream(
+    path: &Path,
+    published: &mut impl Read,
+    size: u64,
+    published_buffer: &mut [u8],
+    installed_buffer: &mut [u8],
+) -> Result<bool, StreamError> {
+    let mut file = File::open(path).map_err(|_| StreamError::Installed)?;
+    if file.metadata().map_err(|_| StreamError::Installed)?.len() != size {
+        return Ok(false);
+    }
+    loop {
+        let read = read_full(published, published_buffer).map_err(StreamError::Published)?;
+        if read == 0 {
+            // Both at their end: the sizes matched.
+            return Ok(true);
+        }
+        let got = read_full(&mut file, &mut installed_buffer[..read])
+            .map_err(|_| StreamError::Installed)?;
+        if got != read || published_buffer[..read] != installed_buffer[..read] {
+            return Ok(false);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tarball::{Limits, read_tarball, tests::build};
+
+    /// Both comparisons (in memory and streaming) must agree; returns their changes.
+    fn both(dir: &Path, tarball: &[u8]) -> Vec<FileChange> {
+        let reference = read_tarball(tarball, Limits::default()).unwrap();
+        let in_memory = compare(dir, &reference).unwrap();
+        let streamed = compare_tarball(dir, tarball, Limits::default()).unwrap();
+        assert_eq!(in_memory, streamed);
+        streamed
+    }
 
     #[test]
     fn reports_modified_added_removed_and_ignores_bookkeeping() {
@@ -236,7 +513,6 @@ mod tests {
             ("package/lib/util.js", b"exports.x = 1;\n"),
             ("package/README.md", b"hello\n"),
         ]);
-        let reference = read_tarball(&tarball, Limits::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("lib")).unwrap();
@@ -254,7 +530,7 @@ mod tests {
         std::fs::write(root.join("lib/util.js"), b"exports.x = 1;\n").unwrap();
         std::fs::write(root.join("lib/payload.js"), b"evil()\n").unwrap();
         std::fs::write(root.join("node_modules/dep/other.js"), b"not ours\n").unwrap();
-        let changes = compare(root, &reference).unwrap();
+        let changes = both(root, &tarball);
         assert_eq!(
             changes,
             vec![
@@ -278,7 +554,7 @@ mod tests {
             r#"{"name":"a","version":"1.0.0","scripts":{"postinstall":"node x"}}"#,
         )
         .unwrap();
-        let changes = compare(root, &reference).unwrap();
+        let changes = both(root, &tarball);
         assert!(changes.contains(&FileChange {
             path: "package.json".into(),
             kind: ChangeKind::Modified
@@ -292,16 +568,15 @@ mod tests {
             ("package/.gitignore", b"dist\n"),
             ("package/lib/.gitignore", b"x\n"),
         ]);
-        let reference = read_tarball(&tarball, Limits::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("lib")).unwrap();
         std::fs::write(dir.path().join("package.json"), b"{}").unwrap();
         std::fs::write(dir.path().join(".npmignore"), b"dist\n").unwrap();
         std::fs::write(dir.path().join("lib/.gitignore"), b"x\n").unwrap();
-        assert_eq!(compare(dir.path(), &reference).unwrap(), vec![]);
+        assert_eq!(both(dir.path(), &tarball), vec![]);
         std::fs::write(dir.path().join(".npmignore"), b"changed\n").unwrap();
         assert_eq!(
-            compare(dir.path(), &reference).unwrap(),
+            both(dir.path(), &tarball),
             vec![FileChange {
                 path: ".npmignore".into(),
                 kind: ChangeKind::Modified
@@ -313,11 +588,10 @@ mod tests {
     #[test]
     fn links_are_reported_not_followed() {
         let tarball = build(&[("package/package.json", b"{}"), ("package/a.js", b"x")]);
-        let reference = read_tarball(&tarball, Limits::default()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("package.json"), b"{}").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", dir.path().join("a.js")).unwrap();
-        let changes = compare(dir.path(), &reference).unwrap();
+        let changes = both(dir.path(), &tarball);
         assert_eq!(
             changes,
             vec![FileChange {
@@ -325,5 +599,45 @@ mod tests {
                 kind: ChangeKind::Link
             }]
         );
+    }
+
+    #[test]
+    fn streaming_detects_same_size_edits_and_bad_tarballs() {
+        let tarball = build(&[
+            ("package/package.json", b"{}"),
+            ("package/a.js", b"abcdef"),
+            ("package/.npmignore", b"n"),
+            ("package/.gitignore", b"g"),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package.json"), b"{}").unwrap();
+        std::fs::write(dir.path().join("a.js"), b"abcdeX").unwrap();
+        std::fs::write(dir.path().join(".npmignore"), b"n").unwrap();
+        // A published .npmignore keeps its own file: the .gitignore is then missing.
+        assert_eq!(
+            both(dir.path(), &tarball),
+            vec![
+                FileChange {
+                    path: ".gitignore".into(),
+                    kind: ChangeKind::Removed
+                },
+                FileChange {
+                    path: "a.js".into(),
+                    kind: ChangeKind::Modified
+                },
+            ]
+        );
+        assert!(matches!(
+            compare_tarball(dir.path(), b"not gzip", Limits::default()),
+            Err(CompareError::Tarball(_))
+        ));
+        let small = Limits {
+            max_file: 3,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            compare_tarball(dir.path(), &tarball, small),
+            Err(CompareError::Tarball(_))
+        ));
     }
 }

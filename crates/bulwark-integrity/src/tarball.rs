@@ -59,7 +59,7 @@ pub enum TarballError {
 }
 
 /// Strips the first path component and refuses absolute paths and `..`.
-fn package_path(raw: &str) -> Option<String> {
+pub(crate) fn package_path(raw: &str) -> Option<String> {
     let normalized = raw.replace('\\', "/");
     if normalized.starts_with('/') || normalized.as_bytes().get(1) == Some(&b':') {
         return None;
@@ -152,6 +152,41 @@ pub fn read_tarball(bytes: &[u8], limits: Limits) -> Result<Reference, TarballEr
         return Err(TarballError::Corrupt("no files".to_owned()));
     }
     Ok(reference)
+}
+
+/// The `package.json` of a gzip tarball (the last one, as npm extracts), streaming past the
+/// other entries; `None` when there is none or the tarball is unreadable.
+#[must_use]
+pub fn read_manifest(bytes: &[u8], limits: Limits) -> Option<Vec<u8>> {
+    let header_allowance = (limits.max_entries as u64).saturating_mul(1024);
+    let decoder =
+        flate2::read::GzDecoder::new(bytes).take(limits.max_total.saturating_add(header_allowance));
+    let mut archive = tar::Archive::new(decoder);
+    let mut manifest = None;
+    for (count, entry) in archive.entries().ok()?.enumerate() {
+        if count >= limits.max_entries {
+            break;
+        }
+        let Ok(mut entry) = entry else {
+            break;
+        };
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind == tar::EntryType::Continuous)
+            || package_path(&String::from_utf8_lossy(&entry.path_bytes())).as_deref()
+                != Some("package.json")
+        {
+            continue;
+        }
+        let mut contents = Vec::new();
+        if (&mut entry)
+            .take(16 << 20)
+            .read_to_end(&mut contents)
+            .is_ok()
+        {
+            manifest = Some(contents);
+        }
+    }
+    manifest
 }
 
 /// Reads the package `name` out of a yarn berry cache zip (`node_modules/<name>/…` entries)

@@ -505,28 +505,38 @@ fn verify_one(
         }
         Some(_) => {}
     }
-    let reference = published_contents(target, options, registry_version.as_ref(), &mut result);
+    let published = published_contents(target, options, registry_version.as_ref(), &mut result);
 
     // 2. Tamper detection.
-    if let Some(reference) = &reference {
+    if let Some(published) = &published {
         for dir in &target.install_dirs {
-            match tamper::compare(dir, reference) {
+            let compared = match published {
+                Published::Tarball(bytes) => tamper::compare_tarball(dir, bytes, options.limits),
+                Published::Files(reference) => tamper::compare(dir, reference).map_err(Into::into),
+            };
+            match compared {
                 Ok(changes) if changes.is_empty() => {}
                 Ok(changes) => result.findings.push(Finding::Tampered {
                     dir: dir.clone(),
                     changes,
                 }),
-                Err(error) => result
-                    .errors
-                    .push(format!("cannot read `{}`: {error}", dir.display())),
+                Err(tamper::CompareError::Tarball(error)) => {
+                    result.findings.push(Finding::UnreadableTarball {
+                        origin: result.tarball.clone().unwrap_or_default(),
+                        error: error.to_string(),
+                    });
+                    break;
+                }
+                Err(error) => result.errors.push(format!("`{}`: {error}", dir.display())),
             }
         }
         if !target.install_dirs.is_empty() {
-            result.checks.tamper = if result
-                .findings
-                .iter()
-                .any(|f| matches!(f, Finding::Tampered { .. }))
-            {
+            result.checks.tamper = if result.findings.iter().any(|f| {
+                matches!(
+                    f,
+                    Finding::Tampered { .. } | Finding::UnreadableTarball { .. }
+                )
+            }) {
                 State::Failed
             } else {
                 State::Passed
@@ -541,7 +551,7 @@ fn verify_one(
             source,
             packument,
             registry_version.as_ref(),
-            reference.as_ref(),
+            published.as_ref(),
             options,
             &mut result,
         );
@@ -554,12 +564,20 @@ fn verify_one(
 
 /// The published contents of `target`: from a cache, or downloaded when allowed; the bytes are
 /// checked against the recorded integrity first (a mismatching tarball is no reference).
+/// A package's published contents, as found.
+enum Published {
+    /// A tarball whose bytes match the integrity: compared streaming.
+    Tarball(Vec<u8>),
+    /// Files known up front (a berry zip read into memory, a pnpm index of digests).
+    Files(Reference),
+}
+
 fn published_contents(
     target: &Target,
     options: &Options<'_>,
     registry_version: Option<&registry::RegistryVersion<'_>>,
     result: &mut PackageResult,
-) -> Option<Reference> {
+) -> Option<Published> {
     let found = options.caches.find(
         &target.name,
         &target.version,
@@ -569,7 +587,7 @@ fn published_contents(
     let (bytes, origin) = match found {
         Some(Cached::Index { reference, path }) => {
             result.tarball = Some(path.display().to_string());
-            return Some(reference);
+            return Some(Published::Files(reference));
         }
         Some(Cached::Tarball { bytes, path }) => (bytes, path.display().to_string()),
         Some(Cached::Zip { bytes, path }) => {
@@ -579,7 +597,7 @@ fn published_contents(
                 return None;
             }
             return match tarball::read_berry_zip(&bytes, &target.name, options.limits) {
-                Ok(reference) => Some(reference),
+                Ok(reference) => Some(Published::Files(reference)),
                 Err(error) => {
                     result.findings.push(Finding::UnreadableTarball {
                         origin,
@@ -611,16 +629,7 @@ fn published_contents(
     if !bytes_match(target, &bytes, &origin, result) {
         return None;
     }
-    match tarball::read_tarball(&bytes, options.limits) {
-        Ok(reference) => Some(reference),
-        Err(error) => {
-            result.findings.push(Finding::UnreadableTarball {
-                origin,
-                error: error.to_string(),
-            });
-            None
-        }
-    }
+    Some(Published::Tarball(bytes))
 }
 
 /// Checks `bytes` against the recorded integrity (a mismatch is a finding); `false` when they
@@ -648,7 +657,7 @@ fn check_registry(
     source: &dyn RegistrySource,
     packument: &Packument,
     version: Option<&registry::RegistryVersion<'_>>,
-    reference: Option<&Reference>,
+    published: Option<&Published>,
     options: &Options<'_>,
     result: &mut PackageResult,
 ) {
@@ -679,9 +688,16 @@ fn check_registry(
             registry: version.tarball.map(str::to_owned),
         });
     }
-    if let Some(Expected::Bytes(manifest)) =
-        reference.and_then(|reference| reference.files.get("package.json"))
-        && let Ok(tarball_manifest) = serde_json::from_slice::<serde_json::Value>(manifest)
+    let manifest = match published {
+        Some(Published::Tarball(bytes)) => tarball::read_manifest(bytes, options.limits),
+        Some(Published::Files(reference)) => match reference.files.get("package.json") {
+            Some(Expected::Bytes(bytes)) => Some(bytes.clone()),
+            _ => None,
+        },
+        None => None,
+    };
+    if let Some(manifest) = manifest
+        && let Ok(tarball_manifest) = serde_json::from_slice::<serde_json::Value>(&manifest)
     {
         let mismatches = registry::manifest_confusion(version.manifest, &tarball_manifest);
         if !mismatches.is_empty() {
