@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 
-use crate::time::parse_rfc3339;
+use bulwark_types::time::parse_rfc3339;
 
 /// The keys npm publishes today (`/-/npm/v1/keys`), shipped so signatures verify offline.
 /// Source: nodejs/corepack `config.json` (MIT); see `keys/NOTICE.md`.

@@ -13,7 +13,6 @@ pub mod signatures;
 pub mod sri;
 pub mod tamper;
 pub mod tarball;
-pub mod time;
 pub mod trust;
 pub mod trusted_root;
 pub mod verify;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::signatures::RegistrySignature;
-use crate::time::parse_rfc3339;
+use bulwark_types::time::parse_rfc3339;
 
 /// Largest packument read (some popular packages have 50+ MiB packuments).
 pub const MAX_PACKUMENT_BYTES: usize = 256 << 20;

@@ -9,7 +9,7 @@ use x509_cert::Certificate;
 
 use crate::crypto::PublicKey;
 use crate::keys::ValidFor;
-use crate::time::parse_rfc3339;
+use bulwark_types::time::parse_rfc3339;
 
 /// The Sigstore public-good trusted root shipped with bulwark (see `keys/NOTICE.md`).
 pub const SHIPPED_TRUSTED_ROOT: &str = include_str!("../keys/trusted_root.json");

@@ -7,7 +7,7 @@ use bulwark_integrity::keys::{KeyUsage, RegistryKeys};
 use bulwark_integrity::signatures::{
     RegistrySignature, SignatureOutcome, verify_registry_signatures,
 };
-use bulwark_integrity::time::parse_rfc3339;
+use bulwark_types::time::parse_rfc3339;
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {

@@ -276,7 +276,7 @@ pub fn build(root: &Path, projects: &[Project]) -> Bom {
         serial_number: serial_number(root, components.len()),
         version: 1,
         metadata: Metadata {
-            timestamp: rfc3339_now(),
+            timestamp: bulwark_types::time::format_rfc3339(SystemTime::now()),
             tools: Tools {
                 components: vec![Component {
                     kind: "application",
@@ -369,46 +369,9 @@ fn serial_number(root: &Path, count: usize) -> String {
     )
 }
 
-/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-fn rfc3339_now() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    rfc3339(seconds)
-}
-
-fn rfc3339(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or_default();
-    let rest = seconds % 86_400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_timestamps() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_651_200), "2026-11-26T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400 + 3661), "2000-02-29T01:01:01Z");
-    }
 
     #[test]
     fn serial_numbers_are_uuid_v4_shaped() {

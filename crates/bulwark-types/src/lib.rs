@@ -7,6 +7,7 @@
 mod integrity;
 mod purl;
 mod source;
+pub mod time;
 
 pub use integrity::{Algorithm, Integrity, IntegrityError};
 pub use purl::npm_purl;
