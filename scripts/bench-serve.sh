@@ -5,6 +5,7 @@
 #
 #   scripts/bench-serve.sh                 # 20 s per case: packument and tarball, gate and static
 #   DURATION=60s CONNECTIONS=64 scripts/bench-serve.sh
+#   AUDIT=0 scripts/bench-serve.sh         # without the audit log (one JSON line per tarball)
 #   SOAK=600 scripts/bench-serve.sh soak   # 10 min of mixed load, RSS sampled every 10 s
 #
 # Needs wrk (`apt-get install wrk`), python3 and curl. The upstream is the fixture registry of
@@ -22,7 +23,8 @@ FIXTURES="$REPO/crates/bulwark-proxy/tests/fixtures/registry"
 ABBREVIATED='Accept: application/vnd.npm.install-v1+json'
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet -p bulwark -p bulwark-proxy --example static_files
+cargo build --release --quiet -p bulwark --bin bulwark
+cargo build --release --quiet -p bulwark-proxy --example static_files
 BULWARK="$TARGET/release/bulwark"
 STATIC="$TARGET/release/examples/static_files"
 
@@ -63,8 +65,10 @@ wait_for "http://127.0.0.1:$UPSTREAM_PORT/ms"
 
 # The gate, warmed: every packument and tarball fetched once.
 GATE_PORT="$(free_port)"
+AUDIT_ARGS=(--audit-log "$WORK/audit.jsonl")
+[[ "${AUDIT:-1}" == 0 ]] && AUDIT_ARGS=()
 "$BULWARK" serve --no-db --listen "127.0.0.1:$GATE_PORT" --upstream "http://127.0.0.1:$UPSTREAM_PORT" \
-    --cache-dir "$WORK/cache" --audit-log "$WORK/audit.jsonl" 2>"$WORK/gate.log" &
+    --cache-dir "$WORK/cache" "${AUDIT_ARGS[@]}" 2>"$WORK/gate.log" &
 GATE_PID=$!
 PIDS+=($GATE_PID)
 GATE="http://127.0.0.1:$GATE_PORT"

@@ -171,6 +171,42 @@ pub struct Gate {
     blocked: Mutex<BTreeSet<BlockedVersion>>,
     /// Verdicts already read or computed (a verdict never changes for its integrity).
     verdict_memo: Mutex<HashMap<Integrity, StoredVerdict>>,
+    /// Recently served tarballs (verified when read from the store), oldest evicted first.
+    hot_blobs: Mutex<HotBlobs>,
+}
+
+/// Bytes of tarballs kept in memory at most.
+const HOT_BLOB_BYTES: usize = 64 << 20;
+
+/// A byte-bounded FIFO of tarballs by integrity.
+#[derive(Default)]
+struct HotBlobs {
+    bytes: usize,
+    order: std::collections::VecDeque<Integrity>,
+    blobs: HashMap<Integrity, Bytes>,
+}
+
+impl HotBlobs {
+    fn get(&self, integrity: &Integrity) -> Option<Bytes> {
+        self.blobs.get(integrity).cloned()
+    }
+
+    fn insert(&mut self, integrity: Integrity, bytes: Bytes) {
+        if bytes.len() > HOT_BLOB_BYTES / 8 || self.blobs.contains_key(&integrity) {
+            return;
+        }
+        while self.bytes + bytes.len() > HOT_BLOB_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(evicted) = self.blobs.remove(&oldest) {
+                self.bytes -= evicted.len();
+            }
+        }
+        self.bytes += bytes.len();
+        self.order.push_back(integrity.clone());
+        self.blobs.insert(integrity, bytes);
+    }
 }
 
 /// Most refused versions kept for [`Gate::blocked`].
@@ -238,6 +274,7 @@ impl Gate {
             tarball_locks: Mutex::new(HashMap::new()),
             blocked: Mutex::new(BTreeSet::new()),
             verdict_memo: Mutex::new(HashMap::new()),
+            hot_blobs: Mutex::new(HotBlobs::default()),
         })
     }
 
@@ -553,12 +590,19 @@ impl Gate {
     }
 
     async fn blob(self: &Arc<Self>, integrity: &Integrity) -> Result<Option<Bytes>, Refusal> {
+        if let Some(bytes) = lock(&self.hot_blobs).get(integrity) {
+            return Ok(Some(bytes));
+        }
         let gate = Arc::clone(self);
         let key = integrity.clone();
-        tokio::task::spawn_blocking(move || gate.stores.blobs.get(&key))
+        let found = tokio::task::spawn_blocking(move || gate.stores.blobs.get(&key))
             .await
             .map_err(|_| Refusal::new(500, "internal error while reading the cache"))?
-            .map_err(|error| Refusal::new(500, format!("cannot read the cache: {error}")))
+            .map_err(|error| Refusal::new(500, format!("cannot read the cache: {error}")))?;
+        if let Some(bytes) = &found {
+            lock(&self.hot_blobs).insert(integrity.clone(), bytes.clone());
+        }
+        Ok(found)
     }
 
     async fn download(
@@ -722,4 +766,54 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The address a request came from, as written to the audit log.
 pub(crate) fn client_label(peer: SocketAddr) -> String {
     peer.ip().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> Integrity {
+        Integrity {
+            algorithm: bulwark_types::Algorithm::Sha1,
+            digest: vec![n; 20],
+        }
+    }
+
+    #[test]
+    fn hot_blobs_stay_within_their_byte_budget() {
+        let mut hot = HotBlobs::default();
+        let chunk = Bytes::from(vec![0u8; HOT_BLOB_BYTES / 8]);
+        for n in 0..20 {
+            hot.insert(key(n), chunk.clone());
+            assert!(hot.bytes <= HOT_BLOB_BYTES);
+        }
+        assert_eq!(hot.blobs.len(), 8);
+        assert!(hot.get(&key(0)).is_none(), "the oldest went first");
+        assert!(hot.get(&key(19)).is_some());
+        hot.insert(key(99), Bytes::from(vec![0u8; HOT_BLOB_BYTES / 8 + 1]));
+        assert!(hot.get(&key(99)).is_none(), "too big to keep");
+    }
+
+    #[test]
+    fn memory_evicts_the_least_recently_used() {
+        let mut memory = Memory {
+            capacity: 2,
+            tick: 0,
+            entries: HashMap::new(),
+        };
+        let entry = |name: &str| {
+            Arc::new(Entry {
+                gated: Gated::build(name, Bytes::from_static(b"{}"), |_, _, _| Decision::Allow)
+                    .unwrap(),
+                upstream_etag: None,
+                checked: Instant::now(),
+            })
+        };
+        memory.insert("a".into(), entry("a"));
+        memory.insert("b".into(), entry("b"));
+        assert!(memory.get("a").is_some());
+        memory.insert("c".into(), entry("c"));
+        assert!(memory.get("b").is_none());
+        assert!(memory.get("a").is_some() && memory.get("c").is_some());
+    }
 }
