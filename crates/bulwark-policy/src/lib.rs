@@ -17,6 +17,7 @@ pub mod config;
 pub mod date;
 pub mod diagnostic;
 mod level;
+mod manager_builds;
 mod manifest;
 pub mod packument;
 mod pattern;

@@ -1369,3 +1369,72 @@ fn yarn1_without_any_hash_is_missing_integrity() {
         describe(&found)
     );
 }
+
+/// A project locked by the real pnpm 10 or bun (`policy_fixtures/builds/<variant>`), with
+/// esbuild's real installed `package.json` (a postinstall) planted under `node_modules`, and a
+/// policy that allows no install scripts: the install-script violations of esbuild.
+fn esbuild_build_violations(variant: &str, policy: &str) -> (i32, Vec<serde_json::Value>) {
+    let builds = fixtures().join("builds");
+    let dir = project(&builds.join(variant));
+    let esbuild = dir.path().join("node_modules/esbuild");
+    std::fs::create_dir_all(&esbuild).unwrap();
+    std::fs::copy(
+        builds.join("esbuild.package.json"),
+        esbuild.join("package.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bulwark.toml"), policy).unwrap();
+    let (code, found) = violations(dir.path(), &["--offline"]);
+    let scripts = found
+        .into_iter()
+        .filter(|v| v["check"] == "install-script-not-allowed")
+        .collect();
+    (code, scripts)
+}
+
+/// pnpm's `onlyBuiltDependencies` / `neverBuiltDependencies` / `allowBuilds` and bun's
+/// `trustedDependencies`: a package the manager will never build is no violation; one it is
+/// told to build (or may build by default) still needs bulwark's allowlist.
+#[test]
+fn manager_build_allowlists_of_pnpm_10_and_bun() {
+    let deny_all = "[install-scripts]\nlevel = \"deny\"\n";
+    let cases = [
+        // pnpm 10 itself builds nothing by default, but pnpm 9 and older build everything
+        // and the lockfile does not say which pnpm installs.
+        ("pnpm10-default", true),
+        ("pnpm10-only-built-esbuild", true),
+        ("pnpm10-package-json-only-built", true),
+        ("pnpm10-allow-builds-true", true),
+        ("pnpm10-only-built-other", false),
+        ("pnpm10-never-built-esbuild", false),
+        ("pnpm10-allow-builds-false", false),
+        // bun's built-in trusted list (which has esbuild) applies without the field.
+        ("bun-default", true),
+        ("bun-trusted-esbuild", true),
+        ("bun-trusted-other", false),
+    ];
+    for (variant, reported) in cases {
+        let (code, found) = esbuild_build_violations(variant, deny_all);
+        if reported {
+            assert_eq!(code, 1, "{variant}:\n{}", describe(&found));
+            assert_eq!(found.len(), 1, "{variant}:\n{}", describe(&found));
+            assert_eq!(found[0]["package"]["name"], "esbuild");
+            assert!(
+                found[0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("postinstall: `node install.js`"),
+                "{variant}: {}",
+                found[0]["message"]
+            );
+        } else {
+            assert_eq!(code, 0, "{variant}:\n{}", describe(&found));
+            assert!(found.is_empty(), "{variant}:\n{}", describe(&found));
+        }
+    }
+    let allowed = "[install-scripts]\nlevel = \"deny\"\nallow = [{ name = \"esbuild\", version = \"0.20.2\", reason = \"downloads its platform binary\" }]\n";
+    for variant in ["pnpm10-only-built-esbuild", "bun-trusted-esbuild"] {
+        let (code, found) = esbuild_build_violations(variant, allowed);
+        assert_eq!(code, 0, "{variant}:\n{}", describe(&found));
+    }
+}

@@ -7,6 +7,11 @@
 //! `package.json` and `binding.gyp`, read without following links out of the project), and
 //! from npm lockfiles' `hasInstallScript` otherwise, so CI without `node_modules` still
 //! catches them for npm. Other lockfile formats do not record it.
+//!
+//! A package the project's manager will never build is not reported: pnpm's
+//! `onlyBuiltDependencies`, `neverBuiltDependencies` and `allowBuilds`, bun's
+//! `trustedDependencies` (see `manager_builds.rs`). A package the manager is told to build
+//! still needs bulwark's allowlist.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +21,7 @@ use bulwark_lockfile::{InventoryPackage, Project};
 use super::{about, is_installed_tree};
 use crate::config::Config;
 use crate::level::Level;
+use crate::manager_builds::{BuildSettings, ManagerBuild};
 use crate::manifest::{install_scripts, read_inside_canonical};
 use crate::violation::{Check, Violation};
 
@@ -137,9 +143,14 @@ pub fn check_with_siblings(
         .is_dir()
         .then(|| project.root.canonicalize().ok())
         .flatten();
+    let manager = BuildSettings::read(project);
     let mut violations = Vec::new();
     for package in project.packages.iter().filter(|p| !p.source.is_local()) {
         if config.install_scripts_allowed(&package.name, &package.version) {
+            continue;
+        }
+        // The manager's own allowlist keeps it from ever running them.
+        if let ManagerBuild::Never(_) = manager.decide(&package.name, &package.version) {
             continue;
         }
         let installed = canonical_root.as_deref().and_then(|canonical_root| {
