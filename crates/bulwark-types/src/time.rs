@@ -264,7 +264,9 @@ mod tests {
         assert_eq!(format_rfc3339_millis(time), "2019-03-02T18:43:16.347Z");
         assert_eq!(format_rfc3339(time), "2019-03-02T18:43:16Z");
         assert_eq!(
-            Timestamp::parse("1969-12-31T23:59:59Z").unwrap().to_system_time(),
+            Timestamp::parse("1969-12-31T23:59:59Z")
+                .unwrap()
+                .to_system_time(),
             None
         );
     }
