@@ -39,6 +39,16 @@ pub use walk::{MAX_DEPTH, MAX_ENTRIES};
 /// The format name of installed trees in reports.
 pub const FORMAT: &str = "installed/node_modules";
 
+/// Parses one installed `package.json` from its bytes, exactly as the tree walk does; the
+/// entry point of the `package_json` fuzz target, not an API.
+///
+/// # Errors
+/// The reason the bytes are not a usable `package.json` (without a file name).
+#[doc(hidden)]
+pub fn parse_package_json(bytes: &[u8]) -> Result<(), String> {
+    manifest::parse(bytes).map(drop)
+}
+
 /// Inventories the installed tree rooted at the `node_modules` directory `node_modules`.
 ///
 /// The project root is its parent; the root importer comes from the root's `package.json`
