@@ -132,12 +132,8 @@ impl Upstreams {
                 token,
             });
         }
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(roots) = system_roots() {
-            tls = tls.root_certs(roots);
-        }
         let agent = ureq::Agent::config_builder()
-            .tls_config(tls.build())
+            .tls_config(bulwark_http::tls_config())
             .http_status_as_error(false)
             .timeout_global(Some(timeout))
             .user_agent(concat!("bulwark-gate/", env!("CARGO_PKG_VERSION")))
@@ -324,35 +320,6 @@ fn origin_of(url: &str) -> Option<String> {
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     let host = host.strip_suffix(default_port).unwrap_or(&host);
     Some(format!("{scheme}://{host}"))
-}
-
-/// CA bundles looked for, in order, after `SSL_CERT_FILE` (as the CLI's own client does, so a
-/// registry behind a TLS-inspecting proxy works as it does for npm).
-const SYSTEM_BUNDLES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-];
-
-fn system_roots() -> Option<ureq::tls::RootCerts> {
-    let explicit = std::env::var_os("SSL_CERT_FILE").map(std::path::PathBuf::from);
-    let candidates = explicit
-        .into_iter()
-        .chain(SYSTEM_BUNDLES.iter().map(std::path::PathBuf::from));
-    for path in candidates {
-        let Ok(pem) = std::fs::read(&path) else {
-            continue;
-        };
-        let certificates: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
-                _ => None,
-            })
-            .collect();
-        if !certificates.is_empty() {
-            return Some(ureq::tls::RootCerts::new_with_certs(&certificates));
-        }
-    }
-    None
 }
 
 #[cfg(test)]
