@@ -856,9 +856,12 @@ fn tamper_detection_with(client: &str) {
     )
     .unwrap();
     let mut command = Command::new(&binary);
+    // CI=true makes yarn berry refuse to write a lockfile and pnpm default to a frozen one.
     command
         .current_dir(&project)
         .env("HOME", &home)
+        .env("YARN_ENABLE_IMMUTABLE_INSTALLS", "false")
+        .env("npm_config_frozen_lockfile", "false")
         .arg("install");
     let cache = match client {
         "yarn1" => {
@@ -889,7 +892,8 @@ fn tamper_detection_with(client: &str) {
     let output = command.output().unwrap();
     assert!(
         output.status.success(),
-        "{client} install: {}",
+        "{client} install: {}{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     let verify = || {
