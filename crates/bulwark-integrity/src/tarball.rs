@@ -79,6 +79,33 @@ pub(crate) fn package_path(raw: &str) -> Option<String> {
     }
 }
 
+/// Reads one archive file of `size` bytes (as its header says) at `path`, counting it against
+/// the per-file and the total (`total`, running) limits; reads no more than the per-file limit
+/// whatever the header says.
+fn read_file(
+    file: impl std::io::Read,
+    path: &str,
+    size: u64,
+    limits: Limits,
+    total: &mut u64,
+) -> Result<Vec<u8>, TarballError> {
+    if size > limits.max_file {
+        return Err(TarballError::TooLarge(format!("`{path}` has {size} bytes")));
+    }
+    *total = total.saturating_add(size);
+    if *total > limits.max_total {
+        return Err(TarballError::TooLarge(format!(
+            "more than {} MiB unpacked",
+            limits.max_total >> 20
+        )));
+    }
+    let mut contents = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limits.max_file)
+        .read_to_end(&mut contents)
+        .map_err(|error| TarballError::Corrupt(format!("`{path}`: {error}")))?;
+    Ok(contents)
+}
+
 /// Reads a `.tgz` held in memory into a [`Reference`]. Duplicate paths: the last one wins, as
 /// when npm extracts.
 ///
@@ -131,21 +158,7 @@ pub fn read_tarball(bytes: &[u8], limits: Limits) -> Result<Reference, TarballEr
             continue;
         }
         let size = entry.header().size().unwrap_or(u64::MAX);
-        if size > limits.max_file {
-            return Err(TarballError::TooLarge(format!("`{path}` has {size} bytes")));
-        }
-        total = total.saturating_add(size);
-        if total > limits.max_total {
-            return Err(TarballError::TooLarge(format!(
-                "more than {} MiB unpacked",
-                limits.max_total >> 20
-            )));
-        }
-        let mut contents = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        (&mut entry)
-            .take(limits.max_file)
-            .read_to_end(&mut contents)
-            .map_err(|error| TarballError::Corrupt(format!("`{path}`: {error}")))?;
+        let contents = read_file(&mut entry, &path, size, limits, &mut total)?;
         reference.files.insert(path, Expected::Bytes(contents));
     }
     if reference.files.is_empty() && reference.refused.is_empty() {
@@ -241,23 +254,7 @@ pub fn read_berry_zip(bytes: &[u8], name: &str, limits: Limits) -> Result<Refere
             continue;
         }
         let size = file.size();
-        if size > limits.max_file {
-            return Err(TarballError::TooLarge(format!(
-                "`{inside}` has {size} bytes"
-            )));
-        }
-        total = total.saturating_add(size);
-        if total > limits.max_total {
-            return Err(TarballError::TooLarge(format!(
-                "more than {} MiB unpacked",
-                limits.max_total >> 20
-            )));
-        }
-        let mut contents = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        (&mut file)
-            .take(limits.max_file)
-            .read_to_end(&mut contents)
-            .map_err(|error| TarballError::Corrupt(format!("`{inside}`: {error}")))?;
+        let contents = read_file(&mut file, inside, size, limits, &mut total)?;
         reference
             .files
             .insert(inside.to_owned(), Expected::Bytes(contents));
