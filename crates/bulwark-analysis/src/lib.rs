@@ -73,3 +73,15 @@ pub fn analyze_package(package: &PackageFiles, options: &Options) -> Report {
 pub fn rule_metas() -> Vec<&'static RuleMeta> {
     rules::RULES.iter().map(|rule| rule.meta()).collect()
 }
+
+/// Every rule's name, category and documentation, concatenated: hashed into the engine
+/// version of a verdict cache, so cached verdicts are not reused once any rule changes.
+pub fn rules_identity() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for meta in rule_metas() {
+        bytes.extend_from_slice(meta.name.as_bytes());
+        bytes.extend_from_slice(format!("{:?}", meta.category).as_bytes());
+        bytes.extend_from_slice(meta.documentation.as_bytes());
+    }
+    bytes
+}

@@ -83,11 +83,7 @@ pub fn engine_version() -> String {
     use sha2::{Digest as _, Sha256};
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-    for meta in bulwark_analysis::rule_metas() {
-        hasher.update(meta.name.as_bytes());
-        hasher.update(format!("{:?}", meta.category).as_bytes());
-        hasher.update(meta.documentation.as_bytes());
-    }
+    hasher.update(bulwark_analysis::rules_identity());
     let digest = hasher.finalize();
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     format!("gate-analysis-{hex}")

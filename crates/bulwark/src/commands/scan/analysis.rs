@@ -286,11 +286,7 @@ fn hex(bytes: &[u8]) -> String {
 fn engine_version() -> String {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-    for meta in bulwark_analysis::rule_metas() {
-        hasher.update(meta.name.as_bytes());
-        hasher.update(format!("{:?}", meta.category).as_bytes());
-        hasher.update(meta.documentation.as_bytes());
-    }
+    hasher.update(bulwark_analysis::rules_identity());
     if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
         hasher.update(meta.len().to_le_bytes());
         let mtime = meta
