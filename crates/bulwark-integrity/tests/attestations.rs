@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use bulwark_integrity::keys::RegistryKeys;
-use bulwark_integrity::provenance::{Check, Expected, Signer, verify_attestations};
+use bulwark_integrity::provenance::{Attestations, Check, Expected, Signer, verify_attestations};
 use bulwark_integrity::sri;
 use bulwark_integrity::trusted_root::TrustedRoot;
 use bulwark_types::{Algorithm, Integrity};
@@ -58,6 +58,22 @@ fn expectations() -> Vec<Value> {
     document["entries"].as_array().unwrap().clone()
 }
 
+/// Verifies the attestations file of an `expectations.json` entry against the entry's package,
+/// version and integrity; returns the file's path (for messages) and the result.
+fn verify_entry(entry: &Value, root: &TrustedRoot, keys: &RegistryKeys) -> (PathBuf, Attestations) {
+    let path = fixtures()
+        .join("attestations")
+        .join(entry["file"].as_str().unwrap());
+    let integrity = integrity_of(entry);
+    let expected = Expected {
+        name: entry["package"].as_str().unwrap(),
+        version: entry["version"].as_str().unwrap(),
+        integrity: integrity.as_ref(),
+    };
+    let result = verify_attestations(&read(&path), expected, root, keys).unwrap();
+    (path, result)
+}
+
 /// `publish/v0.1` from the full predicate type, as `expectations.json` keys its failing checks.
 fn short_predicate(predicate_type: &str) -> String {
     let parts: Vec<&str> = predicate_type.rsplitn(3, '/').collect();
@@ -77,23 +93,7 @@ fn every_valid_attestation_verifies() {
         .filter(|entry| entry["expected"] == "valid")
     {
         files += 1;
-        let path = fixtures()
-            .join("attestations")
-            .join(entry["file"].as_str().unwrap());
-        let integrity = integrity_of(entry);
-        let name = entry["package"].as_str().unwrap();
-        let version = entry["version"].as_str().unwrap();
-        let result = verify_attestations(
-            &read(&path),
-            Expected {
-                name,
-                version,
-                integrity: integrity.as_ref(),
-            },
-            &root,
-            &keys,
-        )
-        .unwrap();
+        let (path, result) = verify_entry(entry, &root, &keys);
         assert_eq!(result.entries.len(), 2, "{}", path.display());
         for report in &result.entries {
             assert!(
@@ -142,23 +142,7 @@ fn every_tampered_attestation_fails_the_listed_checks() {
         .filter(|entry| entry["expected"] == "invalid")
     {
         files += 1;
-        let path = fixtures()
-            .join("attestations")
-            .join(entry["file"].as_str().unwrap());
-        let integrity = integrity_of(entry);
-        let name = entry["package"].as_str().unwrap();
-        let version = entry["version"].as_str().unwrap();
-        let result = verify_attestations(
-            &read(&path),
-            Expected {
-                name,
-                version,
-                integrity: integrity.as_ref(),
-            },
-            &root,
-            &keys,
-        )
-        .unwrap();
+        let (path, result) = verify_entry(entry, &root, &keys);
         let failing = entry["failing_checks"].as_object().unwrap();
         assert!(!result.all_verified(), "{}", path.display());
         for report in &result.entries {

@@ -34,6 +34,29 @@ fn signatures(entry: &Value) -> Option<Vec<RegistrySignature>> {
         .map(|value| serde_json::from_value(value.clone()).unwrap())
 }
 
+/// Verifies a fixture entry's signatures as published at `published` (RFC 3339).
+fn verify_entry(entry: &Value, published: Option<&str>, keys: &RegistryKeys) -> SignatureOutcome {
+    verify_registry_signatures(
+        entry["name"].as_str().unwrap(),
+        entry["version"].as_str().unwrap(),
+        entry["dist"]["integrity"].as_str().unwrap(),
+        signatures(entry).as_deref(),
+        published.and_then(parse_rfc3339),
+        keys,
+    )
+}
+
+/// Asserts that a fixture entry's signatures are valid as published at `published`.
+fn assert_verifies(entry: &Value, published: &str, keys: &RegistryKeys) {
+    let outcome = verify_entry(entry, Some(published), keys);
+    assert!(
+        outcome.is_valid(),
+        "{}@{}: {outcome:?}",
+        entry["name"],
+        entry["version"]
+    );
+}
+
 /// The npm/cli entries carry no publish date in the fixture; the README states they were all
 /// published before the old key's expiry (2025-01-29): npm/cli recorded them in its tests in
 /// 2022-2023. One day before that expiry stands in for their `time[version]`.
@@ -51,20 +74,7 @@ fn every_valid_signature_verifies() {
             .as_str()
             .map(|day| format!("{day}T00:00:00Z"))
             .unwrap_or_else(|| BEFORE_OLD_KEY_EXPIRY.to_owned());
-        let outcome = verify_registry_signatures(
-            entry["name"].as_str().unwrap(),
-            entry["version"].as_str().unwrap(),
-            entry["dist"]["integrity"].as_str().unwrap(),
-            signatures(entry).as_deref(),
-            parse_rfc3339(&published),
-            &keys,
-        );
-        assert!(
-            outcome.is_valid(),
-            "{}@{}: {outcome:?}",
-            entry["name"],
-            entry["version"]
-        );
+        assert_verifies(entry, &published, &keys);
     }
 }
 
@@ -81,20 +91,7 @@ fn tuf_shaped_keys_verify_the_same_signatures() {
     );
     let document = load(&fixtures().join("registry-signatures/valid.json"));
     for entry in document["entries"].as_array().unwrap() {
-        let outcome = verify_registry_signatures(
-            entry["name"].as_str().unwrap(),
-            entry["version"].as_str().unwrap(),
-            entry["dist"]["integrity"].as_str().unwrap(),
-            signatures(entry).as_deref(),
-            parse_rfc3339("2025-01-20T00:00:00Z"),
-            &keys,
-        );
-        assert!(
-            outcome.is_valid(),
-            "{}@{}: {outcome:?}",
-            entry["name"],
-            entry["version"]
-        );
+        assert_verifies(entry, "2025-01-20T00:00:00Z", &keys);
     }
 }
 
@@ -104,16 +101,7 @@ fn expiry_compares_publish_time_not_now() {
     let keys = keys("../registry-keys/npm-v1-keys.json");
     let document = load(&fixtures().join("registry-signatures/valid.json"));
     let entry = &document["entries"][0];
-    let check = |published: Option<&str>| {
-        verify_registry_signatures(
-            entry["name"].as_str().unwrap(),
-            entry["version"].as_str().unwrap(),
-            entry["dist"]["integrity"].as_str().unwrap(),
-            signatures(entry).as_deref(),
-            published.and_then(parse_rfc3339),
-            &keys,
-        )
-    };
+    let check = |published: Option<&str>| verify_entry(entry, published, &keys);
     assert!(check(Some("2023-01-01T00:00:00Z")).is_valid());
     assert_eq!(
         check(Some("2025-01-29T00:00:00.000Z")).code(),
@@ -139,12 +127,9 @@ fn every_invalid_signature_fails_with_its_reason() {
         } else {
             "2020-06-01T00:00:00Z"
         };
-        let outcome = verify_registry_signatures(
-            entry["name"].as_str().unwrap(),
-            entry["version"].as_str().unwrap(),
-            entry["dist"]["integrity"].as_str().unwrap(),
-            signatures(entry).as_deref(),
-            parse_rfc3339(published),
+        let outcome = verify_entry(
+            entry,
+            Some(published),
             &keys(entry["keys"].as_str().unwrap()),
         );
         assert_eq!(outcome.code(), expected, "{}: {outcome:?}", entry["why"]);
