@@ -5,8 +5,7 @@
 //! is the signal that matters, and the problems are listed beside it), 2 when there is no
 //! hit but something could not be read (or the sweep could not run), 0 otherwise.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal as _, Write};
+use std::io::{IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -65,14 +64,7 @@ pub(crate) fn run(
         let _ = writeln!(stderr, "{}", summary_line(&report, elapsed));
     }
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot create `{}`", path.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = super::report_writer(args.output.as_deref())?;
     match args.format {
         HuntFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &report).context("cannot write the report")?;

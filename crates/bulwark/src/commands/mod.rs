@@ -5,12 +5,17 @@ mod diff;
 mod hunt;
 mod init;
 mod inspect;
+mod policy_file;
 mod run;
 mod scan;
 mod serve;
 mod verify;
 
-use std::io::IsTerminal as _;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal as _, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
 
 pub(crate) use serve::parse_duration;
 
@@ -43,4 +48,17 @@ pub(crate) fn use_color(choice: ColorChoice, to_stdout: bool) -> bool {
                 && std::io::stdout().is_terminal()
         }
     }
+}
+
+/// Where a command writes its report: the `--output` file (created or truncated), else
+/// standard output; buffered, so the caller flushes.
+pub(crate) fn report_writer(output: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match output {
+        Some(path) => {
+            Box::new(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot create `{}`", path.display())
+            })?))
+        }
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    })
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use bulwark_policy::{Config, ConfigError, Level};
+use bulwark_policy::{Config, Level};
 use bulwark_proxy::{
     BlockReason, BuiltinPolicy, Decision, Gate, ProxyConfig, UpstreamConfig, VersionPolicy,
 };
@@ -87,7 +87,7 @@ pub(crate) fn build_gate(
     listen: Option<SocketAddr>,
     db: Option<&Path>,
 ) -> anyhow::Result<Arc<Gate>> {
-    let policy_file = load_policy(args.config.as_deref())?;
+    let policy_file = super::policy_file::load(args.config.as_deref(), Path::new("."))?;
     let serve = policy_file.as_ref().and_then(|c| c.serve.clone());
     let cache_dir = match (
         &args.cache_dir,
@@ -137,40 +137,6 @@ pub(crate) fn build_gate(
     };
     let gate = Gate::open(config, policy, Arc::new(matcher)).context("cannot start the gate")?;
     Ok(Arc::new(gate))
-}
-
-/// `--config`, else `bulwark.toml` in the current directory, else none. An invalid file is
-/// an error after its diagnostics (with code frames) are shown.
-fn load_policy(path: Option<&Path>) -> anyhow::Result<Option<Config>> {
-    let path = match path {
-        Some(path) => path.to_path_buf(),
-        None => match Config::find(Path::new(".")) {
-            Some(path) => path,
-            None => return Ok(None),
-        },
-    };
-    let mut stderr = std::io::stderr().lock();
-    match Config::load(&path) {
-        Ok(config) => {
-            let _ = bulwark_policy::diagnostic::render(
-                &path.display().to_string(),
-                &config.source_text,
-                &config.warnings,
-                &mut stderr,
-            );
-            Ok(Some(config))
-        }
-        Err(ConfigError::Invalid {
-            name,
-            source_text,
-            diagnostics,
-        }) => {
-            let _ =
-                bulwark_policy::diagnostic::render(&name, &source_text, &diagnostics, &mut stderr);
-            anyhow::bail!("`{name}` is not a valid policy")
-        }
-        Err(error) => Err(error.into()),
-    }
 }
 
 /// `bulwark.toml` as the gate's [`VersionPolicy`]: the flags' policy first, then the file's

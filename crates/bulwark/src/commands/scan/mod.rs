@@ -1,8 +1,7 @@
 //! `bulwark scan`: discover lockfiles and installed trees, build the inventory, match it
 //! against known-bad versions and advisories, analyse the code of installed packages, report.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -49,14 +48,7 @@ pub(crate) fn run(
         ));
     }
 
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => {
-            Box::new(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot create `{}`", path.display())
-            })?))
-        }
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = super::report_writer(args.output.as_deref())?;
     match args.format {
         OutputFormat::Human => bulwark_report::human::write(
             &report,

@@ -9,11 +9,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::bail;
 use bulwark_lockfile::Project;
 use bulwark_policy::checks::findings::{FindingClass, level as finding_level};
 use bulwark_policy::packument::{PackumentSource, TimeCache, packument_path};
-use bulwark_policy::{Check, Config, ConfigError, Level, Violation};
+use bulwark_policy::{Check, Config, Level, Violation};
 use bulwark_report::{
     Finding, FindingKind, FindingPackage, LocationEntry, PolicyLevel, PolicySection,
     PolicyViolation,
@@ -27,49 +26,12 @@ const MAX_PACKUMENT_BYTES: u64 = 128 << 20;
 /// The policy to apply: `--config`, else `bulwark.toml` in the scanned directory, else none.
 /// An invalid file is an error (exit 2) after its diagnostics are shown.
 pub(crate) fn load(args: &ScanArgs) -> anyhow::Result<Option<Config>> {
-    let path = match &args.config {
-        Some(path) => path.clone(),
-        None => {
-            let dir = if args.dir.is_file() {
-                args.dir.parent().unwrap_or(Path::new(".")).to_path_buf()
-            } else {
-                args.dir.clone()
-            };
-            match Config::find(&dir) {
-                Some(path) => path,
-                None => return Ok(None),
-            }
-        }
+    let dir = if args.dir.is_file() {
+        args.dir.parent().unwrap_or(Path::new("."))
+    } else {
+        args.dir.as_path()
     };
-    let mut stderr = std::io::stderr().lock();
-    match Config::load(&path) {
-        Ok(config) => {
-            let _ = bulwark_policy::diagnostic::render(
-                &path.display().to_string(),
-                &config.source_text,
-                &config.warnings,
-                &mut stderr,
-            );
-            Ok(Some(config))
-        }
-        Err(ConfigError::Invalid {
-            name,
-            source_text,
-            diagnostics,
-        }) => {
-            let _ =
-                bulwark_policy::diagnostic::render(&name, &source_text, &diagnostics, &mut stderr);
-            let errors = diagnostics
-                .iter()
-                .filter(|d| d.severity == bulwark_policy::Severity::Error)
-                .count();
-            bail!(
-                "`{name}` is not a valid policy ({errors} {})",
-                if errors == 1 { "error" } else { "errors" }
-            )
-        }
-        Err(error) => Err(error.into()),
-    }
+    super::super::policy_file::load(args.config.as_deref(), dir)
 }
 
 /// Packuments over the CLI's HTTPS client.
