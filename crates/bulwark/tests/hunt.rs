@@ -6,14 +6,14 @@
 //! rewriting names and versions in copies; nothing is ever installed. `hunt` must find every
 //! planted item and nothing else, and must not change anything it reads.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{bulwark_command, json, repo_root, run, write};
 
 fn lockfile_fixtures() -> PathBuf {
     repo_root().join("crates/bulwark-lockfile/tests/fixtures/generated")
@@ -28,27 +28,7 @@ fn iocs() -> PathBuf {
 }
 
 fn bulwark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("BULWARK_DB")
-        .output()
-        .expect("run bulwark")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not JSON ({error}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn write(path: &Path, contents: impl AsRef<[u8]>) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, contents).unwrap();
+    run(bulwark_command().args(args).env_remove("BULWARK_DB"))
 }
 
 fn copy_tree(from: &Path, to: &Path) {

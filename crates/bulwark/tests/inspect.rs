@@ -2,27 +2,13 @@
 //! from a local fixture registry. The malicious-looking package is written by the test; it is
 //! only ever read, never run.
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn bulwark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run bulwark")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not JSON ({error}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
+use common::{bulwark, json, pack, sri_sha512};
 
 /// A package that steals the npm token at install time and posts it to a raw IP.
 fn write_stealer(dir: &Path) {
@@ -53,18 +39,6 @@ fn write_benign(dir: &Path) {
         "module.exports = function trim(s) { return s.replace(/^\\s+/, ''); };\n",
     )
     .unwrap();
-}
-
-/// Packs `dir` as an npm tarball (`package/` prefix) with python's tarfile.
-fn pack(dir: &Path, out: &Path) {
-    let status = Command::new("python3")
-        .arg("-c")
-        .arg("import sys, tarfile\nwith tarfile.open(sys.argv[2], 'w:gz') as t: t.add(sys.argv[1], arcname='package')")
-        .arg(dir)
-        .arg(out)
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 #[test]
@@ -158,26 +132,6 @@ fn garbage_tarball_is_an_error_naming_it() {
     let output = bulwark(&["inspect", &tarball.display().to_string()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("broken.tgz"));
-}
-
-fn sri_sha512(bytes: &[u8]) -> String {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg("import sys, hashlib, base64\nprint('sha512-' + base64.b64encode(hashlib.sha512(open(sys.argv[1],'rb').read()).digest()).decode())")
-        .arg(write_temp(bytes))
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-fn write_temp(bytes: &[u8]) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "bulwark-inspect-{}-{}",
-        std::process::id(),
-        bytes.len()
-    ));
-    std::fs::write(&path, bytes).unwrap();
-    path
 }
 
 fn packument(registry: &str, integrity: &str) -> Vec<u8> {

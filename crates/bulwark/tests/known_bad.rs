@@ -2,21 +2,18 @@
 //! versions are planted by rewriting versions in copies of real lockfiles (never by
 //! installing anything).
 
+mod common;
+
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{bulwark_command, json, repo_root, run};
 
 fn bulwark(args: &[&str], db: Option<&Path>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bulwark"));
-    command
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("BULWARK_DB");
+    let mut command = bulwark_command();
+    command.args(args).env_remove("BULWARK_DB");
     if let Some(db) = db {
         command.env("BULWARK_DB", db);
     } else {
@@ -26,16 +23,7 @@ fn bulwark(args: &[&str], db: Option<&Path>) -> Output {
             std::env::temp_dir().join("bulwark-tests-no-db"),
         );
     }
-    command.output().expect("run bulwark")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not JSON ({error}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
+    run(&mut command)
 }
 
 /// A copy of the demo project whose lockfile resolves `debug` to the compromised 4.4.2 of

@@ -4,6 +4,8 @@
 //! checked against recorded packuments served by a local HTTP server; the SARIF output
 //! validates against the official schema; config mistakes point at their line and column.
 
+mod common;
+
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,9 +13,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{bulwark_command, json, repo_root, run};
 
 fn generated(manager: &str) -> PathBuf {
     repo_root()
@@ -74,26 +74,13 @@ fn plant(dir: &Path, file: &str, from: &str, to: &str, all: bool) {
 
 fn bulwark(dir: &Path, args: &[&str]) -> Output {
     let cache = dir.join(".publish-times.json");
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
+    run(bulwark_command()
         .arg("scan")
         .arg(dir)
         .args(["--no-db", "--no-analysis", "--time-cache"])
         .arg(&cache)
         .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("BULWARK_REGISTRY")
-        .output()
-        .expect("run bulwark")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not JSON ({error}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+        .env_remove("BULWARK_REGISTRY"))
 }
 
 /// Scans with `--format json` (offline unless `args` say otherwise) and returns the exit
@@ -209,106 +196,77 @@ const CHALK_SRI: &str = "sha512-oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcw
 const CHALK_SHA1_SRI: &str = "sha1-qsTit3NKdAhnrrFr8CqtVWoeegE=";
 const IS_ODD_URL: &str = "https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz";
 
-#[test]
-fn insecure_scheme_in_every_format() {
+/// Moves chalk's tarball to `npm_host` (`yarn_host` in yarn 1, which records yarnpkg.com) in
+/// every format that records registry URLs, and is-odd's URL dependency to `npm_host` in
+/// yarn berry (which records URLs only for URL dependencies); expects a deny-level `check`
+/// violation about each.
+fn expect_moved_tarballs_flagged(check: &str, npm_host: &str, yarn_host: &str) {
     expect_each(
-        "insecure-scheme",
+        check,
         "chalk",
         &[
             (
                 "npm",
                 "package-lock.json",
                 "\"https://registry.npmjs.org/chalk/-/chalk-4.1.2.tgz\"",
-                "\"http://registry.npmjs.org/chalk/-/chalk-4.1.2.tgz\"",
+                leak(format!("\"{npm_host}/chalk/-/chalk-4.1.2.tgz\"")),
                 false,
             ),
             (
                 "yarn1",
                 "yarn.lock",
                 "\"https://registry.yarnpkg.com/chalk/-/chalk-4.1.2.tgz#",
-                "\"http://registry.yarnpkg.com/chalk/-/chalk-4.1.2.tgz#",
+                leak(format!("\"{yarn_host}/chalk/-/chalk-4.1.2.tgz#")),
                 false,
             ),
             (
                 "pnpm9",
                 "pnpm-lock.yaml",
-                "resolution: {integrity: sha512-oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA==}",
-                "resolution: {integrity: sha512-oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA==, tarball: http://registry.npmjs.org/chalk/-/chalk-4.1.2.tgz}",
+                leak(format!("resolution: {{integrity: {CHALK_SRI}}}")),
+                leak(format!(
+                    "resolution: {{integrity: {CHALK_SRI}, tarball: {npm_host}/chalk/-/chalk-4.1.2.tgz}}"
+                )),
                 false,
             ),
             (
                 "bun",
                 "bun.lock",
                 "\"chalk\": [\"chalk@4.1.2\", \"\",",
-                "\"chalk\": [\"chalk@4.1.2\", \"http://registry.npmjs.org/\",",
+                leak(format!("\"chalk\": [\"chalk@4.1.2\", \"{npm_host}/\",")),
                 false,
             ),
         ],
     );
-    // yarn berry records URLs only for URL dependencies.
-    let http = "http://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz";
+    let moved = format!("{npm_host}/is-odd/-/is-odd-3.0.1.tgz");
     let dir = strict_project("yarn4");
-    plant(dir.path(), "yarn.lock", IS_ODD_URL, http, true);
-    plant(dir.path(), "package.json", IS_ODD_URL, http, true);
+    plant(dir.path(), "yarn.lock", IS_ODD_URL, &moved, true);
+    plant(dir.path(), "package.json", IS_ODD_URL, &moved, true);
     let (code, found) = violations(dir.path(), &["--offline"]);
     assert_eq!(code, 1, "{}", describe(&found));
     assert!(
         found
             .iter()
-            .any(|v| v["check"] == "insecure-scheme" && v["package"]["name"] == "is-odd"),
+            .any(|v| v["check"] == check && v["package"]["name"] == "is-odd"),
         "{}",
         describe(&found)
     );
 }
 
 #[test]
-fn unapproved_registry_in_every_format() {
-    expect_each(
-        "registry-not-allowed",
-        "chalk",
-        &[
-            (
-                "npm",
-                "package-lock.json",
-                "\"https://registry.npmjs.org/chalk/-/chalk-4.1.2.tgz\"",
-                "\"https://npm.evil.example/chalk/-/chalk-4.1.2.tgz\"",
-                false,
-            ),
-            (
-                "yarn1",
-                "yarn.lock",
-                "\"https://registry.yarnpkg.com/chalk/-/chalk-4.1.2.tgz#",
-                "\"https://npm.evil.example/chalk/-/chalk-4.1.2.tgz#",
-                false,
-            ),
-            (
-                "pnpm9",
-                "pnpm-lock.yaml",
-                "resolution: {integrity: sha512-oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA==}",
-                "resolution: {integrity: sha512-oKnbhFyRIXpUuez8iBMmyEa4nbj4IOQyuhc/wy9kY7/WVPcwIO9VA668Pu8RkO7+0G76SLROeyw9CpQ061i4mA==, tarball: https://npm.evil.example/chalk/-/chalk-4.1.2.tgz}",
-                false,
-            ),
-            (
-                "bun",
-                "bun.lock",
-                "\"chalk\": [\"chalk@4.1.2\", \"\",",
-                "\"chalk\": [\"chalk@4.1.2\", \"https://npm.evil.example/\",",
-                false,
-            ),
-        ],
+fn insecure_scheme_in_every_format() {
+    expect_moved_tarballs_flagged(
+        "insecure-scheme",
+        "http://registry.npmjs.org",
+        "http://registry.yarnpkg.com",
     );
-    let evil = "https://npm.evil.example/is-odd/-/is-odd-3.0.1.tgz";
-    let dir = strict_project("yarn4");
-    plant(dir.path(), "yarn.lock", IS_ODD_URL, evil, true);
-    plant(dir.path(), "package.json", IS_ODD_URL, evil, true);
-    let (code, found) = violations(dir.path(), &["--offline"]);
-    assert_eq!(code, 1, "{}", describe(&found));
-    assert!(
-        found
-            .iter()
-            .any(|v| v["check"] == "registry-not-allowed" && v["package"]["name"] == "is-odd"),
-        "{}",
-        describe(&found)
+}
+
+#[test]
+fn unapproved_registry_in_every_format() {
+    expect_moved_tarballs_flagged(
+        "registry-not-allowed",
+        "https://npm.evil.example",
+        "https://npm.evil.example",
     );
 }
 

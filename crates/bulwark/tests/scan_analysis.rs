@@ -3,32 +3,18 @@
 //! integrity or file-list fingerprint, and reported with their location and dependency paths.
 //! The malicious-looking package is only ever read, never run.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{bulwark_command, json, run, write};
+
 fn bulwark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
+    run(bulwark_command()
         .args(args)
-        .env("NO_COLOR", "1")
         .env_remove("BULWARK_CACHE")
-        .env_remove("BULWARK_DB")
-        .output()
-        .expect("run bulwark")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-        panic!(
-            "stdout is not JSON ({error}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+        .env_remove("BULWARK_DB"))
 }
 
 /// A project whose `node_modules` holds `left-trim` (benign) and `colors-helper` (a

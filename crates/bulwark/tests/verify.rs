@@ -10,25 +10,20 @@ use std::process::{Command, Output};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use sha2::Digest as _;
-use support::serve;
+mod common;
 
-#[path = "verify_support/mod.rs"]
-mod support;
+use common::{bulwark_command, json, run, serve, sri_sha512, tool};
 
 fn bulwark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulwark"))
+    run(bulwark_command()
         .args(args)
-        .env("NO_COLOR", "1")
         // Only the caches a test names are searched.
         .env("HOME", "/nonexistent")
         .env_remove("npm_config_cache")
         .env_remove("XDG_CACHE_HOME")
         .env_remove("XDG_DATA_HOME")
         .env_remove("YARN_CACHE_FOLDER")
-        .env_remove("BULWARK_REGISTRY")
-        .output()
-        .unwrap()
+        .env_remove("BULWARK_REGISTRY"))
 }
 
 fn trust_fixtures() -> PathBuf {
@@ -37,13 +32,6 @@ fn trust_fixtures() -> PathBuf {
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
-
-fn sri(bytes: &[u8]) -> String {
-    format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
-    )
 }
 
 fn tarball_manifest(tarball: &[u8]) -> Value {
@@ -94,7 +82,7 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
         );
         let integrity = tarball
             .as_deref()
-            .map_or_else(|| item.integrity.clone().unwrap(), sri);
+            .map_or_else(|| item.integrity.clone().unwrap(), sri_sha512);
         let path = tarball_path(item.name, item.version);
         let mut dist = json!({"integrity": integrity, "tarball": format!("{base}{path}")});
         if let Some(signatures) = &item.signatures {
@@ -227,7 +215,7 @@ fn attested() -> Vec<Published> {
             version: "1.0.6",
             tarball: None,
             attestations: None,
-            integrity: Some(sri(b"1.0.6")),
+            integrity: Some(sri_sha512(b"1.0.6")),
             signatures: None,
             time: "2023-04-22T00:00:00Z",
             registry_manifest: None,
@@ -326,7 +314,7 @@ fn lockfile_for(base: &str) -> Vec<(&'static str, &'static str, &'static str, St
             format!("{base}{}", tarball_path(name, version)),
         )
     };
-    let tarball_sri = |file: &str| sri(&read(&trust_fixtures().join("tarballs").join(file)));
+    let tarball_sri = |file: &str| sri_sha512(&read(&trust_fixtures().join("tarballs").join(file)));
     vec![
         (
             "node_modules/@playwright/cli",
@@ -351,7 +339,7 @@ fn lockfile_for(base: &str) -> Vec<(&'static str, &'static str, &'static str, St
             "node_modules/a/node_modules/@laurentsimon/provenance-npm-test",
             "@laurentsimon/provenance-npm-test",
             "1.0.6",
-            sri(b"1.0.6"),
+            sri_sha512(b"1.0.6"),
         ),
         entry(
             "node_modules/@trishankatdatadog/supreme-goggles",
@@ -372,13 +360,13 @@ fn lockfile_for(base: &str) -> Vec<(&'static str, &'static str, &'static str, St
             "node_modules/async",
             "async",
             "2.5.1",
-            sri(b"not the registry's"),
+            sri_sha512(b"not the registry's"),
         ),
         (
             "node_modules/ghost",
             "ghost",
             "9.9.9",
-            sri(b"ghost"),
+            sri_sha512(b"ghost"),
             format!("{base}/ghost/-/ghost-9.9.9.tgz"),
         ),
     ]
@@ -534,20 +522,24 @@ fn registry_signatures_and_provenance_over_http() {
 
 /// Keys come from the registry's own `/-/npm/v1/keys`; a registry without that document does
 /// not sign, so unsigned versions are no finding there (and nothing counts as verified).
+/// `bulwark verify <project> --registry <registry> --format json`, parsed.
+fn verify_json(project: &Path, registry: &str) -> Value {
+    json(&bulwark(&[
+        "verify",
+        project.to_str().unwrap(),
+        "--registry",
+        registry,
+        "--format",
+        "json",
+    ]))
+}
+
 #[test]
 fn keys_come_from_the_registry() {
     let project = tempfile::tempdir().unwrap();
     let (base, _) = start_registry(&attested());
     write_lockfile(project.path(), &lockfile_for(&base));
-    let output = bulwark(&[
-        "verify",
-        project.path().to_str().unwrap(),
-        "--registry",
-        &base,
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = verify_json(project.path(), &base);
     assert_eq!(
         package(&report, "kms-demo", "1.0.0")["checks"]["signature"],
         "passed"
@@ -559,15 +551,7 @@ fn keys_come_from_the_registry() {
 
     let (unsigned, _) = start_registry_with(&attested(), false);
     write_lockfile(project.path(), &lockfile_for(&unsigned));
-    let output = bulwark(&[
-        "verify",
-        project.path().to_str().unwrap(),
-        "--registry",
-        &unsigned,
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = verify_json(project.path(), &unsigned);
     let gundam = package(&report, "gundam-visor", "1.0.1");
     assert_eq!(codes(gundam), Vec::<String>::new(), "{gundam:#}");
     assert_eq!(gundam["checks"]["signature"], "skipped");
@@ -766,7 +750,7 @@ fn tamper_detection_after_a_real_npm_install() {
     );
 
     // Corrupt the cached tarball of gundam-visor: its bytes no longer match the integrity.
-    let integrity = sri(&read(
+    let integrity = sri_sha512(&read(
         &trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
     ));
     let digest = base64::engine::general_purpose::STANDARD
@@ -823,21 +807,6 @@ fn malformed_trust_material_is_an_error() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
-}
-
-/// A package manager from `scripts/install-tools.sh`, or `None` (the test is skipped, as the
-/// gate's client tests do) when it is not installed.
-#[expect(clippy::print_stderr, reason = "a skipped test says why")]
-fn tool(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.tools/bin")
-        .join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!("skipping {name}: not installed (run scripts/install-tools.sh)");
-        None
-    }
 }
 
 /// pnpm (store index of per-file SHA-512), yarn classic (`.yarn-tarball.tgz` in its cache) and
@@ -1013,7 +982,7 @@ fn missing_and_weak_integrity() {
 fn fetch_alone_downloads_and_checks_tarballs() {
     let (base, _) = start_registry(&attested());
     let project = tempfile::tempdir().unwrap();
-    let gundam = sri(&read(
+    let gundam = sri_sha512(&read(
         &trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
     ));
     let resolved = format!("{base}{}", tarball_path("gundam-visor", "1.0.1"));
@@ -1048,7 +1017,7 @@ fn fetch_alone_downloads_and_checks_tarballs() {
             "node_modules/gundam-visor",
             "gundam-visor",
             "1.0.1",
-            sri(b"other"),
+            sri_sha512(b"other"),
             resolved,
         )],
     );
