@@ -58,6 +58,14 @@ fn expectations() -> Vec<Value> {
     document["entries"].as_array().unwrap().clone()
 }
 
+/// The `expectations.json` entries whose `expected` is `kind` (`valid` or `invalid`).
+fn expectations_of(kind: &str) -> Vec<Value> {
+    expectations()
+        .into_iter()
+        .filter(|entry| entry["expected"] == kind)
+        .collect()
+}
+
 /// Verifies the attestations file of an `expectations.json` entry against the entry's package,
 /// version and integrity; returns the file's path (for messages) and the result.
 fn verify_entry(entry: &Value, root: &TrustedRoot, keys: &RegistryKeys) -> (PathBuf, Attestations) {
@@ -87,12 +95,8 @@ const LEGEND: [Check; 3] = [Check::DsseSig, Check::BodyBinds, Check::StmtPredica
 #[test]
 fn every_valid_attestation_verifies() {
     let (root, keys) = trust();
-    let mut files = 0;
-    for entry in expectations()
-        .iter()
-        .filter(|entry| entry["expected"] == "valid")
-    {
-        files += 1;
+    let entries = expectations_of("valid");
+    for entry in &entries {
         let (path, result) = verify_entry(entry, &root, &keys);
         assert_eq!(result.entries.len(), 2, "{}", path.display());
         for report in &result.entries {
@@ -128,7 +132,7 @@ fn every_valid_attestation_verifies() {
             Some("https://token.actions.githubusercontent.com")
         );
     }
-    assert_eq!(files, 9);
+    assert_eq!(entries.len(), 9);
 }
 
 /// 22 tampered files: the legend checks that fail are exactly the listed ones, per attestation;
@@ -136,12 +140,8 @@ fn every_valid_attestation_verifies() {
 #[test]
 fn every_tampered_attestation_fails_the_listed_checks() {
     let (root, keys) = trust();
-    let mut files = 0;
-    for entry in expectations()
-        .iter()
-        .filter(|entry| entry["expected"] == "invalid")
-    {
-        files += 1;
+    let entries = expectations_of("invalid");
+    for entry in &entries {
         let (path, result) = verify_entry(entry, &root, &keys);
         let failing = entry["failing_checks"].as_object().unwrap();
         assert!(!result.all_verified(), "{}", path.display());
@@ -196,7 +196,7 @@ fn every_tampered_attestation_fails_the_listed_checks() {
             }
         }
     }
-    assert_eq!(files, 22);
+    assert_eq!(entries.len(), 22);
 }
 
 /// Test-level negatives: another package's tarball (digest), another name (subject), one entry

@@ -10,7 +10,9 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{bulwark_command, json, pack, run, serve, sri_sha512, write};
+use common::{
+    bulwark_command, json, npm_trust_fixtures, pack, read, run, serve, sri_sha512, write,
+};
 
 fn bulwark(args: &[&str]) -> Output {
     run(bulwark_command().args(args).env_remove("BULWARK_REGISTRY"))
@@ -385,10 +387,7 @@ impl Registry {
 }
 
 fn trust_fixture(path: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/npm-trust")
-        .join(path);
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    read(&npm_trust_fixtures().join(path))
 }
 
 /// A loopback registry for `@laurentsimon/provenance-npm-test` assembled from the npm-trust

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 mod common;
 
-use common::{bulwark_command, json, run, serve, sri_sha512, tool};
+use common::{bulwark_command, json, npm_trust_fixtures, read, run, serve, sri_sha512, tool};
 
 fn bulwark(args: &[&str]) -> Output {
     run(bulwark_command()
@@ -24,14 +24,6 @@ fn bulwark(args: &[&str]) -> Output {
         .env_remove("XDG_DATA_HOME")
         .env_remove("YARN_CACHE_FOLDER")
         .env_remove("BULWARK_REGISTRY"))
-}
-
-fn trust_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/npm-trust")
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
 fn tarball_manifest(tarball: &[u8]) -> Value {
@@ -75,7 +67,7 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
     for item in published {
         let tarball = item
             .tarball
-            .map(|file| read(&trust_fixtures().join("tarballs").join(file)));
+            .map(|file| read(&npm_trust_fixtures().join("tarballs").join(file)));
         let mut manifest = tarball.as_deref().map_or_else(
             || json!({"name": item.name, "version": item.version}),
             tarball_manifest,
@@ -93,7 +85,7 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
             dist["attestations"] = json!({"url": format!("{base}{url}"), "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}});
             files.insert(
                 url,
-                read(&trust_fixtures().join("attestations").join(attestations)),
+                read(&npm_trust_fixtures().join("attestations").join(attestations)),
             );
         }
         if let Some(Value::Object(fields)) = &item.registry_manifest {
@@ -115,7 +107,7 @@ fn registry_files(base: &str, published: &[Published]) -> HashMap<String, Vec<u8
     // The registry's signing keys document (the npm keys).
     files.insert(
         "/-/npm/v1/keys".to_owned(),
-        read(&trust_fixtures().join("registry-keys/npm-v1-keys.json")),
+        read(&npm_trust_fixtures().join("registry-keys/npm-v1-keys.json")),
     );
     for (name, packument) in packuments {
         files.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
@@ -141,7 +133,7 @@ fn start_registry_with(published: &[Published], signs: bool) -> (String, HashMap
 
 fn signature_entry(file: &str, name: &str, version: &str) -> Value {
     let document: Value = serde_json::from_slice(&read(
-        &trust_fixtures().join("registry-signatures").join(file),
+        &npm_trust_fixtures().join("registry-signatures").join(file),
     ))
     .unwrap();
     document["entries"]
@@ -157,7 +149,7 @@ fn attested() -> Vec<Published> {
     let valid_signature = signature_entry("valid.json", "kms-demo", "1.0.0");
     // The invalid.json case whose version was changed to 2.5.1: the signature covers 2.5.0.
     let document: Value = serde_json::from_slice(&read(
-        &trust_fixtures().join("registry-signatures/invalid.json"),
+        &npm_trust_fixtures().join("registry-signatures/invalid.json"),
     ))
     .unwrap();
     let tampered = document["entries"]
@@ -314,7 +306,8 @@ fn lockfile_for(base: &str) -> Vec<(&'static str, &'static str, &'static str, St
             format!("{base}{}", tarball_path(name, version)),
         )
     };
-    let tarball_sri = |file: &str| sri_sha512(&read(&trust_fixtures().join("tarballs").join(file)));
+    let tarball_sri =
+        |file: &str| sri_sha512(&read(&npm_trust_fixtures().join("tarballs").join(file)));
     vec![
         (
             "node_modules/@playwright/cli",
@@ -480,8 +473,8 @@ fn registry_signatures_and_provenance_over_http() {
     let (base, _) = start_registry(&attested());
     let project = tempfile::tempdir().unwrap();
     write_lockfile(project.path(), &lockfile_for(&base));
-    let keys = trust_fixtures().join("registry-keys/npm-v1-keys.json");
-    let root = trust_fixtures().join("sigstore-trust/trusted_root.json");
+    let keys = npm_trust_fixtures().join("registry-keys/npm-v1-keys.json");
+    let root = npm_trust_fixtures().join("sigstore-trust/trusted_root.json");
     let output = bulwark(&[
         "verify",
         project.path().to_str().unwrap(),
@@ -751,7 +744,7 @@ fn tamper_detection_after_a_real_npm_install() {
 
     // Corrupt the cached tarball of gundam-visor: its bytes no longer match the integrity.
     let integrity = sri_sha512(&read(
-        &trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
+        &npm_trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
     ));
     let digest = base64::engine::general_purpose::STANDARD
         .decode(integrity.trim_start_matches("sha512-"))
@@ -983,7 +976,7 @@ fn fetch_alone_downloads_and_checks_tarballs() {
     let (base, _) = start_registry(&attested());
     let project = tempfile::tempdir().unwrap();
     let gundam = sri_sha512(&read(
-        &trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
+        &npm_trust_fixtures().join("tarballs/gundam-visor-1.0.1.tgz"),
     ));
     let resolved = format!("{base}{}", tarball_path("gundam-visor", "1.0.1"));
     write_lockfile(

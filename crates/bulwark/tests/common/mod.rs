@@ -19,6 +19,17 @@ pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The recorded npm trust material under `../shared/fixtures/npm-trust` (tarballs,
+/// attestation responses, registry keys, Sigstore trusted root).
+pub(crate) fn npm_trust_fixtures() -> PathBuf {
+    repo_root().join("../shared/fixtures/npm-trust")
+}
+
+/// The bytes of `path`; panics naming it.
+pub(crate) fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
 /// The bulwark binary with colour off; callers add their own environment.
 pub(crate) fn bulwark_command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bulwark"));
