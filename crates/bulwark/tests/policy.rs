@@ -166,6 +166,21 @@ fn untouched_lockfiles_of_every_manager_pass_the_strict_policy() {
 }
 
 /// One planted problem: (manager, file, from, to, replace all).
+/// Whether `found` holds a deny-level `check` violation about `package`.
+fn denied(found: &[serde_json::Value], check: &str, package: &str) -> bool {
+    found
+        .iter()
+        .any(|v| v["check"] == check && v["level"] == "deny" && v["package"]["name"] == package)
+}
+
+/// Scans `dir` offline and expects exit code 1 with a deny-level `check` violation about
+/// `package`.
+fn expect_denied_offline(dir: &Path, check: &str, package: &str) {
+    let (code, found) = violations(dir, &["--offline"]);
+    assert_eq!(code, 1);
+    assert!(denied(&found, check, package), "{}", describe(&found));
+}
+
 type Planting = (&'static str, &'static str, &'static str, &'static str, bool);
 
 /// Plants each row into a fresh copy of its manager's fixture and expects a deny-level
@@ -366,15 +381,7 @@ fn npm_name_swap_is_drift() {
         "\"https://registry.npmjs.org/chalk-evil/-/chalk-evil-4.1.2.tgz\"",
         false,
     );
-    let (code, found) = violations(dir.path(), &["--offline"]);
-    assert_eq!(code, 1);
-    assert!(
-        found.iter().any(|v| v["check"] == "lockfile-drift"
-            && v["package"]["name"] == "chalk-evil"
-            && v["level"] == "deny"),
-        "{}",
-        describe(&found)
-    );
+    expect_denied_offline(dir.path(), "lockfile-drift", "chalk-evil");
 }
 
 #[test]
@@ -433,9 +440,7 @@ fn lockfile_drift_in_every_format() {
         assert_eq!(code, 1, "{manager}");
         for name in ["chalk", "left-pad"] {
             assert!(
-                found.iter().any(|v| v["check"] == "lockfile-drift"
-                    && v["level"] == "deny"
-                    && v["package"]["name"] == name),
+                denied(&found, "lockfile-drift", name),
                 "{manager}: no drift for {name}:\n{}",
                 describe(&found)
             );
@@ -1024,9 +1029,7 @@ fn expired_entries_warn_and_stop_applying() {
     let line = expired["location"]["line"].as_u64().unwrap() as usize;
     assert!(policy.lines().nth(line - 1).unwrap().contains("2020-01-01"));
     assert!(
-        found.iter().any(|v| v["check"] == "source-not-allowed"
-            && v["package"]["name"] == "bulwark-local-dep"
-            && v["level"] == "deny"),
+        denied(found, "source-not-allowed", "bulwark-local-dep"),
         "the expired entry no longer allows the local dependency:\n{}",
         describe(found)
     );
@@ -1317,15 +1320,7 @@ fn yarn1_without_any_hash_is_missing_integrity() {
         "",
         false,
     );
-    let (code, found) = violations(dir.path(), &["--offline"]);
-    assert_eq!(code, 1);
-    assert!(
-        found.iter().any(|v| v["check"] == "integrity-missing"
-            && v["package"]["name"] == "chalk"
-            && v["level"] == "deny"),
-        "{}",
-        describe(&found)
-    );
+    expect_denied_offline(dir.path(), "integrity-missing", "chalk");
 }
 
 /// A project locked by the real pnpm 10 or bun (`policy_fixtures/builds/<variant>`), with
