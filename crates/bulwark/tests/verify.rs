@@ -513,26 +513,21 @@ fn registry_signatures_and_provenance_over_http() {
     );
 }
 
-/// Keys come from the registry's own `/-/npm/v1/keys`; a registry without that document does
-/// not sign, so unsigned versions are no finding there (and nothing counts as verified).
-/// `bulwark verify <project> --registry <registry> --format json`, parsed.
-fn verify_json(project: &Path, registry: &str) -> Value {
-    json(&bulwark(&[
-        "verify",
-        project.to_str().unwrap(),
-        "--registry",
-        registry,
-        "--format",
-        "json",
-    ]))
+/// `bulwark verify <project> <args> --format json`: the exit code and the parsed report.
+fn verify_json(project: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let project = project.to_str().unwrap();
+    let output = bulwark(&[&["verify", project], args, &["--format", "json"]].concat());
+    (output.status.code(), json(&output))
 }
 
+/// Keys come from the registry's own `/-/npm/v1/keys`; a registry without that document does
+/// not sign, so unsigned versions are no finding there (and nothing counts as verified).
 #[test]
 fn keys_come_from_the_registry() {
     let project = tempfile::tempdir().unwrap();
     let (base, _) = start_registry(&attested());
     write_lockfile(project.path(), &lockfile_for(&base));
-    let report = verify_json(project.path(), &base);
+    let (_, report) = verify_json(project.path(), &["--registry", &base]);
     assert_eq!(
         package(&report, "kms-demo", "1.0.0")["checks"]["signature"],
         "passed"
@@ -544,7 +539,7 @@ fn keys_come_from_the_registry() {
 
     let (unsigned, _) = start_registry_with(&attested(), false);
     write_lockfile(project.path(), &lockfile_for(&unsigned));
-    let report = verify_json(project.path(), &unsigned);
+    let (_, report) = verify_json(project.path(), &["--registry", &unsigned]);
     let gundam = package(&report, "gundam-visor", "1.0.1");
     assert_eq!(codes(gundam), Vec::<String>::new(), "{gundam:#}");
     assert_eq!(gundam["checks"]["signature"], "skipped");
@@ -574,17 +569,11 @@ fn recorded_packuments_work_offline() {
     }
     let project = tempfile::tempdir().unwrap();
     write_lockfile(project.path(), &lockfile_for(base));
-    let output = bulwark(&[
-        "verify",
-        project.path().to_str().unwrap(),
-        "--packuments",
-        recorded.path().to_str().unwrap(),
-        "--fetch",
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    let (code, report) = verify_json(
+        project.path(),
+        &["--packuments", recorded.path().to_str().unwrap(), "--fetch"],
+    );
+    assert_eq!(code, Some(1), "{report:#}");
     assert_registry_findings(&report);
 }
 
@@ -936,14 +925,8 @@ fn missing_and_weak_integrity() {
         br#"{"name":"app","version":"1.0.0"}"#,
     )
     .unwrap();
-    let output = bulwark(&[
-        "verify",
-        project.path().to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    let (code, report) = verify_json(project.path(), &[]);
+    assert_eq!(code, Some(1), "{report:#}");
     assert_eq!(
         codes(package(&report, "no-integrity", "1.0.0")),
         ["missing-integrity"]
@@ -960,9 +943,8 @@ fn missing_and_weak_integrity() {
         br#"{"name":"left-pad","version":"1.3.0"}"#,
     )
     .unwrap();
-    let output = bulwark(&["verify", tree.path().to_str().unwrap(), "--format", "json"]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    let (code, report) = verify_json(tree.path(), &[]);
+    assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(
         codes(package(&report, "left-pad", "1.3.0")),
         Vec::<String>::new()
@@ -989,15 +971,8 @@ fn fetch_alone_downloads_and_checks_tarballs() {
             resolved.clone(),
         )],
     );
-    let output = bulwark(&[
-        "verify",
-        project.path().to_str().unwrap(),
-        "--fetch",
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    let (code, report) = verify_json(project.path(), &["--fetch"]);
+    assert_eq!(code, Some(0), "{report:#}");
     let result = package(&report, "gundam-visor", "1.0.1");
     assert_eq!(result["checks"]["integrity"], "passed");
     assert_eq!(result["checks"]["registry"], "skipped");
@@ -1014,15 +989,8 @@ fn fetch_alone_downloads_and_checks_tarballs() {
             resolved,
         )],
     );
-    let output = bulwark(&[
-        "verify",
-        project.path().to_str().unwrap(),
-        "--fetch",
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let (code, report) = verify_json(project.path(), &["--fetch"]);
+    assert_eq!(code, Some(1));
     assert_eq!(
         codes(package(&report, "gundam-visor", "1.0.1")),
         ["integrity-mismatch"]
