@@ -194,7 +194,7 @@ impl PackageFiles {
             if !(entry_type.is_file() || entry_type == tar::EntryType::Continuous) {
                 continue;
             }
-            let Some(path) = sanitize_tar_path(&raw_path) else {
+            let Some(path) = bulwark_types::package_tarball_path(&raw_path) else {
                 package.note(
                     &raw_path,
                     NoteKind::PathTraversal,
@@ -267,27 +267,6 @@ fn read_bounded(path: &Path, limit: u64, size: u64) -> std::io::Result<Vec<u8>> 
     let mut bytes = Vec::with_capacity(capacity);
     file.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
-}
-
-/// Strips the first path component and refuses absolute paths and `..` components.
-fn sanitize_tar_path(raw: &str) -> Option<String> {
-    let normalized = raw.replace('\\', "/");
-    if normalized.starts_with('/') || normalized.as_bytes().get(1) == Some(&b':') {
-        return None;
-    }
-    let mut parts = Vec::new();
-    for part in normalized.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return None,
-            other => parts.push(other),
-        }
-    }
-    if parts.len() < 2 {
-        // A file at the root of the archive (no `package/` dir): keep it as is.
-        return parts.first().map(|part| (*part).to_owned());
-    }
-    Some(parts[1..].join("/"))
 }
 
 #[cfg(test)]

@@ -314,7 +314,7 @@ pub fn compare_tarball(
             continue;
         }
         let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let Some(path) = crate::tarball::package_path(&raw) else {
+        let Some(path) = bulwark_types::package_tarball_path(&raw) else {
             continue;
         };
         let size = entry.header().size().unwrap_or(u64::MAX);

@@ -58,27 +58,6 @@ pub enum TarballError {
     TooLarge(String),
 }
 
-/// Strips the first path component and refuses absolute paths and `..`.
-pub(crate) fn package_path(raw: &str) -> Option<String> {
-    let normalized = raw.replace('\\', "/");
-    if normalized.starts_with('/') || normalized.as_bytes().get(1) == Some(&b':') {
-        return None;
-    }
-    let mut parts = Vec::new();
-    for part in normalized.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return None,
-            other => parts.push(other),
-        }
-    }
-    match parts.len() {
-        0 => None,
-        1 => Some(parts[0].to_owned()),
-        _ => Some(parts[1..].join("/")),
-    }
-}
-
 /// Reads one archive file of `size` bytes (as its header says) at `path`, counting it against
 /// the per-file and the total (`total`, running) limits; reads no more than the per-file limit
 /// whatever the header says.
@@ -144,7 +123,7 @@ pub fn read_tarball(bytes: &[u8], limits: Limits) -> Result<Reference, TarballEr
         {
             continue;
         }
-        let Some(path) = package_path(&raw) else {
+        let Some(path) = bulwark_types::package_tarball_path(&raw) else {
             reference
                 .refused
                 .push(format!("{raw}: absolute or `..` path"));
@@ -185,7 +164,8 @@ pub fn read_manifest(bytes: &[u8], limits: Limits) -> Option<Vec<u8>> {
         };
         let kind = entry.header().entry_type();
         if !(kind.is_file() || kind == tar::EntryType::Continuous)
-            || package_path(&String::from_utf8_lossy(&entry.path_bytes())).as_deref()
+            || bulwark_types::package_tarball_path(&String::from_utf8_lossy(&entry.path_bytes()))
+                .as_deref()
                 != Some("package.json")
         {
             continue;
@@ -308,8 +288,11 @@ pub(crate) mod tests {
             read_tarball(b"not gzip", Limits::default()),
             Err(TarballError::Corrupt(_))
         ));
-        assert_eq!(package_path("package/../../etc/passwd"), None);
-        assert_eq!(package_path("/etc/passwd"), None);
+        assert_eq!(
+            bulwark_types::package_tarball_path("package/../../etc/passwd"),
+            None
+        );
+        assert_eq!(bulwark_types::package_tarball_path("/etc/passwd"), None);
     }
 
     #[test]

@@ -7,8 +7,10 @@
 mod integrity;
 mod purl;
 mod source;
+mod tarball_path;
 pub mod time;
 
 pub use integrity::{Algorithm, Integrity, IntegrityError};
 pub use purl::npm_purl;
 pub use source::SourceKind;
+pub use tarball_path::package_tarball_path;
