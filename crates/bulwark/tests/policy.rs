@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use common::{bulwark_command, json, repo_root, run};
+use common::{assert_validates, bulwark_command, json, repo_root, run, sarif_schema};
 
 fn generated(manager: &str) -> PathBuf {
     repo_root()
@@ -787,14 +787,7 @@ fn unknown_packages_on_the_registry_are_undated() {
 
 #[test]
 fn sarif_output_validates_against_the_official_schema() {
-    let schema = repo_root().join(
-        ".tools/schemas/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
-    );
-    assert!(
-        schema.exists(),
-        "{} is missing: run scripts/setup-tests.sh",
-        schema.display()
-    );
+    let schema = sarif_schema();
     let dir = strict_project("npm");
     plant(
         dir.path(),
@@ -856,18 +849,7 @@ fn sarif_output_validates_against_the_official_schema() {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index], result["ruleId"].as_str().unwrap());
     }
-    let validation = Command::new("python3")
-        .arg(repo_root().join("scripts/validate-json-schema.py"))
-        .arg(&schema)
-        .arg(&sarif_path)
-        .output()
-        .expect("run python3");
-    assert!(
-        validation.status.success(),
-        "SARIF does not validate:\n{}{}",
-        String::from_utf8_lossy(&validation.stdout),
-        String::from_utf8_lossy(&validation.stderr)
-    );
+    assert_validates(&schema, &sarif_path, "SARIF");
 }
 
 /// The demo project with `debug` resolved to the compromised 4.4.2 of the September 2025
@@ -1210,20 +1192,7 @@ fn code_findings_in_sarif_with_package_file_locations() {
         !results.iter().any(|r| r["ruleId"] == "malicious-package"),
         "a finding is reported once, not again as its policy violation"
     );
-    let schema = repo_root().join(
-        ".tools/schemas/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
-    );
-    let validation = Command::new("python3")
-        .arg(repo_root().join("scripts/validate-json-schema.py"))
-        .arg(&schema)
-        .arg(&sarif_path)
-        .output()
-        .expect("run python3");
-    assert!(
-        validation.status.success(),
-        "SARIF does not validate:\n{}",
-        String::from_utf8_lossy(&validation.stderr)
-    );
+    assert_validates(&sarif_schema(), &sarif_path, "SARIF");
 }
 
 #[test]

@@ -19,6 +19,43 @@ pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// An official JSON schema installed by `scripts/setup-tests.sh` under `.tools/schemas`
+/// (`relative` is the path inside its `node_modules`); a missing one fails the test.
+pub(crate) fn official_schema(relative: &str) -> PathBuf {
+    let schema = repo_root()
+        .join(".tools/schemas/node_modules")
+        .join(relative);
+    assert!(
+        schema.exists(),
+        "{} is missing: run scripts/setup-tests.sh",
+        schema.display()
+    );
+    schema
+}
+
+/// The SARIF 2.1.0 schema from `@microsoft/jest-sarif`.
+pub(crate) fn sarif_schema() -> PathBuf {
+    official_schema("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json")
+}
+
+/// Asserts that the JSON `document` validates against `schema`
+/// (`scripts/validate-json-schema.py`, which resolves the schema's sibling references offline).
+pub(crate) fn assert_validates(schema: &Path, document: &Path, what: &str) {
+    let validation = Command::new("python3")
+        .arg(repo_root().join("scripts/validate-json-schema.py"))
+        .arg(schema)
+        .arg(document)
+        .output()
+        .expect("run python3");
+    assert!(
+        validation.status.success(),
+        "{what} does not validate against {}:\n{}{}",
+        schema.display(),
+        String::from_utf8_lossy(&validation.stdout),
+        String::from_utf8_lossy(&validation.stderr)
+    );
+}
+
 /// The recorded npm trust material under `../shared/fixtures/npm-trust` (tarballs,
 /// attestation responses, registry keys, Sigstore trusted root).
 pub(crate) fn npm_trust_fixtures() -> PathBuf {
