@@ -53,7 +53,7 @@ pub struct RegistryKeys {
 pub enum KeysError {
     /// Not JSON of either shape.
     #[error("not a registry keys document: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     /// A key is not base64 DER SubjectPublicKeyInfo of a P-256 key.
     #[error("key `{keyid}` is not a P-256 public key")]
     BadKey {
@@ -68,6 +68,14 @@ pub enum KeysError {
         /// The text.
         value: String,
     },
+}
+
+// The message above already quotes the cause, so it is not also a `source` (an error chain
+// would print it twice).
+impl From<serde_json::Error> for KeysError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Json(error)
+    }
 }
 
 #[derive(Deserialize)]

@@ -198,7 +198,15 @@ pub enum AttestationsError {
     TooLarge,
     /// Not JSON of the `{"attestations": […]}` shape.
     #[error("malformed attestations response: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
+}
+
+// The message above already quotes the cause, so it is not also a `source` (an error chain
+// would print it twice).
+impl From<serde_json::Error> for AttestationsError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Json(error)
+    }
 }
 
 #[derive(Deserialize)]

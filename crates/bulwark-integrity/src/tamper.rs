@@ -254,10 +254,18 @@ pub fn compare(dir: &Path, reference: &Reference) -> std::io::Result<Vec<FileCha
 pub enum CompareError {
     /// The installed directory cannot be read.
     #[error("cannot read the installed package: {0}")]
-    Installed(#[from] std::io::Error),
+    Installed(std::io::Error),
     /// The tarball is corrupt or over a limit.
     #[error(transparent)]
     Tarball(#[from] TarballError),
+}
+
+// The message above already quotes the cause, so it is not also a `source` (an error chain
+// would print it twice).
+impl From<std::io::Error> for CompareError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Installed(error)
+    }
 }
 
 /// What one published file turned out to be, installed.

@@ -75,13 +75,21 @@ pub struct TrustedRoot {
 pub enum TrustedRootError {
     /// Not JSON of the expected shape.
     #[error("not a Sigstore trusted root: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     /// A certificate or key is not valid base64 DER.
     #[error("trusted root holds a malformed {what}")]
     Malformed {
         /// What.
         what: &'static str,
     },
+}
+
+// The message above already quotes the cause, so it is not also a `source` (an error chain
+// would print it twice).
+impl From<serde_json::Error> for TrustedRootError {
+    fn from(error: serde_json::Error) -> Self {
+        Self::Json(error)
+    }
 }
 
 #[derive(Deserialize)]
