@@ -5,6 +5,7 @@
 //! deeply nested scripts are parsed on a watchdog thread with a large stack and a time budget, so
 //! a parser panic, a pathological file or a timeout becomes a [`FileNote`] and the rest goes on.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::LazyLock;
@@ -48,14 +49,14 @@ const MAX_NESTING: usize = 20_000;
 const WATCHDOG_STACK: usize = 256 * 1024 * 1024;
 
 /// A prepared file and the notes its preparation produced.
-type PreparedFile = (Prepared, Vec<FileNote>);
+type PreparedFile<'a> = (Prepared<'a>, Vec<FileNote>);
 
 /// One file after the expensive phase.
-struct Prepared {
+struct Prepared<'a> {
     uninteresting: bool,
-    /// Lossy text when the bytes are not valid UTF-8 (or empty for binaries); `None` means the
-    /// bytes themselves are the text, so valid files are not copied.
-    text: Option<String>,
+    /// The text, validated once: borrowed from the bytes when they are valid UTF-8, a lossy copy
+    /// otherwise, empty for binaries and other files no rule reads as text.
+    text: Cow<'a, str>,
     kind: FileKind,
     facts: Option<JsFacts>,
 }
@@ -156,14 +157,14 @@ pub(crate) fn analyze(package: &PackageFiles, options: &Options) -> Report {
 /// Runs every rule on one prepared file; a panicking rule becomes a note.
 fn run_rules(
     file: &crate::package::PackageFile,
-    prepared: &Prepared,
+    prepared: &Prepared<'_>,
     install_time: bool,
     manifest: Option<&Manifest>,
 ) -> (Vec<Finding>, Option<FileNote>) {
     let mut context = FileContext::new(
         &file.path,
         &file.bytes,
-        text_of(prepared.text.as_ref(), &file.bytes),
+        &prepared.text,
         prepared.kind,
         prepared.facts.as_ref(),
         install_time,
@@ -249,35 +250,23 @@ fn note(file: &str, kind: NoteKind, message: String) -> FileNote {
     }
 }
 
-/// The text of a file: its lossy copy when it has one, else its bytes (valid UTF-8).
-fn text_of<'a>(owned: Option<&'a String>, bytes: &'a [u8]) -> &'a str {
-    owned.map_or_else(
-        || std::str::from_utf8(bytes).unwrap_or_default(),
-        String::as_str,
-    )
-}
-
-fn prepare_file(path: &str, bytes: &[u8], options: &Options) -> (Prepared, Vec<FileNote>) {
+fn prepare_file<'a>(path: &str, bytes: &'a [u8], options: &Options) -> PreparedFile<'a> {
     prepare_file_with(path, bytes, options, Admission::Prefilter)
 }
 
-fn prepare_file_with(
+fn prepare_file_with<'a>(
     path: &str,
-    bytes: &[u8],
+    bytes: &'a [u8],
     options: &Options,
     admission: Admission,
-) -> (Prepared, Vec<FileNote>) {
+) -> PreparedFile<'a> {
     let kind = FileKind::classify(path, bytes);
-    let owned_text = match kind {
+    let text = match kind {
         // No rule reads the text of binaries or of other files (JSON data, maps, Markdown,
         // `.d.ts`): only their bytes (hashes) and names, so they are not decoded.
-        FileKind::Binary(_) | FileKind::Other => Some(String::new()),
-        _ => match String::from_utf8_lossy(bytes) {
-            std::borrow::Cow::Borrowed(_) => None,
-            std::borrow::Cow::Owned(lossy) => Some(lossy),
-        },
+        FileKind::Binary(_) | FileKind::Other => Cow::Borrowed(""),
+        _ => String::from_utf8_lossy(bytes),
     };
-    let text = text_of(owned_text.as_ref(), bytes);
     let mut notes = Vec::new();
     let mut facts = None;
     let mut uninteresting = false;
@@ -289,7 +278,7 @@ fn prepare_file_with(
                 format!("{} bytes, not parsed (text checks only)", bytes.len()),
             ));
         } else if admission == Admission::Always || !options.prefilter || is_interesting(bytes) {
-            facts = facts_isolated(path, text, options, &mut notes);
+            facts = facts_isolated(path, &text, options, &mut notes);
         } else {
             uninteresting = true;
         }
@@ -309,7 +298,7 @@ fn prepare_file_with(
     (
         Prepared {
             uninteresting,
-            text: owned_text,
+            text,
             kind,
             facts,
         },
@@ -431,11 +420,11 @@ fn facts_isolated(
 /// Returns the entries and the prepared (parsed) root entry files by index, so that they are not
 /// parsed twice. Root entries are parsed whatever the prefilter says: their `require`s decide
 /// what else runs at install time.
-fn install_entries(
-    package: &PackageFiles,
+fn install_entries<'a>(
+    package: &'a PackageFiles,
     manifest: Option<&Manifest>,
     options: &Options,
-) -> (BTreeSet<String>, HashMap<usize, PreparedFile>) {
+) -> (BTreeSet<String>, HashMap<usize, PreparedFile<'a>>) {
     let mut early = HashMap::new();
     let mut entries = BTreeSet::new();
     for (_, script) in manifest

