@@ -17,7 +17,9 @@ if ! cmp -s "$repo/benches/scan-1500/package-lock.json" "$work/package-lock.json
   (cd "$work" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark
+cargo build --release --quiet --manifest-path "$repo/Cargo.toml" -p bulwark-analysis --example parse_floor
 bin="${CARGO_TARGET_DIR:-$repo/target}/release/bulwark"
+floor="${CARGO_TARGET_DIR:-$repo/target}/release/examples/parse_floor"
 packages=$(find "$work/node_modules" -name package.json -path '*node_modules/*/package.json' -not -path '*/node_modules/*/node_modules/*/*/package.json' | wc -l)
 echo "installed package.json files (approx.): $packages"
 "$bin" scan "$work" --no-analysis --format json -o /dev/null || true
@@ -42,7 +44,8 @@ echo "bytes of js/ts/json under node_modules: $bytes"
 hyperfine --runs "${ANALYSIS_RUNS:-5}" -i --export-json "$work/hyperfine-analysis.json" \
   --prepare "rm -f $work/bench-cache.db" \
   -n analysis-cold "$bin scan $work --cache $work/bench-cache.db --fail-on never --format json -o /dev/null" \
-  -n rg "rg -uuu --count-matches -e child_process -g '*.{js,cjs,mjs,ts,json}' $work/node_modules > /dev/null"
+  -n rg "rg -uuu --count-matches -e child_process -g '*.{js,cjs,mjs,ts,json}' $work/node_modules > /dev/null" \
+  -n parse-only "$floor parse $work/node_modules"
 # Peak memory of a cold full analysis: median of 3 runs (max RSS, KiB).
 for run in 1 2 3; do
   rm -f "$work/bench-cache.db"
@@ -59,6 +62,9 @@ a, r = results["analysis-cold"]["median"], results["rg"]["median"]
 print(f"median: analysis {a:.2f} s ({size/a:.0f} MB/s), rg {r:.2f} s ({size/r:.0f} MB/s), bulwark at {100*r/a:.0f}% of ripgrep's throughput")
 # CPU time (user + system) is steadier than wall time when the machine is shared.
 cpu = {name: results[name]["user"] + results[name]["system"] for name in ("analysis-cold", "rg")}
+p = results["parse-only"]["median"]
+print(f"floor: reading and oxc-parsing the same scripts, nothing else: {p:.2f} s, at {100*r/p:.0f}% of ripgrep's throughput; "
+      f"the full analysis costs {a/p:.1f}x that parse")
 print(f"min: analysis {results['analysis-cold']['min']:.2f} s, rg {results['rg']['min']:.2f} s; "
       f"CPU (user+sys, mean): analysis {cpu['analysis-cold']:.2f} s, rg {cpu['rg']:.2f} s, "
       f"bulwark at {100*cpu['rg']/cpu['analysis-cold']:.1f}% of ripgrep's CPU throughput")
