@@ -104,7 +104,27 @@ impl PackageFiles {
                         );
                         return Ok(package.finish());
                     }
-                    let size = entry.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+                    // Opened first and sized from the open file: one path lookup per file, and
+                    // the size checked is the size of what is read.
+                    let opened = std::fs::File::open(entry.path()).and_then(|file| {
+                        let metadata = file.metadata()?;
+                        Ok((file, metadata))
+                    });
+                    let (file, size) = match opened {
+                        Ok((file, metadata)) if metadata.is_file() => (file, metadata.len()),
+                        Ok(_) => {
+                            package.note(
+                                &relative,
+                                NoteKind::Unreadable,
+                                "no longer a regular file".to_owned(),
+                            );
+                            continue;
+                        }
+                        Err(error) => {
+                            package.note(&relative, NoteKind::Unreadable, error.to_string());
+                            continue;
+                        }
+                    };
                     if size > options.max_file_size {
                         package.note(
                             &relative,
@@ -122,7 +142,7 @@ impl PackageFiles {
                         );
                         return Ok(package.finish());
                     }
-                    match read_bounded(&entry.path(), options.max_file_size, size) {
+                    match read_bounded(file, options.max_file_size, size) {
                         Ok(bytes) => package.files.push(PackageFile {
                             path: relative,
                             bytes,
@@ -261,8 +281,7 @@ impl PackageFiles {
 
 /// Reads at most `limit` bytes; `size` (from the directory entry, already checked against the
 /// limit) sizes the buffer once instead of growing it by doubling.
-fn read_bounded(path: &Path, limit: u64, size: u64) -> std::io::Result<Vec<u8>> {
-    let file = std::fs::File::open(path)?;
+fn read_bounded(file: std::fs::File, limit: u64, size: u64) -> std::io::Result<Vec<u8>> {
     let capacity = usize::try_from(size.min(limit).saturating_add(1)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(capacity);
     file.take(limit).read_to_end(&mut bytes)?;
