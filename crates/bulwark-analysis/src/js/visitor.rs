@@ -3,7 +3,7 @@
 //! `child_process.exec` however they are spelled, and to tell whether a value was decoded or
 //! fetched before it reaches a sink.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression,
@@ -14,6 +14,7 @@ use oxc_ast::ast::{
 use oxc_ast_visit::{Visit, walk};
 use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
 
+use super::names::NameMap;
 use super::resolve::{self, MAX_RESOLVED, Resolved};
 use super::{AssignFact, CallFact, JsFacts, MAX_STRING_KEEP, MemberFact, StringFact, ValueInfo};
 
@@ -80,25 +81,29 @@ impl Taint {
     }
 }
 
-/// Collects [`JsFacts`] in one walk.
+/// Collects [`JsFacts`] in one walk. Identifiers are keyed by the names in the parsed source
+/// (`'a`, the arena), so tracking a variable costs no allocation.
 #[derive(Debug, Default)]
-pub(crate) struct FactCollector {
+pub(crate) struct FactCollector<'a> {
     facts: JsFacts,
     /// Identifier → module or member path it stands for (`cp` → `child_process`).
-    aliases: HashMap<String, String>,
+    aliases: NameMap<'a, String>,
     /// Identifier → constant string.
-    constants: HashMap<String, Resolved>,
+    constants: NameMap<'a, Resolved>,
     /// Identifier → array of constant strings (string tables).
-    arrays: HashMap<String, Vec<Option<String>>>,
+    arrays: NameMap<'a, Vec<Option<String>>>,
     /// Identifier → where its value came from.
-    tainted: HashMap<String, Taint>,
+    tainted: NameMap<'a, Taint>,
     /// Callback parameters just tainted by their call; shadowing must not clear them.
-    protected_params: std::collections::HashSet<String>,
+    protected_params: NameMap<'a, ()>,
     /// Depth of `JSON.stringify(...)`/`Buffer.from(...)`/`btoa(...)` arguments being walked.
     serializing: u32,
+    /// Spare path buffers lent by [`Self::with_scratch`]: a pool rather than one buffer because
+    /// path building nests (a computed member resolves its key, which may need a path).
+    scratch: RefCell<Vec<String>>,
 }
 
-impl FactCollector {
+impl<'a> FactCollector<'a> {
     /// Returns the facts collected so far.
     pub(crate) fn finish(self) -> JsFacts {
         self.facts
@@ -135,9 +140,30 @@ impl FactCollector {
 
     /// The normalised path of an expression used as a callee or object.
     fn path_of(&self, expression: &Expression<'_>, depth: u32) -> Option<String> {
-        let mut path = String::new();
-        self.write_path(expression, depth, &mut path)
-            .then_some(path)
+        self.with_path(expression, depth, str::to_owned)
+    }
+
+    /// Runs `read` on the normalised path of `expression` (see [`Self::path_of`]) built in a
+    /// reused buffer, so that paths which are only compared cost no allocation.
+    fn with_path<R>(
+        &self,
+        expression: &Expression<'_>,
+        depth: u32,
+        read: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
+        self.with_scratch(|buffer| {
+            self.write_path(expression, depth, buffer)
+                .then(|| read(buffer))
+        })
+    }
+
+    /// Lends `use_buffer` an empty buffer from the pool and takes it back afterwards.
+    fn with_scratch<R>(&self, use_buffer: impl FnOnce(&mut String) -> R) -> R {
+        let mut buffer = self.scratch.borrow_mut().pop().unwrap_or_default();
+        let result = use_buffer(&mut buffer);
+        buffer.clear();
+        self.scratch.borrow_mut().push(buffer);
+        result
     }
 
     /// Appends the normalised path of `expression` to `out` (built in one buffer rather than
@@ -234,6 +260,11 @@ impl FactCollector {
         true
     }
 
+    /// Whether `expression` has the normalised path `expected`.
+    fn path_is(&self, expression: &Expression<'_>, depth: u32, expected: &str) -> bool {
+        self.with_path(expression, depth, |path| path == expected) == Some(true)
+    }
+
     /// The object of a member expression: its path, or `?` when it has none.
     fn write_object(&self, object: &Expression<'_>, depth: u32, out: &mut String) {
         if !self.write_path(object, depth, out) {
@@ -243,8 +274,10 @@ impl FactCollector {
 
     /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.
     fn required_module(&self, call: &CallExpression<'_>, depth: u32) -> Option<String> {
-        let callee = self.path_of(&call.callee, depth + 1)?;
-        if callee != "require" && !callee.ends_with(".require") {
+        let is_require = self.with_path(&call.callee, depth + 1, |callee| {
+            callee == "require" || callee.ends_with(".require")
+        })?;
+        if !is_require {
             return None;
         }
         let first = call.arguments.first()?.as_expression()?;
@@ -270,10 +303,13 @@ impl FactCollector {
                 self.constants.get(identifier.name.as_str()).cloned()
             }
             Expression::StaticMemberExpression(member) => {
-                let object = self.path_of(&member.object, depth + 1)?;
+                // The property is checked first: most members are not `HOME`, and their object
+                // path need not be built.
                 let property = member.property.name.as_str();
-                (object == "process.env" && matches!(property, "HOME" | "USERPROFILE"))
-                    .then(|| Resolved::plain("~"))
+                let is_home = matches!(property, "HOME" | "USERPROFILE")
+                    && self
+                        .with_path(&member.object, depth + 1, |object| object == "process.env")?;
+                is_home.then(|| Resolved::plain("~"))
             }
             Expression::ParenthesizedExpression(inner) => {
                 self.resolve(&inner.expression, depth + 1)
@@ -301,8 +337,9 @@ impl FactCollector {
             Expression::CallExpression(call) => self.resolve_call(call, depth),
             Expression::NewExpression(new) => {
                 // `new Buffer(x, 'base64')` behaves like `Buffer.from`.
-                let callee = self.path_of(&new.callee, depth + 1)?;
-                if callee == "Buffer" {
+                let is_buffer =
+                    self.with_path(&new.callee, depth + 1, |callee| callee == "Buffer")?;
+                if is_buffer {
                     self.resolve_buffer(&new.arguments, depth)
                 } else {
                     None
@@ -396,9 +433,8 @@ impl FactCollector {
                 _ => {}
             }
         }
-        let callee = self.path_of(&call.callee, depth + 1)?;
-        match callee.as_str() {
-            "os.homedir" => return Some(Resolved::plain("~")),
+        self.with_path(&call.callee, depth + 1, |callee| match callee {
+            "os.homedir" => Some(Resolved::plain("~")),
             "path.join" | "path.resolve" | "path.posix.join" | "path.win32.join" => {
                 let mut parts = Vec::with_capacity(call.arguments.len());
                 let mut decoded = false;
@@ -407,34 +443,31 @@ impl FactCollector {
                     decoded |= part.decoded;
                     parts.push(part.value.trim_end_matches('/').to_owned());
                 }
-                return Some(Resolved {
+                Some(Resolved {
                     value: parts.join("/"),
                     decoded,
-                });
+                })
             }
-            _ => {}
-        }
-        if callee == "atob" {
-            let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
-            return resolve::decode_base64(&argument.value).map(|value| Resolved {
-                value,
-                decoded: true,
-            });
-        }
-        None
+            "atob" => {
+                let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
+                resolve::decode_base64(&argument.value).map(|value| Resolved {
+                    value,
+                    decoded: true,
+                })
+            }
+            _ => None,
+        })?
     }
 
     /// `Buffer.from(x, 'base64'|'hex')` (the receiver of `.toString()`).
     fn buffer_call(&self, expression: &Expression<'_>, depth: u32) -> Option<Resolved> {
         match expression {
             Expression::CallExpression(call)
-                if self.path_of(&call.callee, depth + 1).as_deref() == Some("Buffer.from") =>
+                if self.path_is(&call.callee, depth + 1, "Buffer.from") =>
             {
                 self.resolve_buffer(&call.arguments, depth)
             }
-            Expression::NewExpression(new)
-                if self.path_of(&new.callee, depth + 1).as_deref() == Some("Buffer") =>
-            {
+            Expression::NewExpression(new) if self.path_is(&new.callee, depth + 1, "Buffer") => {
                 self.resolve_buffer(&new.arguments, depth)
             }
             _ => None,
@@ -523,8 +556,10 @@ impl FactCollector {
                 .unwrap_or_default(),
             Expression::CallExpression(call) => {
                 let mut taint = Taint::default();
-                if let Some(callee) = self.path_of(&call.callee, depth + 1) {
-                    taint = taint.union(call_taint(&callee, call, self, depth));
+                if let Some(callee_taint) = self.with_path(&call.callee, depth + 1, |callee| {
+                    call_taint(callee, call, self, depth)
+                }) {
+                    taint = taint.union(callee_taint);
                 }
                 if let Some(member) = call.callee.get_member_expr() {
                     taint = taint.union(self.taint_of(member.object(), depth + 1));
@@ -614,7 +649,7 @@ impl FactCollector {
         }
     }
 
-    fn bind(&mut self, name: &str, init: &Expression<'_>) {
+    fn bind(&mut self, name: &'a str, init: &Expression<'_>) {
         if self.aliases.len() >= MAX_FACTS {
             return;
         }
@@ -635,7 +670,7 @@ impl FactCollector {
                     })
                     .collect();
                 if values.iter().any(Option::is_some) {
-                    self.arrays.insert(name.to_owned(), values);
+                    self.arrays.insert(name, values);
                 }
             }
             Expression::Identifier(_)
@@ -645,7 +680,7 @@ impl FactCollector {
                 if self.is_aliasable(init) =>
             {
                 if let Some(path) = self.path_of(init, 0) {
-                    self.aliases.insert(name.to_owned(), path);
+                    self.aliases.insert(name, path);
                 }
             }
             _ => {}
@@ -654,13 +689,13 @@ impl FactCollector {
             if resolved.decoded {
                 self.push_string(&resolved.value, true, 0);
             }
-            self.constants.insert(name.to_owned(), resolved);
+            self.constants.insert(name, resolved);
         } else {
             self.constants.remove(name);
         }
         let taint = self.taint_of(init, 0);
         if taint.any() {
-            self.tainted.insert(name.to_owned(), taint);
+            self.tainted.insert(name, taint);
         } else {
             self.tainted.remove(name);
         }
@@ -677,7 +712,7 @@ impl FactCollector {
         }
     }
 
-    fn mark_callback_params(&mut self, arguments: &[Argument<'_>], taint: Taint) {
+    fn mark_callback_params(&mut self, arguments: &[Argument<'a>], taint: Taint) {
         for argument in arguments {
             let params = match argument {
                 Argument::ArrowFunctionExpression(function) => &function.params,
@@ -686,10 +721,8 @@ impl FactCollector {
             };
             for param in &params.items {
                 if let BindingPattern::BindingIdentifier(identifier) = &param.pattern {
-                    self.tainted
-                        .insert(identifier.name.as_str().to_owned(), taint);
-                    self.protected_params
-                        .insert(identifier.name.as_str().to_owned());
+                    self.tainted.insert(identifier.name.as_str(), taint);
+                    self.protected_params.insert(identifier.name.as_str(), ());
                 }
             }
         }
@@ -777,7 +810,7 @@ fn call_taint(
     if matches!(
         method,
         "fromCharCode" | "atob" | "unescape" | "decodeURIComponent"
-    ) || method.to_ascii_lowercase().contains("decipher")
+    ) || contains_ignore_ascii_case(method, "decipher")
     {
         taint.decoded = true;
     }
@@ -814,7 +847,21 @@ pub(crate) fn normalize_module(specifier: &str) -> String {
     }
 }
 
+/// Whether `text` contains `needle` (ASCII) in any letter case, without lowercasing a copy.
+fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 fn strip_global_prefix(path: &str) -> &str {
+    // Every global prefix starts with one of these letters: most paths are done in one test.
+    if !matches!(
+        path.as_bytes().first(),
+        Some(b'w' | b'g' | b's' | b't' | b'p')
+    ) {
+        return path;
+    }
     let mut current = path;
     loop {
         let next = [
@@ -834,7 +881,7 @@ fn strip_global_prefix(path: &str) -> &str {
     }
 }
 
-impl<'a> Visit<'a> for FactCollector {
+impl<'a> Visit<'a> for FactCollector<'a> {
     fn visit_variable_declarator(&mut self, declarator: &VariableDeclarator<'a>) {
         if let Some(init) = &declarator.init {
             match &declarator.id {
@@ -851,9 +898,9 @@ impl<'a> Visit<'a> for FactCollector {
                                 continue;
                             };
                             self.aliases
-                                .insert(local.name.as_str().to_owned(), format!("{base}.{key}"));
+                                .insert(local.name.as_str(), format!("{base}.{key}"));
                             if taint.any() {
-                                self.tainted.insert(local.name.as_str().to_owned(), taint);
+                                self.tainted.insert(local.name.as_str(), taint);
                             }
                         }
                     }
@@ -867,15 +914,15 @@ impl<'a> Visit<'a> for FactCollector {
     fn visit_assignment_expression(&mut self, assignment: &AssignmentExpression<'a>) {
         match &assignment.left {
             AssignmentTarget::AssignmentTargetIdentifier(identifier) => {
-                let name = identifier.name.as_str().to_owned();
+                let name = identifier.name.as_str();
                 if assignment.operator == AssignmentOperator::Assign {
-                    self.bind(&name, &assignment.right);
+                    self.bind(name, &assignment.right);
                 } else {
                     let taint = self.taint_of(&assignment.right, 0);
                     if taint.any() {
                         let merged = self
                             .tainted
-                            .get(&name)
+                            .get(name)
                             .copied()
                             .unwrap_or_default()
                             .union(taint);
@@ -885,9 +932,6 @@ impl<'a> Visit<'a> for FactCollector {
             }
             target => {
                 if let Some(member) = target.as_member_expression() {
-                    let object = self
-                        .path_of(member.object(), 0)
-                        .unwrap_or_else(|| "?".to_owned());
                     let property = match member {
                         oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => {
                             Some(member.property.name.as_str().to_owned())
@@ -900,13 +944,16 @@ impl<'a> Visit<'a> for FactCollector {
                     if let Some(property) = property
                         && !self.full(self.facts.assignments.len())
                     {
-                        let target = format!("{object}.{property}");
-                        if target.len() <= MAX_PATH {
+                        let target = self.with_scratch(|target| {
+                            self.write_object(member.object(), 0, target);
+                            target.push('.');
+                            target.push_str(&property);
+                            (target.len() <= MAX_PATH)
+                                .then(|| strip_global_prefix(target).to_owned())
+                        });
+                        if let Some(target) = target {
                             let offset = assignment.span.start;
-                            self.facts.assignments.push(AssignFact {
-                                target: strip_global_prefix(&target).to_owned(),
-                                offset,
-                            });
+                            self.facts.assignments.push(AssignFact { target, offset });
                         }
                     }
                 }
@@ -933,18 +980,16 @@ impl<'a> Visit<'a> for FactCollector {
                             }
                             ModuleExportName::StringLiteral(name) => name.value.as_str().to_owned(),
                         };
-                        self.aliases.insert(
-                            named.local.name.as_str().to_owned(),
-                            format!("{module}.{imported}"),
-                        );
+                        self.aliases
+                            .insert(named.local.name.as_str(), format!("{module}.{imported}"));
                     }
                     ImportDeclarationSpecifier::ImportDefaultSpecifier(default) => {
                         self.aliases
-                            .insert(default.local.name.as_str().to_owned(), module.clone());
+                            .insert(default.local.name.as_str(), module.clone());
                     }
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(namespace) => {
                         self.aliases
-                            .insert(namespace.local.name.as_str().to_owned(), module.clone());
+                            .insert(namespace.local.name.as_str(), module.clone());
                     }
                 }
             }
@@ -956,6 +1001,7 @@ impl<'a> Visit<'a> for FactCollector {
         let callee = self
             .path_of(&call.callee, 0)
             .unwrap_or_else(|| "?".to_owned());
+        let method = callee.rsplit('.').next().unwrap_or_default();
         // `required_module` resolves the same callee one level deeper, which gives the same path
         // or none: only a `require` callee can name a module.
         if (callee == "require" || callee.ends_with(".require"))
@@ -976,24 +1022,22 @@ impl<'a> Visit<'a> for FactCollector {
             })
             .collect();
         // Decoded constants become strings that the string rules can see.
-        if matches!(
-            callee.rsplit('.').next(),
-            Some("toString" | "fromCharCode" | "atob" | "join")
-        ) && let Some(resolved) = self.resolve_call(call, 0)
+        if matches!(method, "toString" | "fromCharCode" | "atob" | "join")
+            && let Some(resolved) = self.resolve_call(call, 0)
             && resolved.decoded
         {
             self.push_string(&resolved.value, true, call.span.start);
         }
         // Callbacks of network calls receive remote data.
         let root = callee.split('.').next().unwrap_or_default();
-        let method = callee.rsplit('.').next().unwrap_or_default();
-        let receiver_taint = call
-            .callee
-            .get_member_expr()
-            .map(|member| self.taint_of(member.object(), 0))
-            .unwrap_or_default();
+        // The receiver's taint is only looked at (and so only computed) for listener methods.
+        let remote_receiver = || {
+            call.callee
+                .get_member_expr()
+                .is_some_and(|member| self.taint_of(member.object(), 0).remote)
+        };
         if NETWORK_ROOTS.contains(&root)
-            || (matches!(method, "on" | "then" | "once") && receiver_taint.remote)
+            || (matches!(method, "on" | "then" | "once") && remote_receiver())
         {
             self.mark_callback_params(
                 &call.arguments,
@@ -1052,16 +1096,21 @@ impl<'a> Visit<'a> for FactCollector {
 
     fn visit_static_member_expression(&mut self, member: &StaticMemberExpression<'a>) {
         if self.may_have_member_root(&member.object)
-            && let Some(path) = self.path_of(&member.object, 0)
+            && let Some(path) = self.with_scratch(|path| {
+                let recorded = self.write_path(&member.object, 0, path)
+                    && MEMBER_ROOTS.contains(&path.split('.').next().unwrap_or_default());
+                recorded.then(|| {
+                    path.push('.');
+                    path.push_str(member.property.name.as_str());
+                    path.as_str().to_owned()
+                })
+            })
+            && !self.full(self.facts.members.len())
         {
-            let root = path.split('.').next().unwrap_or_default();
-            if MEMBER_ROOTS.contains(&root) && !self.full(self.facts.members.len()) {
-                let path = format!("{path}.{}", member.property.name.as_str());
-                self.facts.members.push(MemberFact {
-                    path,
-                    offset: member.span.start,
-                });
-            }
+            self.facts.members.push(MemberFact {
+                path,
+                offset: member.span.start,
+            });
         }
         walk::walk_static_member_expression(self, member);
     }
@@ -1077,9 +1126,7 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_object_property(&mut self, property: &oxc_ast::ast::ObjectProperty<'a>) {
-        if self.serializing > 0
-            && self.path_of(&property.value, 0).as_deref() == Some("process.env")
-        {
+        if self.serializing > 0 && self.path_is(&property.value, 0, "process.env") {
             self.facts.members.push(MemberFact {
                 path: SERIALIZED_ENV.to_owned(),
                 offset: property.span.start,
@@ -1095,9 +1142,7 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_spread_element(&mut self, spread: &oxc_ast::ast::SpreadElement<'a>) {
-        if self.serializing > 0
-            && self.path_of(&spread.argument, 0).as_deref() == Some("process.env")
-        {
+        if self.serializing > 0 && self.path_is(&spread.argument, 0, "process.env") {
             self.facts.members.push(MemberFact {
                 path: SERIALIZED_ENV.to_owned(),
                 offset: spread.span.start,
@@ -1134,7 +1179,7 @@ impl<'a> Visit<'a> for FactCollector {
         // A parameter shadows any outer variable of the same name (scope-free approximation).
         if let BindingPattern::BindingIdentifier(identifier) = &parameter.pattern {
             let name = identifier.name.as_str();
-            if !self.protected_params.remove(name) {
+            if self.protected_params.remove(name).is_none() {
                 self.tainted.remove(name);
                 self.constants.remove(name);
             }
