@@ -35,8 +35,8 @@ impl<'a, V> NameMap<'a, V> {
         1 << (class % 128)
     }
 
-    /// Whether `name` may be in the map (`false`: certainly not).
-    fn may_contain(&self, name: &str) -> bool {
+    /// Whether `name` may be in the map (`false`: certainly not), without hashing.
+    pub(crate) fn may_contain(&self, name: &str) -> bool {
         self.filter & Self::bit(name) != 0
     }
 

@@ -3,6 +3,7 @@
 //! `child_process.exec` however they are spelled, and to tell whether a value was decoded or
 //! fetched before it reaches a sink.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use oxc_ast::ast::{
@@ -349,11 +350,44 @@ impl<'a> FactCollector<'a> {
         }
     }
 
+    /// A cheap test that [`Self::resolve`] may fold `expression`: `false` only where it certainly
+    /// gives `None` (a name never bound to a constant, a shape it does not fold), so that folding
+    /// a concatenation or template gives up before building partial strings.
+    fn may_resolve(&self, expression: &Expression<'_>) -> bool {
+        match expression {
+            Expression::StringLiteral(_)
+            | Expression::NumericLiteral(_)
+            | Expression::TemplateLiteral(_)
+            | Expression::ParenthesizedExpression(_)
+            | Expression::CallExpression(_)
+            | Expression::NewExpression(_) => true,
+            Expression::BinaryExpression(binary) => binary.operator == BinaryOperator::Addition,
+            Expression::Identifier(identifier) => {
+                self.constants.may_contain(identifier.name.as_str())
+            }
+            Expression::StaticMemberExpression(member) => {
+                matches!(member.property.name.as_str(), "HOME" | "USERPROFILE")
+            }
+            Expression::ComputedMemberExpression(member) => matches!(
+                &member.object,
+                Expression::Identifier(table) if self.arrays.may_contain(table.name.as_str())
+            ),
+            _ => false,
+        }
+    }
+
     fn resolve_template(&self, template: &TemplateLiteral<'_>) -> Option<Resolved> {
         self.resolve_template_at(template, 0)
     }
 
     fn resolve_template_at(&self, template: &TemplateLiteral<'_>, depth: u32) -> Option<Resolved> {
+        if !template
+            .expressions
+            .iter()
+            .all(|inner| self.may_resolve(inner))
+        {
+            return None;
+        }
         let mut value = String::new();
         let mut decoded = false;
         for (index, quasi) in template.quasis.iter().enumerate() {
@@ -371,7 +405,10 @@ impl<'a> FactCollector<'a> {
     }
 
     fn resolve_binary(&self, binary: &BinaryExpression<'_>, depth: u32) -> Option<Resolved> {
-        if binary.operator != BinaryOperator::Addition {
+        if binary.operator != BinaryOperator::Addition
+            || !self.may_resolve(&binary.left)
+            || !self.may_resolve(&binary.right)
+        {
             return None;
         }
         let left = self.resolve(&binary.left, depth + 1)?;
@@ -934,11 +971,11 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                 if let Some(member) = target.as_member_expression() {
                     let property = match member {
                         oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => {
-                            Some(member.property.name.as_str().to_owned())
+                            Some(Cow::Borrowed(member.property.name.as_str()))
                         }
                         oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => self
                             .resolve(&member.expression, 0)
-                            .map(|resolved| resolved.value),
+                            .map(|resolved| Cow::Owned(resolved.value)),
                         oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
                     };
                     if let Some(property) = property
