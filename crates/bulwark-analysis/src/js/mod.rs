@@ -162,7 +162,7 @@ fn collect_facts_in(allocator: &Allocator, path: &str, source: &str) -> JsFacts 
             parsed = retry;
         }
     }
-    let mut collector = visitor::FactCollector::default();
+    let mut collector = visitor::FactCollector::for_source(source.len());
     oxc_ast_visit::Visit::visit_program(&mut collector, &parsed.program);
     let mut facts = collector.finish();
     facts.parse_errors = parsed.diagnostics.len() + usize::from(parsed.panicked);
