@@ -6,38 +6,43 @@
 use std::collections::HashMap;
 
 /// A map from identifier names (borrowed from the parsed source) to `V`, behaving exactly like a
-/// [`HashMap`]. A 128-bit filter keeps one bit per (length, first byte, last byte) class of the
-/// names ever inserted: a lookup whose bit is clear is a certain miss and skips the hash.
+/// [`HashMap`]. A 1024-bit filter keeps one bit per (length, first, second and last byte) class
+/// of the names ever inserted: a lookup whose bit is clear is a certain miss and skips the hash.
 #[derive(Debug)]
 pub(crate) struct NameMap<'a, V> {
     /// Bits of the names inserted so far (never cleared by removal: a stale bit only costs a
     /// lookup).
-    filter: u128,
+    filter: [u64; FILTER_WORDS],
     entries: HashMap<&'a str, V>,
 }
+
+/// Size of the filter in 64-bit words.
+const FILTER_WORDS: usize = 16;
 
 impl<V> Default for NameMap<'_, V> {
     fn default() -> Self {
         Self {
-            filter: 0,
+            filter: [0; FILTER_WORDS],
             entries: HashMap::new(),
         }
     }
 }
 
 impl<'a, V> NameMap<'a, V> {
-    /// The filter bit of `name`.
-    fn bit(name: &str) -> u128 {
+    /// The filter word and bit of `name`: its class, spread by a multiplicative mix.
+    fn slot(name: &str) -> (usize, u64) {
         let bytes = name.as_bytes();
-        let first = bytes.first().copied().map_or(0, usize::from);
-        let last = bytes.last().copied().map_or(0, usize::from);
-        let class = bytes.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last;
-        1 << (class % 128)
+        let byte = |index: usize| bytes.get(index).copied().map_or(0, u32::from);
+        let length = u32::try_from(bytes.len()).unwrap_or(u32::MAX) & 0xff;
+        let class = length | byte(0) << 8 | byte(1) << 16 | byte(bytes.len().wrapping_sub(1)) << 24;
+        let index = (class.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+        (index / 64 % FILTER_WORDS, 1 << (index % 64))
     }
 
     /// Whether `name` may be in the map (`false`: certainly not), without hashing.
     pub(crate) fn may_contain(&self, name: &str) -> bool {
-        self.filter & Self::bit(name) != 0
+        let (word, bit) = Self::slot(name);
+        self.filter[word] & bit != 0
     }
 
     /// The value of `name`.
@@ -56,7 +61,8 @@ impl<'a, V> NameMap<'a, V> {
 
     /// Sets the value of `name`.
     pub(crate) fn insert(&mut self, name: &'a str, value: V) {
-        self.filter |= Self::bit(name);
+        let (word, bit) = Self::slot(name);
+        self.filter[word] |= bit;
         self.entries.insert(name, value);
     }
 
