@@ -219,17 +219,12 @@ impl<'a> FactCollector<'a> {
                 {
                     return self.write_path(&member.object, depth + 1, out);
                 }
-                match self.required_module(call, depth) {
-                    Some(module) => {
-                        out.push_str(&module);
-                        true
-                    }
-                    None => false,
-                }
+                self.with_required_module(call, depth, |module| out.push_str(module))
+                    .is_some()
             }
             Expression::ImportExpression(import) => match self.resolve(&import.source, depth + 1) {
                 Some(resolved) => {
-                    out.push_str(&normalize_module(&resolved.value));
+                    out.push_str(normalized_module(&resolved.value));
                     true
                 }
                 None => false,
@@ -289,6 +284,17 @@ impl<'a> FactCollector<'a> {
 
     /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.
     fn required_module(&self, call: &CallExpression<'_>, depth: u32) -> Option<String> {
+        self.with_required_module(call, depth, str::to_owned)
+    }
+
+    /// Runs `read` on the module [`Self::required_module`] finds, without copying it: a literal
+    /// specifier is read in place.
+    fn with_required_module<R>(
+        &self,
+        call: &CallExpression<'_>,
+        depth: u32,
+        read: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
         if !may_end_with(&call.callee, &["require"]) {
             return None;
         }
@@ -299,8 +305,15 @@ impl<'a> FactCollector<'a> {
             return None;
         }
         let first = call.arguments.first()?.as_expression()?;
-        self.resolve(first, depth + 1)
-            .map(|resolved| normalize_module(&resolved.value))
+        match first {
+            // What `resolve` gives for a literal within its depth bound, without the copy.
+            Expression::StringLiteral(literal) if depth < MAX_DEPTH => {
+                Some(read(normalized_module(literal.value.as_str())))
+            }
+            _ => self
+                .resolve(first, depth + 1)
+                .map(|resolved| read(normalized_module(&resolved.value))),
+        }
     }
 
     // ----- constant resolver ----------------------------------------------------------------
@@ -759,9 +772,11 @@ impl<'a> FactCollector<'a> {
     /// Only names and member chains (not arbitrary calls) become aliases, plus `require()`.
     fn is_aliasable(&self, init: &Expression<'_>) -> bool {
         match init.get_inner_expression() {
-            Expression::CallExpression(call) => self.required_module(call, 0).is_some(),
+            Expression::CallExpression(call) => {
+                self.with_required_module(call, 0, |_| ()).is_some()
+            }
             Expression::StaticMemberExpression(member) => {
-                !matches!(member.object.get_inner_expression(), Expression::CallExpression(call) if self.required_module(call, 0).is_none())
+                !matches!(member.object.get_inner_expression(), Expression::CallExpression(call) if self.with_required_module(call, 0, |_| ()).is_none())
             }
             _ => true,
         }
@@ -921,13 +936,18 @@ fn call_taint(
 
 /// `node:child_process` → `child_process`, `fs/promises` → `fs`.
 pub(crate) fn normalize_module(specifier: &str) -> String {
+    normalized_module(specifier).to_owned()
+}
+
+/// [`normalize_module`] without the copy.
+fn normalized_module(specifier: &str) -> &str {
     let trimmed = specifier.trim();
     let without_scheme = trimmed.strip_prefix("node:").unwrap_or(trimmed);
     match without_scheme {
-        "fs/promises" => "fs".to_owned(),
-        "dns/promises" => "dns".to_owned(),
-        "child_process/" => "child_process".to_owned(),
-        other => other.to_owned(),
+        "fs/promises" => "fs",
+        "dns/promises" => "dns",
+        "child_process/" => "child_process",
+        other => other,
     }
 }
 
@@ -1315,6 +1335,15 @@ mod tests {
         assert_eq!(strip_global_prefix("window."), "window.");
         assert_eq!(strip_global_prefix("process.env"), "process.env");
         assert_eq!(strip_global_prefix("topology.x"), "topology.x");
+    }
+
+    #[test]
+    fn module_specifiers_are_normalised() {
+        assert_eq!(normalized_module(" node:child_process "), "child_process");
+        assert_eq!(normalized_module("node:fs/promises"), "fs");
+        assert_eq!(normalized_module("dns/promises"), "dns");
+        assert_eq!(normalized_module("child_process/"), "child_process");
+        assert_eq!(normalize_module("axios"), "axios");
     }
 
     #[test]
