@@ -2,6 +2,7 @@
 //! [`visitor::FactCollector`]; rules then read the resulting [`JsFacts`] instead of walking the AST
 //! again. The facts are plain owned data, so the arena is dropped before any rule runs.
 
+pub(crate) mod names;
 pub(crate) mod resolve;
 pub(crate) mod visitor;
 
@@ -161,7 +162,7 @@ fn collect_facts_in(allocator: &Allocator, path: &str, source: &str) -> JsFacts 
             parsed = retry;
         }
     }
-    let mut collector = visitor::FactCollector::default();
+    let mut collector = visitor::FactCollector::for_source(source.len());
     oxc_ast_visit::Visit::visit_program(&mut collector, &parsed.program);
     let mut facts = collector.finish();
     facts.parse_errors = parsed.diagnostics.len() + usize::from(parsed.panicked);
@@ -169,17 +170,47 @@ fn collect_facts_in(allocator: &Allocator, path: &str, source: &str) -> JsFacts 
 }
 
 fn source_type_for(path: &str) -> SourceType {
-    let extension = path
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    match extension.as_str() {
+    let extension = path.rsplit('.').next().unwrap_or_default();
+    // Lowercased on the stack: every extension matched below has at most 3 bytes.
+    let mut lowered = [0_u8; 3];
+    let extension = match lowered.get_mut(..extension.len()) {
+        Some(lowered) => {
+            lowered.copy_from_slice(extension.as_bytes());
+            lowered.make_ascii_lowercase();
+            std::str::from_utf8(lowered).unwrap_or_default()
+        }
+        None => "",
+    };
+    match extension {
         "ts" | "mts" | "cts" | "tsx" => {
-            SourceType::from_extension(&extension).unwrap_or_else(|_| SourceType::ts())
+            SourceType::from_extension(extension).unwrap_or_else(|_| SourceType::ts())
         }
         "mjs" => SourceType::mjs(),
         "cjs" => SourceType::cjs(),
         _ => SourceType::unambiguous().with_jsx(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_type_by_extension_in_any_case() {
+        assert_eq!(
+            source_type_for("src/index.TS"),
+            SourceType::from_extension("ts").unwrap_or_default()
+        );
+        assert_eq!(
+            source_type_for("a.tsx"),
+            SourceType::from_extension("tsx").unwrap_or_default()
+        );
+        assert_eq!(source_type_for("lib/x.Mjs"), SourceType::mjs());
+        assert_eq!(source_type_for("x.cjs"), SourceType::cjs());
+        let script = SourceType::unambiguous().with_jsx(true);
+        assert_eq!(source_type_for("index.js"), script);
+        assert_eq!(source_type_for("bin/cli"), script);
+        assert_eq!(source_type_for("a.json5"), script);
+        assert_eq!(source_type_for("é.é"), script);
     }
 }

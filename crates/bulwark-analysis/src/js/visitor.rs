@@ -3,7 +3,8 @@
 //! `child_process.exec` however they are spelled, and to tell whether a value was decoded or
 //! fetched before it reaches a sink.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::cell::RefCell;
 
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression,
@@ -14,6 +15,7 @@ use oxc_ast::ast::{
 use oxc_ast_visit::{Visit, walk};
 use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
 
+use super::names::NameMap;
 use super::resolve::{self, MAX_RESOLVED, Resolved};
 use super::{AssignFact, CallFact, JsFacts, MAX_STRING_KEEP, MemberFact, StringFact, ValueInfo};
 
@@ -80,25 +82,41 @@ impl Taint {
     }
 }
 
-/// Collects [`JsFacts`] in one walk.
+/// Collects [`JsFacts`] in one walk. Identifiers are keyed by the names in the parsed source
+/// (`'a`, the arena), so tracking a variable costs no allocation.
 #[derive(Debug, Default)]
-pub(crate) struct FactCollector {
+pub(crate) struct FactCollector<'a> {
     facts: JsFacts,
     /// Identifier → module or member path it stands for (`cp` → `child_process`).
-    aliases: HashMap<String, String>,
+    aliases: NameMap<'a, String>,
     /// Identifier → constant string.
-    constants: HashMap<String, Resolved>,
+    constants: NameMap<'a, Resolved>,
     /// Identifier → array of constant strings (string tables).
-    arrays: HashMap<String, Vec<Option<String>>>,
+    arrays: NameMap<'a, Vec<Option<String>>>,
     /// Identifier → where its value came from.
-    tainted: HashMap<String, Taint>,
+    tainted: NameMap<'a, Taint>,
     /// Callback parameters just tainted by their call; shadowing must not clear them.
-    protected_params: std::collections::HashSet<String>,
+    protected_params: NameMap<'a, ()>,
     /// Depth of `JSON.stringify(...)`/`Buffer.from(...)`/`btoa(...)` arguments being walked.
     serializing: u32,
+    /// Spare path buffers lent by [`Self::with_scratch`]: a pool rather than one buffer because
+    /// path building nests (a computed member resolves its key, which may need a path).
+    scratch: RefCell<Vec<String>>,
 }
 
-impl FactCollector {
+impl<'a> FactCollector<'a> {
+    /// A collector for a source of `source_length` bytes, with room for the facts such a file
+    /// typically has (about one call and one string per 200 bytes, string text about 7% of the
+    /// source), so the fact lists seldom grow by copying.
+    pub(crate) fn for_source(source_length: usize) -> Self {
+        let mut collector = Self::default();
+        let facts = &mut collector.facts;
+        facts.calls.reserve(source_length / 256);
+        facts.strings.reserve(source_length / 256);
+        facts.string_data.reserve(source_length / 16);
+        collector
+    }
+
     /// Returns the facts collected so far.
     pub(crate) fn finish(self) -> JsFacts {
         self.facts
@@ -135,9 +153,30 @@ impl FactCollector {
 
     /// The normalised path of an expression used as a callee or object.
     fn path_of(&self, expression: &Expression<'_>, depth: u32) -> Option<String> {
-        let mut path = String::new();
-        self.write_path(expression, depth, &mut path)
-            .then_some(path)
+        self.with_path(expression, depth, str::to_owned)
+    }
+
+    /// Runs `read` on the normalised path of `expression` (see [`Self::path_of`]) built in a
+    /// reused buffer, so that paths which are only compared cost no allocation.
+    fn with_path<R>(
+        &self,
+        expression: &Expression<'_>,
+        depth: u32,
+        read: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
+        self.with_scratch(|buffer| {
+            self.write_path(expression, depth, buffer)
+                .then(|| read(buffer))
+        })
+    }
+
+    /// Lends `use_buffer` an empty buffer from the pool and takes it back afterwards.
+    fn with_scratch<R>(&self, use_buffer: impl FnOnce(&mut String) -> R) -> R {
+        let mut buffer = self.scratch.borrow_mut().pop().unwrap_or_default();
+        let result = use_buffer(&mut buffer);
+        buffer.clear();
+        self.scratch.borrow_mut().push(buffer);
+        result
     }
 
     /// Appends the normalised path of `expression` to `out` (built in one buffer rather than
@@ -180,17 +219,12 @@ impl FactCollector {
                 {
                     return self.write_path(&member.object, depth + 1, out);
                 }
-                match self.required_module(call, depth) {
-                    Some(module) => {
-                        out.push_str(&module);
-                        true
-                    }
-                    None => false,
-                }
+                self.with_required_module(call, depth, |module| out.push_str(module))
+                    .is_some()
             }
             Expression::ImportExpression(import) => match self.resolve(&import.source, depth + 1) {
                 Some(resolved) => {
-                    out.push_str(&normalize_module(&resolved.value));
+                    out.push_str(normalized_module(&resolved.value));
                     true
                 }
                 None => false,
@@ -234,6 +268,13 @@ impl FactCollector {
         true
     }
 
+    /// Whether `expression` has the normalised path `expected`.
+    fn path_is(&self, expression: &Expression<'_>, depth: u32, expected: &str) -> bool {
+        let last = last_segment(expected);
+        may_end_with(expression, &[last])
+            && self.with_path(expression, depth, |path| path == expected) == Some(true)
+    }
+
     /// The object of a member expression: its path, or `?` when it has none.
     fn write_object(&self, object: &Expression<'_>, depth: u32, out: &mut String) {
         if !self.write_path(object, depth, out) {
@@ -243,13 +284,36 @@ impl FactCollector {
 
     /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.
     fn required_module(&self, call: &CallExpression<'_>, depth: u32) -> Option<String> {
-        let callee = self.path_of(&call.callee, depth + 1)?;
-        if callee != "require" && !callee.ends_with(".require") {
+        self.with_required_module(call, depth, str::to_owned)
+    }
+
+    /// Runs `read` on the module [`Self::required_module`] finds, without copying it: a literal
+    /// specifier is read in place.
+    fn with_required_module<R>(
+        &self,
+        call: &CallExpression<'_>,
+        depth: u32,
+        read: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
+        if !may_end_with(&call.callee, &["require"]) {
+            return None;
+        }
+        let is_require = self.with_path(&call.callee, depth + 1, |callee| {
+            callee == "require" || callee.ends_with(".require")
+        })?;
+        if !is_require {
             return None;
         }
         let first = call.arguments.first()?.as_expression()?;
-        self.resolve(first, depth + 1)
-            .map(|resolved| normalize_module(&resolved.value))
+        match first {
+            // What `resolve` gives for a literal within its depth bound, without the copy.
+            Expression::StringLiteral(literal) if depth < MAX_DEPTH => {
+                Some(read(normalized_module(literal.value.as_str())))
+            }
+            _ => self
+                .resolve(first, depth + 1)
+                .map(|resolved| read(normalized_module(&resolved.value))),
+        }
     }
 
     // ----- constant resolver ----------------------------------------------------------------
@@ -270,10 +334,13 @@ impl FactCollector {
                 self.constants.get(identifier.name.as_str()).cloned()
             }
             Expression::StaticMemberExpression(member) => {
-                let object = self.path_of(&member.object, depth + 1)?;
+                // The property is checked first: most members are not `HOME`, and their object
+                // path need not be built.
                 let property = member.property.name.as_str();
-                (object == "process.env" && matches!(property, "HOME" | "USERPROFILE"))
-                    .then(|| Resolved::plain("~"))
+                let is_home = matches!(property, "HOME" | "USERPROFILE")
+                    && self
+                        .with_path(&member.object, depth + 1, |object| object == "process.env")?;
+                is_home.then(|| Resolved::plain("~"))
             }
             Expression::ParenthesizedExpression(inner) => {
                 self.resolve(&inner.expression, depth + 1)
@@ -301,8 +368,7 @@ impl FactCollector {
             Expression::CallExpression(call) => self.resolve_call(call, depth),
             Expression::NewExpression(new) => {
                 // `new Buffer(x, 'base64')` behaves like `Buffer.from`.
-                let callee = self.path_of(&new.callee, depth + 1)?;
-                if callee == "Buffer" {
+                if self.path_is(&new.callee, depth + 1, "Buffer") {
                     self.resolve_buffer(&new.arguments, depth)
                 } else {
                     None
@@ -312,11 +378,44 @@ impl FactCollector {
         }
     }
 
+    /// A cheap test that [`Self::resolve`] may fold `expression`: `false` only where it certainly
+    /// gives `None` (a name never bound to a constant, a shape it does not fold), so that folding
+    /// a concatenation or template gives up before building partial strings.
+    fn may_resolve(&self, expression: &Expression<'_>) -> bool {
+        match expression {
+            Expression::StringLiteral(_)
+            | Expression::NumericLiteral(_)
+            | Expression::TemplateLiteral(_)
+            | Expression::ParenthesizedExpression(_)
+            | Expression::CallExpression(_)
+            | Expression::NewExpression(_) => true,
+            Expression::BinaryExpression(binary) => binary.operator == BinaryOperator::Addition,
+            Expression::Identifier(identifier) => {
+                self.constants.may_contain(identifier.name.as_str())
+            }
+            Expression::StaticMemberExpression(member) => {
+                matches!(member.property.name.as_str(), "HOME" | "USERPROFILE")
+            }
+            Expression::ComputedMemberExpression(member) => matches!(
+                &member.object,
+                Expression::Identifier(table) if self.arrays.may_contain(table.name.as_str())
+            ),
+            _ => false,
+        }
+    }
+
     fn resolve_template(&self, template: &TemplateLiteral<'_>) -> Option<Resolved> {
         self.resolve_template_at(template, 0)
     }
 
     fn resolve_template_at(&self, template: &TemplateLiteral<'_>, depth: u32) -> Option<Resolved> {
+        if !template
+            .expressions
+            .iter()
+            .all(|inner| self.may_resolve(inner))
+        {
+            return None;
+        }
         let mut value = String::new();
         let mut decoded = false;
         for (index, quasi) in template.quasis.iter().enumerate() {
@@ -334,7 +433,10 @@ impl FactCollector {
     }
 
     fn resolve_binary(&self, binary: &BinaryExpression<'_>, depth: u32) -> Option<Resolved> {
-        if binary.operator != BinaryOperator::Addition {
+        if binary.operator != BinaryOperator::Addition
+            || !self.may_resolve(&binary.left)
+            || !self.may_resolve(&binary.right)
+        {
             return None;
         }
         let left = self.resolve(&binary.left, depth + 1)?;
@@ -396,9 +498,11 @@ impl FactCollector {
                 _ => {}
             }
         }
-        let callee = self.path_of(&call.callee, depth + 1)?;
-        match callee.as_str() {
-            "os.homedir" => return Some(Resolved::plain("~")),
+        if !may_end_with(&call.callee, &["homedir", "join", "resolve", "atob"]) {
+            return None;
+        }
+        self.with_path(&call.callee, depth + 1, |callee| match callee {
+            "os.homedir" => Some(Resolved::plain("~")),
             "path.join" | "path.resolve" | "path.posix.join" | "path.win32.join" => {
                 let mut parts = Vec::with_capacity(call.arguments.len());
                 let mut decoded = false;
@@ -407,34 +511,31 @@ impl FactCollector {
                     decoded |= part.decoded;
                     parts.push(part.value.trim_end_matches('/').to_owned());
                 }
-                return Some(Resolved {
+                Some(Resolved {
                     value: parts.join("/"),
                     decoded,
-                });
+                })
             }
-            _ => {}
-        }
-        if callee == "atob" {
-            let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
-            return resolve::decode_base64(&argument.value).map(|value| Resolved {
-                value,
-                decoded: true,
-            });
-        }
-        None
+            "atob" => {
+                let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
+                resolve::decode_base64(&argument.value).map(|value| Resolved {
+                    value,
+                    decoded: true,
+                })
+            }
+            _ => None,
+        })?
     }
 
     /// `Buffer.from(x, 'base64'|'hex')` (the receiver of `.toString()`).
     fn buffer_call(&self, expression: &Expression<'_>, depth: u32) -> Option<Resolved> {
         match expression {
             Expression::CallExpression(call)
-                if self.path_of(&call.callee, depth + 1).as_deref() == Some("Buffer.from") =>
+                if self.path_is(&call.callee, depth + 1, "Buffer.from") =>
             {
                 self.resolve_buffer(&call.arguments, depth)
             }
-            Expression::NewExpression(new)
-                if self.path_of(&new.callee, depth + 1).as_deref() == Some("Buffer") =>
-            {
+            Expression::NewExpression(new) if self.path_is(&new.callee, depth + 1, "Buffer") => {
                 self.resolve_buffer(&new.arguments, depth)
             }
             _ => None,
@@ -523,8 +624,10 @@ impl FactCollector {
                 .unwrap_or_default(),
             Expression::CallExpression(call) => {
                 let mut taint = Taint::default();
-                if let Some(callee) = self.path_of(&call.callee, depth + 1) {
-                    taint = taint.union(call_taint(&callee, call, self, depth));
+                if let Some(callee_taint) = self.with_path(&call.callee, depth + 1, |callee| {
+                    call_taint(callee, call, self, depth)
+                }) {
+                    taint = taint.union(callee_taint);
                 }
                 if let Some(member) = call.callee.get_member_expr() {
                     taint = taint.union(self.taint_of(member.object(), depth + 1));
@@ -614,7 +717,7 @@ impl FactCollector {
         }
     }
 
-    fn bind(&mut self, name: &str, init: &Expression<'_>) {
+    fn bind(&mut self, name: &'a str, init: &Expression<'_>) {
         if self.aliases.len() >= MAX_FACTS {
             return;
         }
@@ -635,7 +738,7 @@ impl FactCollector {
                     })
                     .collect();
                 if values.iter().any(Option::is_some) {
-                    self.arrays.insert(name.to_owned(), values);
+                    self.arrays.insert(name, values);
                 }
             }
             Expression::Identifier(_)
@@ -645,7 +748,7 @@ impl FactCollector {
                 if self.is_aliasable(init) =>
             {
                 if let Some(path) = self.path_of(init, 0) {
-                    self.aliases.insert(name.to_owned(), path);
+                    self.aliases.insert(name, path);
                 }
             }
             _ => {}
@@ -654,13 +757,13 @@ impl FactCollector {
             if resolved.decoded {
                 self.push_string(&resolved.value, true, 0);
             }
-            self.constants.insert(name.to_owned(), resolved);
+            self.constants.insert(name, resolved);
         } else {
             self.constants.remove(name);
         }
         let taint = self.taint_of(init, 0);
         if taint.any() {
-            self.tainted.insert(name.to_owned(), taint);
+            self.tainted.insert(name, taint);
         } else {
             self.tainted.remove(name);
         }
@@ -669,15 +772,17 @@ impl FactCollector {
     /// Only names and member chains (not arbitrary calls) become aliases, plus `require()`.
     fn is_aliasable(&self, init: &Expression<'_>) -> bool {
         match init.get_inner_expression() {
-            Expression::CallExpression(call) => self.required_module(call, 0).is_some(),
+            Expression::CallExpression(call) => {
+                self.with_required_module(call, 0, |_| ()).is_some()
+            }
             Expression::StaticMemberExpression(member) => {
-                !matches!(member.object.get_inner_expression(), Expression::CallExpression(call) if self.required_module(call, 0).is_none())
+                !matches!(member.object.get_inner_expression(), Expression::CallExpression(call) if self.with_required_module(call, 0, |_| ()).is_none())
             }
             _ => true,
         }
     }
 
-    fn mark_callback_params(&mut self, arguments: &[Argument<'_>], taint: Taint) {
+    fn mark_callback_params(&mut self, arguments: &[Argument<'a>], taint: Taint) {
         for argument in arguments {
             let params = match argument {
                 Argument::ArrowFunctionExpression(function) => &function.params,
@@ -686,10 +791,8 @@ impl FactCollector {
             };
             for param in &params.items {
                 if let BindingPattern::BindingIdentifier(identifier) = &param.pattern {
-                    self.tainted
-                        .insert(identifier.name.as_str().to_owned(), taint);
-                    self.protected_params
-                        .insert(identifier.name.as_str().to_owned());
+                    self.tainted.insert(identifier.name.as_str(), taint);
+                    self.protected_params.insert(identifier.name.as_str(), ());
                 }
             }
         }
@@ -731,6 +834,35 @@ impl FactCollector {
     }
 }
 
+/// The part of `path` before its first `.` (all of it without one), as
+/// `path.split('.').next()` but with a plain byte scan, cheaper on these short paths.
+fn first_segment(path: &str) -> &str {
+    match path.bytes().position(|byte| byte == b'.') {
+        Some(dot) => &path[..dot],
+        None => path,
+    }
+}
+
+/// The part of `path` after its last `.` (all of it without one), as `path.rsplit('.').next()`.
+fn last_segment(path: &str) -> &str {
+    match path.bytes().rposition(|byte| byte == b'.') {
+        Some(dot) => &path[dot + 1..],
+        None => path,
+    }
+}
+
+/// Whether the normalised path of `expression` may end with one of `names` (its last `.`
+/// segment, or all of it): `false` only for a static member whose property is none of them,
+/// since such a path always ends with its property. Lets comparisons skip building the path.
+fn may_end_with(expression: &Expression<'_>, names: &[&str]) -> bool {
+    match expression {
+        Expression::StaticMemberExpression(member) => {
+            names.contains(&member.property.name.as_str())
+        }
+        _ => true,
+    }
+}
+
 /// The callee reaches its function through a computed member (`cp['sp' + 'awn']`), possibly
 /// wrapped in `.call`/`.apply`/`.bind`.
 fn callee_is_computed(callee: &Expression<'_>) -> bool {
@@ -768,8 +900,8 @@ fn call_taint(
     collector: &FactCollector,
     depth: u32,
 ) -> Taint {
-    let root = callee.split('.').next().unwrap_or_default();
-    let method = callee.rsplit('.').next().unwrap_or_default();
+    let root = first_segment(callee);
+    let method = last_segment(callee);
     let mut taint = Taint::default();
     if NETWORK_ROOTS.contains(&root) {
         taint.remote = true;
@@ -777,7 +909,7 @@ fn call_taint(
     if matches!(
         method,
         "fromCharCode" | "atob" | "unescape" | "decodeURIComponent"
-    ) || method.to_ascii_lowercase().contains("decipher")
+    ) || contains_ignore_ascii_case(method, "decipher")
     {
         taint.decoded = true;
     }
@@ -804,17 +936,36 @@ fn call_taint(
 
 /// `node:child_process` → `child_process`, `fs/promises` → `fs`.
 pub(crate) fn normalize_module(specifier: &str) -> String {
+    normalized_module(specifier).to_owned()
+}
+
+/// [`normalize_module`] without the copy.
+fn normalized_module(specifier: &str) -> &str {
     let trimmed = specifier.trim();
     let without_scheme = trimmed.strip_prefix("node:").unwrap_or(trimmed);
     match without_scheme {
-        "fs/promises" => "fs".to_owned(),
-        "dns/promises" => "dns".to_owned(),
-        "child_process/" => "child_process".to_owned(),
-        other => other.to_owned(),
+        "fs/promises" => "fs",
+        "dns/promises" => "dns",
+        "child_process/" => "child_process",
+        other => other,
     }
 }
 
+/// Whether `text` contains `needle` (ASCII) in any letter case, without lowercasing a copy.
+fn contains_ignore_ascii_case(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 fn strip_global_prefix(path: &str) -> &str {
+    // Every global prefix starts with one of these letters: most paths are done in one test.
+    if !matches!(
+        path.as_bytes().first(),
+        Some(b'w' | b'g' | b's' | b't' | b'p')
+    ) {
+        return path;
+    }
     let mut current = path;
     loop {
         let next = [
@@ -834,7 +985,7 @@ fn strip_global_prefix(path: &str) -> &str {
     }
 }
 
-impl<'a> Visit<'a> for FactCollector {
+impl<'a> Visit<'a> for FactCollector<'a> {
     fn visit_variable_declarator(&mut self, declarator: &VariableDeclarator<'a>) {
         if let Some(init) = &declarator.init {
             match &declarator.id {
@@ -851,9 +1002,9 @@ impl<'a> Visit<'a> for FactCollector {
                                 continue;
                             };
                             self.aliases
-                                .insert(local.name.as_str().to_owned(), format!("{base}.{key}"));
+                                .insert(local.name.as_str(), format!("{base}.{key}"));
                             if taint.any() {
-                                self.tainted.insert(local.name.as_str().to_owned(), taint);
+                                self.tainted.insert(local.name.as_str(), taint);
                             }
                         }
                     }
@@ -867,15 +1018,15 @@ impl<'a> Visit<'a> for FactCollector {
     fn visit_assignment_expression(&mut self, assignment: &AssignmentExpression<'a>) {
         match &assignment.left {
             AssignmentTarget::AssignmentTargetIdentifier(identifier) => {
-                let name = identifier.name.as_str().to_owned();
+                let name = identifier.name.as_str();
                 if assignment.operator == AssignmentOperator::Assign {
-                    self.bind(&name, &assignment.right);
+                    self.bind(name, &assignment.right);
                 } else {
                     let taint = self.taint_of(&assignment.right, 0);
                     if taint.any() {
                         let merged = self
                             .tainted
-                            .get(&name)
+                            .get(name)
                             .copied()
                             .unwrap_or_default()
                             .union(taint);
@@ -885,28 +1036,28 @@ impl<'a> Visit<'a> for FactCollector {
             }
             target => {
                 if let Some(member) = target.as_member_expression() {
-                    let object = self
-                        .path_of(member.object(), 0)
-                        .unwrap_or_else(|| "?".to_owned());
                     let property = match member {
                         oxc_ast::ast::MemberExpression::StaticMemberExpression(member) => {
-                            Some(member.property.name.as_str().to_owned())
+                            Some(Cow::Borrowed(member.property.name.as_str()))
                         }
                         oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => self
                             .resolve(&member.expression, 0)
-                            .map(|resolved| resolved.value),
+                            .map(|resolved| Cow::Owned(resolved.value)),
                         oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
                     };
                     if let Some(property) = property
                         && !self.full(self.facts.assignments.len())
                     {
-                        let target = format!("{object}.{property}");
-                        if target.len() <= MAX_PATH {
+                        let target = self.with_scratch(|target| {
+                            self.write_object(member.object(), 0, target);
+                            target.push('.');
+                            target.push_str(&property);
+                            (target.len() <= MAX_PATH)
+                                .then(|| strip_global_prefix(target).to_owned())
+                        });
+                        if let Some(target) = target {
                             let offset = assignment.span.start;
-                            self.facts.assignments.push(AssignFact {
-                                target: strip_global_prefix(&target).to_owned(),
-                                offset,
-                            });
+                            self.facts.assignments.push(AssignFact { target, offset });
                         }
                     }
                 }
@@ -933,18 +1084,16 @@ impl<'a> Visit<'a> for FactCollector {
                             }
                             ModuleExportName::StringLiteral(name) => name.value.as_str().to_owned(),
                         };
-                        self.aliases.insert(
-                            named.local.name.as_str().to_owned(),
-                            format!("{module}.{imported}"),
-                        );
+                        self.aliases
+                            .insert(named.local.name.as_str(), format!("{module}.{imported}"));
                     }
                     ImportDeclarationSpecifier::ImportDefaultSpecifier(default) => {
                         self.aliases
-                            .insert(default.local.name.as_str().to_owned(), module.clone());
+                            .insert(default.local.name.as_str(), module.clone());
                     }
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(namespace) => {
                         self.aliases
-                            .insert(namespace.local.name.as_str().to_owned(), module.clone());
+                            .insert(namespace.local.name.as_str(), module.clone());
                     }
                 }
             }
@@ -956,6 +1105,7 @@ impl<'a> Visit<'a> for FactCollector {
         let callee = self
             .path_of(&call.callee, 0)
             .unwrap_or_else(|| "?".to_owned());
+        let method = last_segment(&callee);
         // `required_module` resolves the same callee one level deeper, which gives the same path
         // or none: only a `require` callee can name a module.
         if (callee == "require" || callee.ends_with(".require"))
@@ -976,24 +1126,22 @@ impl<'a> Visit<'a> for FactCollector {
             })
             .collect();
         // Decoded constants become strings that the string rules can see.
-        if matches!(
-            callee.rsplit('.').next(),
-            Some("toString" | "fromCharCode" | "atob" | "join")
-        ) && let Some(resolved) = self.resolve_call(call, 0)
+        if matches!(method, "toString" | "fromCharCode" | "atob" | "join")
+            && let Some(resolved) = self.resolve_call(call, 0)
             && resolved.decoded
         {
             self.push_string(&resolved.value, true, call.span.start);
         }
         // Callbacks of network calls receive remote data.
-        let root = callee.split('.').next().unwrap_or_default();
-        let method = callee.rsplit('.').next().unwrap_or_default();
-        let receiver_taint = call
-            .callee
-            .get_member_expr()
-            .map(|member| self.taint_of(member.object(), 0))
-            .unwrap_or_default();
+        let root = first_segment(&callee);
+        // The receiver's taint is only looked at (and so only computed) for listener methods.
+        let remote_receiver = || {
+            call.callee
+                .get_member_expr()
+                .is_some_and(|member| self.taint_of(member.object(), 0).remote)
+        };
         if NETWORK_ROOTS.contains(&root)
-            || (matches!(method, "on" | "then" | "once") && receiver_taint.remote)
+            || (matches!(method, "on" | "then" | "once") && remote_receiver())
         {
             self.mark_callback_params(
                 &call.arguments,
@@ -1052,16 +1200,21 @@ impl<'a> Visit<'a> for FactCollector {
 
     fn visit_static_member_expression(&mut self, member: &StaticMemberExpression<'a>) {
         if self.may_have_member_root(&member.object)
-            && let Some(path) = self.path_of(&member.object, 0)
+            && let Some(path) = self.with_scratch(|path| {
+                let recorded = self.write_path(&member.object, 0, path)
+                    && MEMBER_ROOTS.contains(&first_segment(path));
+                recorded.then(|| {
+                    path.push('.');
+                    path.push_str(member.property.name.as_str());
+                    path.as_str().to_owned()
+                })
+            })
+            && !self.full(self.facts.members.len())
         {
-            let root = path.split('.').next().unwrap_or_default();
-            if MEMBER_ROOTS.contains(&root) && !self.full(self.facts.members.len()) {
-                let path = format!("{path}.{}", member.property.name.as_str());
-                self.facts.members.push(MemberFact {
-                    path,
-                    offset: member.span.start,
-                });
-            }
+            self.facts.members.push(MemberFact {
+                path,
+                offset: member.span.start,
+            });
         }
         walk::walk_static_member_expression(self, member);
     }
@@ -1077,9 +1230,7 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_object_property(&mut self, property: &oxc_ast::ast::ObjectProperty<'a>) {
-        if self.serializing > 0
-            && self.path_of(&property.value, 0).as_deref() == Some("process.env")
-        {
+        if self.serializing > 0 && self.path_is(&property.value, 0, "process.env") {
             self.facts.members.push(MemberFact {
                 path: SERIALIZED_ENV.to_owned(),
                 offset: property.span.start,
@@ -1095,9 +1246,7 @@ impl<'a> Visit<'a> for FactCollector {
     }
 
     fn visit_spread_element(&mut self, spread: &oxc_ast::ast::SpreadElement<'a>) {
-        if self.serializing > 0
-            && self.path_of(&spread.argument, 0).as_deref() == Some("process.env")
-        {
+        if self.serializing > 0 && self.path_is(&spread.argument, 0, "process.env") {
             self.facts.members.push(MemberFact {
                 path: SERIALIZED_ENV.to_owned(),
                 offset: spread.span.start,
@@ -1134,7 +1283,7 @@ impl<'a> Visit<'a> for FactCollector {
         // A parameter shadows any outer variable of the same name (scope-free approximation).
         if let BindingPattern::BindingIdentifier(identifier) = &parameter.pattern {
             let name = identifier.name.as_str();
-            if !self.protected_params.remove(name) {
+            if self.protected_params.remove(name).is_none() {
                 self.tainted.remove(name);
                 self.constants.remove(name);
             }
@@ -1148,5 +1297,60 @@ impl<'a> Visit<'a> for FactCollector {
 
     fn visit_binding_identifier(&mut self, identifier: &oxc_ast::ast::BindingIdentifier<'a>) {
         self.count_identifier(identifier.name.as_str());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_match_split() {
+        for path in [
+            "",
+            ".",
+            "fetch",
+            "child_process.exec",
+            "a..b",
+            "process.env.",
+            ".x",
+            "é.ü",
+        ] {
+            assert_eq!(
+                first_segment(path),
+                path.split('.').next().unwrap_or_default()
+            );
+            assert_eq!(
+                last_segment(path),
+                path.rsplit('.').next().unwrap_or_default()
+            );
+        }
+    }
+
+    #[test]
+    fn global_prefixes_are_stripped() {
+        assert_eq!(strip_global_prefix("window.fetch"), "fetch");
+        assert_eq!(strip_global_prefix("globalThis.window.eval"), "eval");
+        assert_eq!(strip_global_prefix("window"), "window");
+        assert_eq!(strip_global_prefix("window."), "window.");
+        assert_eq!(strip_global_prefix("process.env"), "process.env");
+        assert_eq!(strip_global_prefix("topology.x"), "topology.x");
+    }
+
+    #[test]
+    fn module_specifiers_are_normalised() {
+        assert_eq!(normalized_module(" node:child_process "), "child_process");
+        assert_eq!(normalized_module("node:fs/promises"), "fs");
+        assert_eq!(normalized_module("dns/promises"), "dns");
+        assert_eq!(normalized_module("child_process/"), "child_process");
+        assert_eq!(normalize_module("axios"), "axios");
+    }
+
+    #[test]
+    fn decipher_in_any_case() {
+        assert!(contains_ignore_ascii_case("createDecipheriv", "decipher"));
+        assert!(contains_ignore_ascii_case("DECIPHER", "decipher"));
+        assert!(!contains_ignore_ascii_case("decip", "decipher"));
+        assert!(!contains_ignore_ascii_case("", "decipher"));
     }
 }
