@@ -16,6 +16,8 @@ pub(crate) mod persistence;
 pub(crate) mod process;
 pub(crate) mod propagation;
 
+use std::sync::LazyLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::context::{FileContext, FileKind};
@@ -148,6 +150,23 @@ pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
     }
 }
 
+/// A text holding every value of [`values`] as a substring: the string data of a parsed script,
+/// the text of the other files whose lines are values, or nothing when there are no values. A
+/// needle absent from it is absent from every value, so one search here can stand in for one
+/// search per value.
+pub(crate) fn values_haystack<'a>(file: &FileContext<'a>) -> &'a str {
+    if let Some(facts) = file.js {
+        return facts.string_data.as_str();
+    }
+    if file.uninteresting {
+        return "";
+    }
+    match file.kind {
+        FileKind::Script | FileKind::ShellLike | FileKind::BindingGyp => file.text,
+        _ => "",
+    }
+}
+
 /// Case-insensitive multi-pattern matcher over `needles` (leftmost-longest).
 pub(crate) fn matcher(needles: &[&str]) -> Option<AhoCorasick> {
     AhoCorasickBuilder::new()
@@ -166,10 +185,17 @@ pub(crate) fn first_match(automaton: Option<&AhoCorasick>, text: &str) -> Option
 
 /// The host of an `http(s)://`, `ws(s)://` or `ftp://` URL inside `text`.
 pub(crate) fn url_host(text: &str) -> Option<&str> {
-    let lower_start = ["https://", "http://", "wss://", "ws://", "ftp://"]
-        .iter()
-        .filter_map(|scheme| text.find(scheme).map(|position| position + scheme.len()))
-        .min()?;
+    /// The schemes, without their `://`.
+    const SCHEMES: [&[u8]; 5] = [b"https", b"http", b"wss", b"ws", b"ftp"];
+    static SEPARATOR: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"://"));
+    // The URL whose `scheme://` ends first: the first `://` preceded by a scheme.
+    let bytes = text.as_bytes();
+    let lower_start = SEPARATOR.find_iter(bytes).find(|position| {
+        SCHEMES
+            .iter()
+            .any(|scheme| bytes[..*position].ends_with(scheme))
+    })? + 3;
     let rest = &text[lower_start..];
     let end = rest
         .find(|character: char| {
@@ -250,6 +276,13 @@ pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool)
 
 /// `child_process` functions that run commands.
 pub(crate) fn is_process_call(callee: &str) -> bool {
+    // Every name below starts with one of these bytes (most callees do not).
+    if !matches!(
+        callee.as_bytes().first(),
+        Some(b'c' | b'e' | b's' | b'B' | b'D')
+    ) {
+        return false;
+    }
     let callee = callee
         .strip_suffix(".call")
         .or_else(|| callee.strip_suffix(".apply"))
@@ -276,13 +309,26 @@ pub(crate) fn is_process_call(callee: &str) -> bool {
 
 /// Network API calls.
 pub(crate) fn is_network_call(callee: &str) -> bool {
-    let root = callee.split('.').next().unwrap_or_default();
-    let method = callee.rsplit('.').next().unwrap_or_default();
+    let bytes = callee.as_bytes();
+    // Before the first `.` and after the last one (the whole callee when it has none).
+    let root = bytes
+        .iter()
+        .position(|byte| *byte == b'.')
+        .map_or(callee, |dot| &callee[..dot]);
+    let method = || {
+        bytes
+            .iter()
+            .rposition(|byte| *byte == b'.')
+            .map_or(callee, |dot| &callee[dot + 1..])
+    };
     match root {
-        "http" | "https" | "http2" => matches!(method, "get" | "request" | "connect"),
-        "net" | "tls" => matches!(method, "connect" | "createConnection" | "Socket"),
-        "dgram" => matches!(method, "createSocket" | "send"),
-        "dns" => method.starts_with("resolve") || method == "lookup",
+        "http" | "https" | "http2" => matches!(method(), "get" | "request" | "connect"),
+        "net" | "tls" => matches!(method(), "connect" | "createConnection" | "Socket"),
+        "dgram" => matches!(method(), "createSocket" | "send"),
+        "dns" => {
+            let method = method();
+            method.starts_with("resolve") || method == "lookup"
+        }
         "fetch" | "node-fetch" | "cross-fetch" | "undici" | "got" | "request" | "needle"
         | "superagent" | "XMLHttpRequest" | "WebSocket" | "ws" => true,
         "axios" => true,
@@ -293,7 +339,32 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::RULES;
+    use super::{RULES, url_host};
+
+    /// The earliest-ending scheme wins, whatever the order of the schemes in the text.
+    #[test]
+    fn url_host_takes_the_url_whose_scheme_ends_first() {
+        let cases = [
+            ("https://a.example/x", Some("a.example")),
+            (
+                "see http://b.example:8080/p and https://c.example",
+                Some("b.example"),
+            ),
+            ("wss://user@d.example?q", Some("d.example")),
+            ("ftp://e.example ws://f.example", Some("e.example")),
+            ("xws://g.example", Some("g.example")),
+            (
+                "file:///etc/passwd then https://h.example",
+                Some("h.example"),
+            ),
+            ("https://", None),
+            ("://i.example", None),
+            ("no url here", None),
+        ];
+        for (text, host) in cases {
+            assert_eq!(url_host(text), host, "{text}");
+        }
+    }
 
     /// Rule ids are a public contract: unique, kebab-case, documented with the three sections.
     #[test]

@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{matcher, values};
+use crate::rules::{matcher, values, values_haystack};
 
 /// (needle, severity, what) — the needle is matched case-insensitively inside string values.
 const TARGETS: &[(&str, Severity, &str)] = &[
@@ -149,12 +149,23 @@ impl Rule for SensitiveFileAccess {
         let Some(automaton) = TARGET_MATCHER.as_ref() else {
             return;
         };
+        // Values are searched with `\` turned into `/`; without any `\`, a haystack without a
+        // target holds no value with one.
+        let haystack = values_haystack(file);
+        if memchr::memchr(b'\\', haystack.as_bytes()).is_none() && !automaton.is_match(haystack) {
+            return;
+        }
         for value in values(file) {
             if value.text.len() > 2000 && !value.decoded {
                 continue;
             }
-            let normalized = value.text.replace('\\', "/");
-            for found in automaton.find_iter(&normalized) {
+            let normalized: std::borrow::Cow<'_, str> =
+                if memchr::memchr(b'\\', value.text.as_bytes()).is_some() {
+                    value.text.replace('\\', "/").into()
+                } else {
+                    value.text.into()
+                };
+            for found in automaton.find_iter(normalized.as_ref()) {
                 let Some((needle, severity, what)) = TARGETS.get(found.pattern().as_usize()) else {
                     continue;
                 };

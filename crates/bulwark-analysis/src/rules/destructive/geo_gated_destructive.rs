@@ -22,7 +22,14 @@ const GEO_GATES: &[&str] = &[
     "geolocation-db",
 ];
 static GATE_MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-    std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(GEO_GATES).ok());
+    std::sync::LazyLock::new(|| {
+        // Only `is_match` is asked, which any match kind answers alike; leftmost-first allows
+        // the vectorised prefilter.
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(GEO_GATES)
+            .ok()
+    });
 
 const DESTRUCTIVE_COMMANDS: &[&str] = &[
     "rm -rf",

@@ -16,15 +16,49 @@ static POPULAR: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 static POPULAR_SET: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| POPULAR.iter().copied().collect());
 
+/// A popular name prepared once for comparison with every package's name.
+struct PopularName {
+    /// The full name (`@scope/name` or `name`).
+    name: &'static str,
+    /// The name without its scope.
+    bare: &'static str,
+    /// [`fold`] of [`Self::bare`].
+    folded: String,
+    /// [`Self::bare`] as characters, for [`edit_distance_within`].
+    characters: Vec<char>,
+}
+
+/// [`POPULAR`] with the names' bare, folded and character forms, in the same order.
+static POPULAR_PREPARED: LazyLock<Vec<PopularName>> = LazyLock::new(|| {
+    POPULAR
+        .iter()
+        .map(|name| {
+            let bare = name.rsplit('/').next().unwrap_or(name);
+            PopularName {
+                name,
+                bare,
+                folded: fold(bare),
+                characters: bare.chars().collect(),
+            }
+        })
+        .collect()
+});
+
 /// Whether `name` is one of the shipped popular names.
 pub(crate) fn is_popular(name: &str) -> bool {
     POPULAR_SET.contains(name)
 }
 
 /// Optimal-string-alignment distance (edits plus adjacent transpositions), bounded by `limit`.
+#[cfg(test)]
 pub(crate) fn edit_distance(left: &str, right: &str, limit: usize) -> usize {
     let left: Vec<char> = left.chars().collect();
     let right: Vec<char> = right.chars().collect();
+    edit_distance_within(&left, &right, limit)
+}
+
+/// [`edit_distance`] of two names already split into characters.
+fn edit_distance_within(left: &[char], right: &[char], limit: usize) -> usize {
     if left.len().abs_diff(right.len()) > limit {
         return limit + 1;
     }
@@ -76,22 +110,27 @@ pub(crate) fn imitated(name: &str) -> Option<&'static str> {
     }
     let bare = name.rsplit('/').next().unwrap_or(name);
     let folded = fold(bare);
-    for popular in POPULAR.iter() {
-        let popular_bare = popular.rsplit('/').next().unwrap_or(popular);
+    let characters: Vec<char> = bare.chars().collect();
+    for popular in POPULAR_PREPARED.iter() {
+        let popular_bare = popular.bare;
         if popular_bare.len() < 5
-            || name.starts_with('@') && popular.starts_with('@') && bare == popular_bare
+            || name.starts_with('@') && popular.name.starts_with('@') && bare == popular_bare
         {
             continue;
         }
-        if folded == fold(popular_bare) && bare != popular_bare {
-            return Some(popular);
+        if folded == popular.folded && bare != popular_bare {
+            return Some(popular.name);
         }
         if name.starts_with('@') {
             continue;
         }
         let limit = if popular_bare.len() >= 9 { 2 } else { 1 };
-        if bare != popular_bare && edit_distance(bare, popular_bare, limit) <= limit {
-            return Some(popular);
+        // Names whose lengths differ by more than `limit` are farther apart than `limit`.
+        if characters.len().abs_diff(popular.characters.len()) <= limit
+            && bare != popular_bare
+            && edit_distance_within(&characters, &popular.characters, limit) <= limit
+        {
+            return Some(popular.name);
         }
     }
     None

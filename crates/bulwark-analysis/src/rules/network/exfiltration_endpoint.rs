@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_network_call, is_public_ipv4, matcher, url_host, values};
+use crate::rules::{is_network_call, is_public_ipv4, matcher, url_host, values, values_haystack};
 
 /// Services used to receive stolen data or to run C2 (matched case-insensitively).
 const ENDPOINTS: &[&str] = &[
@@ -122,11 +122,16 @@ impl Rule for ExfiltrationEndpoint {
         } else {
             values(file)
         };
+        // No value holds an endpoint when their haystack does not (manifest scripts are
+        // always searched).
+        let may_name_endpoint =
+            file.kind == FileKind::Manifest || automaton.is_match(values_haystack(file));
         for value in &file_values {
             if value.text.len() > 4096 {
                 continue;
             }
-            if let Some(found) = automaton.find(value.text)
+            if may_name_endpoint
+                && let Some(found) = automaton.find(value.text)
                 && (value.text.contains("://")
                     || value.text[..found.start()].ends_with('.')
                     || value.text[found.end()..].starts_with('/')

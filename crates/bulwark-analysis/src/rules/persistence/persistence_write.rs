@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{has_call, is_process_call, values};
+use crate::rules::{has_call, is_process_call, values, values_haystack};
 
 /// Targets that run code on the next push, folder open or agent session: high when written.
 const CODE_TRIGGERS: &[&str] = &[
@@ -114,12 +114,10 @@ impl Rule for PersistenceWrite {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
-        // A backslash is one of the gate's needles: `memchr` finds it far faster than the
-        // case-insensitive automaton, which only runs on files without one.
-        if memchr::memchr(b'\\', file.text.as_bytes()).is_none()
-            && !TARGET_PREFILTER
-                .as_ref()
-                .is_none_or(|automaton| automaton.is_match(file.text))
+        // Only values the gate matches are reported: none match when their haystack does not.
+        if !TARGET_PREFILTER
+            .as_ref()
+            .is_none_or(|automaton| automaton.is_match(values_haystack(file)))
         {
             return;
         }

@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{matcher, values};
+use crate::rules::{matcher, values, values_haystack};
 
 /// Windows script-host objects, living-off-the-land binaries and library-injection variables.
 const TOKENS: &[(&str, &str)] = &[
@@ -95,7 +95,13 @@ impl Rule for LolbinUsage {
         };
         let file_values = values(file);
         let mut reported = 0;
-        for value in &file_values {
+        // No value holds a token when their haystack does not.
+        let searched: &[_] = if automaton.is_match(values_haystack(file)) {
+            &file_values
+        } else {
+            &[]
+        };
+        for value in searched {
             if value.text.len() > 20_000 {
                 continue;
             }
