@@ -1,9 +1,10 @@
 //! What a rule sees: one file ([`FileContext`]) or the whole package ([`PackageContext`]),
 //! plus the helpers that turn byte offsets into findings with line, column and evidence.
 
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
-use crate::js::JsFacts;
+use crate::js::{CallFact, JsFacts};
 use crate::manifest::Manifest;
 use crate::report::{Confidence, Finding, Severity, evidence};
 use crate::rule::RuleMeta;
@@ -99,6 +100,17 @@ pub(crate) struct FileContext<'a> {
     /// A script that skipped parsing because it has none of the tokens any AST rule needs.
     pub(crate) uninteresting: bool,
     line_starts: OnceLock<Vec<usize>>,
+    /// Which calls are network and process calls, worked out once for all the rules that ask.
+    call_kinds: OnceCell<CallKinds>,
+}
+
+/// Indices in [`JsFacts::calls`] of the calls of two kinds several rules look for.
+#[derive(Debug, Default)]
+struct CallKinds {
+    /// [`crate::rules::is_network_call`].
+    network: Vec<usize>,
+    /// [`crate::rules::is_process_call`].
+    process: Vec<usize>,
 }
 
 impl<'a> FileContext<'a> {
@@ -122,7 +134,43 @@ impl<'a> FileContext<'a> {
             manifest,
             uninteresting: false,
             line_starts: OnceLock::new(),
+            call_kinds: OnceCell::new(),
         }
+    }
+
+    fn call_kinds(&self) -> &CallKinds {
+        self.call_kinds.get_or_init(|| {
+            let mut kinds = CallKinds::default();
+            for (index, call) in self
+                .js
+                .iter()
+                .flat_map(|facts| facts.calls.iter())
+                .enumerate()
+            {
+                if crate::rules::is_network_call(&call.callee) {
+                    kinds.network.push(index);
+                }
+                if crate::rules::is_process_call(&call.callee) {
+                    kinds.process.push(index);
+                }
+            }
+            kinds
+        })
+    }
+
+    /// The calls of the file's facts that [`crate::rules::is_network_call`] accepts, in order.
+    pub(crate) fn network_calls(&self) -> impl Iterator<Item = &'a CallFact> + '_ {
+        self.calls_at(&self.call_kinds().network)
+    }
+
+    /// The calls of the file's facts that [`crate::rules::is_process_call`] accepts, in order.
+    pub(crate) fn process_calls(&self) -> impl Iterator<Item = &'a CallFact> + '_ {
+        self.calls_at(&self.call_kinds().process)
+    }
+
+    fn calls_at<'s>(&'s self, indices: &'s [usize]) -> impl Iterator<Item = &'a CallFact> + 's {
+        let calls: &'a [CallFact] = self.js.map_or(&[], |facts| facts.calls.as_slice());
+        indices.iter().filter_map(move |index| calls.get(*index))
     }
 
     /// 1-based (line, column in characters) of a byte offset.

@@ -1,10 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{
-    is_network_call, is_process_call, is_public_ipv4, is_well_known_host, url_host, values,
-    values_haystack,
-};
+use crate::rules::{is_public_ipv4, is_well_known_host, url_host, values, values_haystack};
 
 declare_rule! {
     /// ### What it does
@@ -64,14 +61,10 @@ impl Rule for DownloadExecute {
         }
         let Some(facts) = file.js else { return };
         // Cheapest first: most files make no network call, and the text scans come last.
-        let Some(network) = facts
-            .calls
-            .iter()
-            .find(|call| is_network_call(&call.callee))
-        else {
+        let Some(network) = file.network_calls().next() else {
             return;
         };
-        if !facts.calls.iter().any(|call| is_process_call(&call.callee)) {
+        if file.process_calls().next().is_none() {
             return;
         }
         let chmod = facts.calls.iter().any(|call| {

@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_network_call, is_public_ipv4, matcher, url_host, values, values_haystack};
+use crate::rules::{is_public_ipv4, matcher, url_host, values, values_haystack};
 
 /// Services used to receive stolen data or to run C2 (matched case-insensitively).
 const ENDPOINTS: &[&str] = &[
@@ -171,12 +171,8 @@ impl Rule for ExfiltrationEndpoint {
             }
         }
         // `net.connect(port, '1.2.3.4')` and friends.
-        if let Some(facts) = file.js {
-            let network_calls: Vec<_> = facts
-                .calls
-                .iter()
-                .filter(|call| is_network_call(&call.callee))
-                .collect();
+        if file.js.is_some() {
+            let network_calls: Vec<_> = file.network_calls().collect();
             let mut connects_to_ip = false;
             for call in &network_calls {
                 if let Some(host) = call
