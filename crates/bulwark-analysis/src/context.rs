@@ -102,6 +102,8 @@ pub(crate) struct FileContext<'a> {
     line_starts: OnceLock<Vec<usize>>,
     /// Which calls are network and process calls, worked out once for all the rules that ask.
     call_kinds: OnceCell<CallKinds>,
+    /// [`crate::rules::value_needle_lists`] of the file's values, worked out once.
+    value_needles: OnceCell<u8>,
 }
 
 /// Indices in [`JsFacts::calls`] of the calls of two kinds several rules look for.
@@ -135,7 +137,16 @@ impl<'a> FileContext<'a> {
             uninteresting: false,
             line_starts: OnceLock::new(),
             call_kinds: OnceCell::new(),
+            value_needles: OnceCell::new(),
         }
+    }
+
+    /// The [`crate::rules::ValueNeedles`] lists (bits) with a needle in some value of the file
+    /// (or in their haystack).
+    pub(crate) fn value_needles(&self) -> u8 {
+        *self
+            .value_needles
+            .get_or_init(|| crate::rules::value_needle_lists(crate::rules::values_haystack(self)))
     }
 
     fn call_kinds(&self) -> &CallKinds {

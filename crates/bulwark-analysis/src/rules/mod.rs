@@ -167,6 +167,102 @@ pub(crate) fn values_haystack<'a>(file: &FileContext<'a>) -> &'a str {
     }
 }
 
+/// Needle lists that rules search for case-insensitively in string values. Whether a file's
+/// [`values_haystack`] holds any needle of each list is found in one pass for all of them
+/// ([`FileContext::value_needles`]); a list absent from it is absent from every value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueNeedles {
+    /// `persistence-write` targets.
+    PersistenceTargets,
+    /// `sensitive-file-access` targets.
+    SensitiveFiles,
+    /// `lolbin-usage` tokens.
+    Lolbins,
+    /// `exfiltration-endpoint` endpoints.
+    Endpoints,
+}
+
+impl ValueNeedles {
+    const ALL: [Self; 4] = [
+        Self::PersistenceTargets,
+        Self::SensitiveFiles,
+        Self::Lolbins,
+        Self::Endpoints,
+    ];
+
+    fn needles(self) -> Vec<&'static str> {
+        match self {
+            Self::PersistenceTargets => persistence::persistence_write::target_needles(),
+            Self::SensitiveFiles => credentials::sensitive_file_access::target_needles(),
+            Self::Lolbins => process::lolbin_usage::token_needles(),
+            Self::Endpoints => network::exfiltration_endpoint::ENDPOINTS.to_vec(),
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Every needle of every [`ValueNeedles`] list once, with the lists it belongs to (bits).
+static VALUE_NEEDLES: LazyLock<(Vec<u8>, Option<AhoCorasick>)> = LazyLock::new(|| {
+    let mut needles: Vec<&'static str> = Vec::new();
+    let mut lists: Vec<u8> = Vec::new();
+    for list in ValueNeedles::ALL {
+        for needle in list.needles() {
+            let lower = needle.to_ascii_lowercase();
+            match needles
+                .iter()
+                .position(|known| known.to_ascii_lowercase() == lower)
+            {
+                Some(index) => lists[index] |= list.bit(),
+                None => {
+                    needles.push(needle);
+                    lists.push(list.bit());
+                }
+            }
+        }
+    }
+    // Standard semantics, overlapping: every occurrence of every needle is reported, so no
+    // needle of one list can hide a needle of another.
+    let automaton = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(&needles)
+        .ok();
+    (lists, automaton)
+});
+
+/// The [`ValueNeedles`] lists (bits) with a needle in `haystack`, in one pass.
+pub(crate) fn value_needle_lists(haystack: &str) -> u8 {
+    let (lists, automaton) = &*VALUE_NEEDLES;
+    let Some(automaton) = automaton else {
+        // Without the automaton, nothing may be skipped.
+        return u8::MAX;
+    };
+    let every_list = ValueNeedles::ALL
+        .iter()
+        .fold(0, |bits, list| bits | list.bit());
+    let mut found = 0;
+    for occurrence in automaton.find_overlapping_iter(haystack) {
+        found |= lists
+            .get(occurrence.pattern().as_usize())
+            .copied()
+            .unwrap_or(u8::MAX);
+        if found & every_list == every_list {
+            break;
+        }
+    }
+    found
+}
+
+/// Whether some value of `file` may hold a needle of `list` (case-insensitively): false only
+/// when none does.
+pub(crate) fn values_may_contain(file: &FileContext<'_>, list: ValueNeedles) -> bool {
+    file.value_needles() & list.bit() != 0
+}
+
 /// Case-insensitive multi-pattern matcher over `needles` (leftmost-longest).
 pub(crate) fn matcher(needles: &[&str]) -> Option<AhoCorasick> {
     AhoCorasickBuilder::new()
@@ -339,7 +435,19 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{RULES, url_host};
+    use super::{RULES, ValueNeedles, url_host, value_needle_lists};
+
+    /// Each needle of each list, in any case and inside other text, marks its list.
+    #[test]
+    fn value_needle_lists_mark_every_needle() {
+        for list in ValueNeedles::ALL {
+            for needle in list.needles() {
+                let haystack = format!("x{}y", needle.to_ascii_uppercase());
+                assert_ne!(value_needle_lists(&haystack) & list.bit(), 0, "{needle}");
+            }
+        }
+        assert_eq!(value_needle_lists("module.exports = {}"), 0);
+    }
 
     /// The earliest-ending scheme wins, whatever the order of the schemes in the text.
     #[test]

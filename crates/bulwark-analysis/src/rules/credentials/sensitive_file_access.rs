@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{matcher, values, values_haystack};
+use crate::rules::{ValueNeedles, matcher, values, values_haystack, values_may_contain};
 
 /// (needle, severity, what) — the needle is matched case-insensitively inside string values.
 const TARGETS: &[(&str, Severity, &str)] = &[
@@ -103,14 +103,12 @@ const TARGETS: &[(&str, Severity, &str)] = &[
     ),
 ];
 
-static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-    matcher(
-        &TARGETS
-            .iter()
-            .map(|(needle, _, _)| *needle)
-            .collect::<Vec<_>>(),
-    )
-});
+/// The needles of [`TARGETS`].
+pub(crate) fn target_needles() -> Vec<&'static str> {
+    TARGETS.iter().map(|(needle, _, _)| *needle).collect()
+}
+
+static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(&target_needles()));
 
 declare_rule! {
     /// ### What it does
@@ -152,7 +150,9 @@ impl Rule for SensitiveFileAccess {
         // Values are searched with `\` turned into `/`; without any `\`, a haystack without a
         // target holds no value with one.
         let haystack = values_haystack(file);
-        if memchr::memchr(b'\\', haystack.as_bytes()).is_none() && !automaton.is_match(haystack) {
+        if memchr::memchr(b'\\', haystack.as_bytes()).is_none()
+            && !values_may_contain(file, ValueNeedles::SensitiveFiles)
+        {
             return;
         }
         for value in values(file) {

@@ -5,10 +5,10 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_public_ipv4, matcher, url_host, values, values_haystack};
+use crate::rules::{ValueNeedles, is_public_ipv4, matcher, url_host, values, values_may_contain};
 
 /// Services used to receive stolen data or to run C2 (matched case-insensitively).
-const ENDPOINTS: &[&str] = &[
+pub(crate) const ENDPOINTS: &[&str] = &[
     "webhook.site",
     "discord.com/api/webhooks",
     "discordapp.com/api/webhooks",
@@ -125,7 +125,7 @@ impl Rule for ExfiltrationEndpoint {
         // No value holds an endpoint when their haystack does not (manifest scripts are
         // always searched).
         let may_name_endpoint =
-            file.kind == FileKind::Manifest || automaton.is_match(values_haystack(file));
+            file.kind == FileKind::Manifest || values_may_contain(file, ValueNeedles::Endpoints);
         for value in &file_values {
             if value.text.len() > 4096 {
                 continue;

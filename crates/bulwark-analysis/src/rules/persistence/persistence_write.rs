@@ -1,7 +1,9 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{has_call, is_process_call, values, values_haystack};
+use crate::rules::{
+    ValueNeedles, has_call, is_process_call, values, values_haystack, values_may_contain,
+};
 
 /// Targets that run code on the next push, folder open or agent session: high when written.
 const CODE_TRIGGERS: &[&str] = &[
@@ -62,11 +64,19 @@ fn segment_match(text: &str, needle: &str) -> bool {
     })
 }
 
+/// The needles of [`TARGET_PREFILTER`] but the backslash.
+pub(crate) fn target_needles() -> Vec<&'static str> {
+    TARGETS
+        .iter()
+        .chain(EXACT_TARGETS)
+        .map(|(needle, _)| *needle)
+        .collect()
+}
+
 /// Cheap whole-file gate before the per-value checks.
 static TARGET_PREFILTER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
-        let mut needles: Vec<&str> = TARGETS.iter().map(|(needle, _)| *needle).collect();
-        needles.extend(EXACT_TARGETS.iter().map(|(needle, _)| *needle));
+        let mut needles = target_needles();
         needles.push("\\");
         crate::rules::matcher(&needles)
     });
@@ -115,9 +125,8 @@ impl Rule for PersistenceWrite {
             return;
         }
         // Only values the gate matches are reported: none match when their haystack does not.
-        if !TARGET_PREFILTER
-            .as_ref()
-            .is_none_or(|automaton| automaton.is_match(values_haystack(file)))
+        if memchr::memchr(b'\\', values_haystack(file).as_bytes()).is_none()
+            && !values_may_contain(file, ValueNeedles::PersistenceTargets)
         {
             return;
         }
