@@ -199,17 +199,49 @@ impl ValueNeedles {
         }
     }
 
+    /// The needles as searched: the rules that turn `\` into `/` in a value before searching
+    /// it find a needle there exactly when the value holds the needle with any of its `/`
+    /// written `/` or `\`, so those lists are searched in every such spelling.
+    fn spellings(self) -> Vec<String> {
+        let needles = self.needles();
+        match self {
+            Self::PersistenceTargets | Self::SensitiveFiles => {
+                needles.into_iter().flat_map(separator_spellings).collect()
+            }
+            Self::Lolbins | Self::Endpoints => needles.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
     const fn bit(self) -> u8 {
         1 << self as u8
     }
 }
 
-/// Every needle of every [`ValueNeedles`] list once, with the lists it belongs to (bits).
+/// `needle` with each `/` written as `/` or as `\`, every combination.
+fn separator_spellings(needle: &str) -> Vec<String> {
+    let mut spellings = vec![String::new()];
+    for character in needle.chars() {
+        if character == '/' {
+            spellings = spellings
+                .into_iter()
+                .flat_map(|spelling| [format!("{spelling}/"), format!("{spelling}\\")])
+                .collect();
+        } else {
+            for spelling in &mut spellings {
+                spelling.push(character);
+            }
+        }
+    }
+    spellings
+}
+
+/// Every needle spelling of every [`ValueNeedles`] list once, with the lists it belongs to
+/// (bits).
 static VALUE_NEEDLES: LazyLock<(Vec<u8>, Option<AhoCorasick>)> = LazyLock::new(|| {
-    let mut needles: Vec<&'static str> = Vec::new();
+    let mut needles: Vec<String> = Vec::new();
     let mut lists: Vec<u8> = Vec::new();
     for list in ValueNeedles::ALL {
-        for needle in list.needles() {
+        for needle in list.spellings() {
             let lower = needle.to_ascii_lowercase();
             match needles
                 .iter()
@@ -447,6 +479,11 @@ mod tests {
             }
         }
         assert_eq!(value_needle_lists("module.exports = {}"), 0);
+        let windows = value_needle_lists("C:\\Users\\me\\.SSH\\id_rsa");
+        assert_ne!(windows & ValueNeedles::SensitiveFiles.bit(), 0);
+        let windows = value_needle_lists("x\\.github\\workflows\\a.yml");
+        assert_ne!(windows & ValueNeedles::PersistenceTargets.bit(), 0);
+        assert_eq!(windows & ValueNeedles::Endpoints.bit(), 0);
     }
 
     /// The earliest-ending scheme wins, whatever the order of the schemes in the text.

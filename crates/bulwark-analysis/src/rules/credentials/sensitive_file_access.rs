@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{ValueNeedles, matcher, values, values_haystack, values_may_contain};
+use crate::rules::{ValueNeedles, matcher, values, values_may_contain};
 
 /// (needle, severity, what) — the needle is matched case-insensitively inside string values.
 const TARGETS: &[(&str, Severity, &str)] = &[
@@ -147,12 +147,9 @@ impl Rule for SensitiveFileAccess {
         let Some(automaton) = TARGET_MATCHER.as_ref() else {
             return;
         };
-        // Values are searched with `\` turned into `/`; without any `\`, a haystack without a
-        // target holds no value with one.
-        let haystack = values_haystack(file);
-        if memchr::memchr(b'\\', haystack.as_bytes()).is_none()
-            && !values_may_contain(file, ValueNeedles::SensitiveFiles)
-        {
+        // Values are searched with `\` turned into `/`: none holds a target when no spelling of
+        // one is in their haystack.
+        if !values_may_contain(file, ValueNeedles::SensitiveFiles) {
             return;
         }
         for value in values(file) {

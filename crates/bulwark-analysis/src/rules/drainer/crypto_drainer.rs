@@ -47,10 +47,22 @@ static FRAGMENTS: std::sync::LazyLock<(Vec<usize>, Option<aho_corasick::AhoCoras
         (chains, aho_corasick::AhoCorasick::new(fragments).ok())
     });
 
-/// Every address fragment contains one of these (a character class followed by a count, or a
-/// literal prefix), so a text without them names no chain; they are found far faster than the
-/// fragments themselves.
-const FRAGMENT_GATE: &[&str] = &["]{", "bc1", "ltc1", "bitcoincash:"];
+/// Every address fragment contains one of these (the end of a character class with its count,
+/// or a literal prefix), so a text without them names no chain; they are found far faster than
+/// the fragments themselves.
+const FRAGMENT_GATE: &[&str] = &[
+    "]{40}",
+    "]{25,34}",
+    "]{39,59}",
+    "]{33}",
+    "]{32,44}",
+    "]{43,44}",
+    "]{26,33}",
+    "]{41}",
+    "bc1",
+    "ltc1",
+    "bitcoincash:",
+];
 
 static FRAGMENT_GATE_MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {

@@ -49,7 +49,8 @@ pub(crate) fn is_popular(name: &str) -> bool {
     POPULAR_SET.contains(name)
 }
 
-/// Optimal-string-alignment distance (edits plus adjacent transpositions), bounded by `limit`.
+/// Optimal-string-alignment distance (edits plus adjacent transpositions), bounded by `limit`:
+/// exact up to `limit`, some larger number beyond.
 #[cfg(test)]
 pub(crate) fn edit_distance(left: &str, right: &str, limit: usize) -> usize {
     let left: Vec<char> = left.chars().collect();
@@ -81,6 +82,13 @@ fn edit_distance_within(left: &[char], right: &[char], limit: usize) -> usize {
                 best = best.min(previous_previous[other - 2] + 1);
             }
             current[other] = best;
+        }
+        // Once two rows in a row exceed the limit, every later one does (each entry comes
+        // from the two rows above or its left neighbour, plus at least nothing): stop.
+        if current.iter().all(|distance| *distance > limit)
+            && previous.iter().all(|distance| *distance > limit)
+        {
+            return limit + 1;
         }
         std::mem::swap(&mut previous_previous, &mut previous);
         std::mem::swap(&mut previous, &mut current);
@@ -199,5 +207,63 @@ mod tests {
         test_rule(Typosquatting::META.name, pass, fail);
         assert_eq!(edit_distance("node-fetch", "ndoe-fethc", 3), 2);
         assert_eq!(edit_distance("kitten", "sitting", 5), 3);
+    }
+
+    /// Plain optimal-string-alignment distance, without a limit.
+    fn full_distance(left: &str, right: &str) -> usize {
+        let left: Vec<char> = left.chars().collect();
+        let right: Vec<char> = right.chars().collect();
+        let mut table = vec![vec![0usize; right.len() + 1]; left.len() + 1];
+        for (index, row) in table.iter_mut().enumerate() {
+            row[0] = index;
+        }
+        for (other, cell) in table[0].iter_mut().enumerate() {
+            *cell = other;
+        }
+        for index in 1..=left.len() {
+            for other in 1..=right.len() {
+                let cost = usize::from(left[index - 1] != right[other - 1]);
+                let mut best = (table[index - 1][other] + 1)
+                    .min(table[index][other - 1] + 1)
+                    .min(table[index - 1][other - 1] + cost);
+                if index > 1
+                    && other > 1
+                    && left[index - 1] == right[other - 2]
+                    && left[index - 2] == right[other - 1]
+                {
+                    best = best.min(table[index - 2][other - 2] + 1);
+                }
+                table[index][other] = best;
+            }
+        }
+        table[left.len()][right.len()]
+    }
+
+    /// The bounded distance decides `<= limit` as the full one does, exact up to the limit.
+    #[test]
+    fn bounded_distance_agrees_with_the_full_one() {
+        let mut names: Vec<&str> = POPULAR.iter().take(150).copied().collect();
+        names.extend([
+            "lodahs",
+            "ndoe-fethc",
+            "c0mmander",
+            "expres",
+            "reactt",
+            "ab",
+            "",
+        ]);
+        for left in &names {
+            for right in &names {
+                let full = full_distance(left, right);
+                for limit in 0..=3 {
+                    let bounded = edit_distance(left, right, limit);
+                    if full <= limit {
+                        assert_eq!(bounded, full, "{left} {right} {limit}");
+                    } else {
+                        assert!(bounded > limit, "{left} {right} {limit}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::values;
+use crate::rules::{values, values_haystack};
 
 /// Write endpoints of the GitHub API that worms use (route templates with `{owner}` are skipped).
 const WRITE_ROUTES: &[(&str, &str)] = &[
@@ -54,16 +54,21 @@ impl Rule for GithubApiWrite {
             return;
         }
         let file_values = values(file);
-        let names_token = file_values.iter().any(|value| {
-            value.text.contains("GITHUB_TOKEN")
-                || value.text.contains("ghp_")
-                || value.text.contains("gho_")
-                || value.text.contains("gh auth token")
-        }) || file.js.is_some_and(|facts| {
-            facts.members.iter().any(|member| {
-                member.path == "process.env.GITHUB_TOKEN" || member.path == "process.env.GH_TOKEN"
-            })
-        });
+        let names_token_text = |text: &str| {
+            text.contains("GITHUB_TOKEN")
+                || text.contains("ghp_")
+                || text.contains("gho_")
+                || text.contains("gh auth token")
+        };
+        // No value names a token when their haystack does not.
+        let names_token = names_token_text(values_haystack(file))
+            && file_values.iter().any(|value| names_token_text(value.text))
+            || file.js.is_some_and(|facts| {
+                facts.members.iter().any(|member| {
+                    member.path == "process.env.GITHUB_TOKEN"
+                        || member.path == "process.env.GH_TOKEN"
+                })
+            });
         if !names_token {
             return;
         }

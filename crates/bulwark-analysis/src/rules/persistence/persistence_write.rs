@@ -1,9 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{
-    ValueNeedles, has_call, is_process_call, values, values_haystack, values_may_contain,
-};
+use crate::rules::{ValueNeedles, has_call, is_process_call, values, values_may_contain};
 
 /// Targets that run code on the next push, folder open or agent session: high when written.
 const CODE_TRIGGERS: &[&str] = &[
@@ -124,10 +122,9 @@ impl Rule for PersistenceWrite {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
-        // Only values the gate matches are reported: none match when their haystack does not.
-        if memchr::memchr(b'\\', values_haystack(file).as_bytes()).is_none()
-            && !values_may_contain(file, ValueNeedles::PersistenceTargets)
-        {
+        // A value is reported only when, with `\` turned into `/`, it holds a target: none does
+        // when no spelling of a target is in their haystack.
+        if !values_may_contain(file, ValueNeedles::PersistenceTargets) {
             return;
         }
         let acts = file.kind == FileKind::ShellLike
