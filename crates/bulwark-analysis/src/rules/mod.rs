@@ -295,6 +295,12 @@ pub(crate) fn values_may_contain(file: &FileContext<'_>, list: ValueNeedles) -> 
     file.value_needles() & list.bit() != 0
 }
 
+/// Whether `needle` occurs in `text`: `str::contains` with the vectorised `memmem` search, for
+/// whole-file texts.
+pub(crate) fn text_contains(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Case-insensitive multi-pattern matcher over `needles` (leftmost-longest).
 pub(crate) fn matcher(needles: &[&str]) -> Option<AhoCorasick> {
     AhoCorasickBuilder::new()

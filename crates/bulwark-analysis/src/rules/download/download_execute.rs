@@ -1,7 +1,9 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_public_ipv4, is_well_known_host, url_host, values, values_haystack};
+use crate::rules::{
+    is_public_ipv4, is_well_known_host, text_contains, url_host, values, values_haystack,
+};
 
 declare_rule! {
     /// ### What it does
@@ -38,8 +40,9 @@ impl Rule for DownloadExecute {
         }
         let file_values = values(file);
         let haystack = values_haystack(file);
-        let names_bun_installer =
-            |text: &str| text.contains("bun.sh/install") || text.contains("bun.com/install");
+        let names_bun_installer = |text: &str| {
+            text_contains(text, "bun.sh/install") || text_contains(text, "bun.com/install")
+        };
         // No value names the installer when their haystack does not.
         let searched: &[_] = if names_bun_installer(haystack) {
             &file_values
@@ -69,9 +72,9 @@ impl Rule for DownloadExecute {
         }
         let chmod = facts.calls.iter().any(|call| {
             call.callee.starts_with("fs.chmod") || call.callee.starts_with("fs.promises.chmod")
-        }) || file.text.contains("0o755")
-            || file.text.contains("0o777")
-            || file.text.contains("chmod +x");
+        }) || text_contains(file.text, "0o755")
+            || text_contains(file.text, "0o777")
+            || text_contains(file.text, "chmod +x");
         if !chmod {
             return;
         }

@@ -207,7 +207,10 @@ impl Rule for CryptoDrainer {
                 "fetch" | "XMLHttpRequest.prototype.open" | "XMLHttpRequest.prototype.send"
             )
         });
-        let levenshtein = || text.contains("levenshtein") || text.contains("Levenshtein");
+        let levenshtein = || {
+            crate::rules::text_contains(text, "levenshtein")
+                || crate::rules::text_contains(text, "Levenshtein")
+        };
         let replacement = chains.len() >= 3
             || addresses.len() >= 10
             || (chains.len() >= 2 || addresses.len() >= 3) && levenshtein();

@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{values, values_haystack};
+use crate::rules::{text_contains, values, values_haystack};
 
 /// Write endpoints of the GitHub API that worms use (route templates with `{owner}` are skipped).
 const WRITE_ROUTES: &[(&str, &str)] = &[
@@ -49,16 +49,16 @@ impl Rule for GithubApiWrite {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike)
-            || !file.text.contains("github")
+            || !text_contains(file.text, "github")
         {
             return;
         }
         let file_values = values(file);
         let names_token_text = |text: &str| {
-            text.contains("GITHUB_TOKEN")
-                || text.contains("ghp_")
-                || text.contains("gho_")
-                || text.contains("gh auth token")
+            text_contains(text, "GITHUB_TOKEN")
+                || text_contains(text, "ghp_")
+                || text_contains(text, "gho_")
+                || text_contains(text, "gh auth token")
         };
         // No value names a token when their haystack does not.
         let names_token = names_token_text(values_haystack(file))

@@ -68,8 +68,10 @@ impl Rule for ProcessExecution {
         let Some(facts) = file.js else { return };
         // Searched once, and only when a call's grading reaches it.
         let hidden_module_text = std::cell::OnceCell::new();
-        let hidden_module_text =
-            || *hidden_module_text.get_or_init(|| !file.text.contains("child_process"));
+        let hidden_module_text = || {
+            *hidden_module_text
+                .get_or_init(|| !crate::rules::text_contains(file.text, "child_process"))
+        };
         for call in &facts.calls {
             if call.callee == "process.binding" || call.callee == "process._linkedBinding" {
                 if call

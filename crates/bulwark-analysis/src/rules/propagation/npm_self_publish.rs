@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::values;
+use crate::rules::{text_contains, values};
 
 /// Cheap per-value gate before the command checks.
 static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
@@ -50,7 +50,7 @@ impl Rule for NpmSelfPublish {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike)
-            || !file.text.contains("npm") && !file.text.contains("whoami")
+            || !text_contains(file.text, "npm") && !text_contains(file.text, "whoami")
         {
             return;
         }
