@@ -8,6 +8,7 @@ use crate::js::{CallFact, JsFacts};
 use crate::manifest::Manifest;
 use crate::report::{Confidence, Finding, Severity, evidence};
 use crate::rule::RuleMeta;
+use crate::rules::Value;
 
 /// Executable formats recognised by their magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +105,8 @@ pub(crate) struct FileContext<'a> {
     call_kinds: OnceCell<CallKinds>,
     /// [`crate::rules::value_needle_lists`] of the file's values, worked out once.
     value_needles: OnceCell<u8>,
+    /// [`crate::rules::values`], built once for all the rules that read them.
+    values: OnceCell<Vec<Value<'a>>>,
 }
 
 /// Indices in [`JsFacts::calls`] of the calls of two kinds several rules look for.
@@ -138,7 +141,13 @@ impl<'a> FileContext<'a> {
             line_starts: OnceLock::new(),
             call_kinds: OnceCell::new(),
             value_needles: OnceCell::new(),
+            values: OnceCell::new(),
         }
+    }
+
+    /// The file's values: built by `build` the first time, then shared.
+    pub(crate) fn values_with(&self, build: impl FnOnce() -> Vec<Value<'a>>) -> &[Value<'a>] {
+        self.values.get_or_init(build)
     }
 
     /// The [`crate::rules::ValueNeedles`] lists (bits) with a needle in some value of the file

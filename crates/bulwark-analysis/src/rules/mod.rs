@@ -111,7 +111,11 @@ pub(crate) struct Value<'a> {
 /// The string values a rule should look at: the literal/folded/decoded strings of a parsed
 /// script (so comments do not count), or the lines of other text files (shell scripts, scripts
 /// too large to parse or without interesting tokens).
-pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
+pub(crate) fn values<'file, 'a>(file: &'file FileContext<'a>) -> &'file [Value<'a>] {
+    file.values_with(|| build_values(file))
+}
+
+fn build_values<'a>(file: &FileContext<'a>) -> Vec<Value<'a>> {
     if let Some(facts) = file.js {
         return facts
             .string_values()

@@ -45,7 +45,7 @@ impl Rule for DownloadExecute {
         };
         // No value names the installer when their haystack does not.
         let searched: &[_] = if names_bun_installer(haystack) {
-            &file_values
+            file_values
         } else {
             &[]
         };

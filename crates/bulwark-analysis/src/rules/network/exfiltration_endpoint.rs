@@ -118,7 +118,7 @@ impl Rule for ExfiltrationEndpoint {
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
-            manifest_values
+            &manifest_values
         } else {
             values(file)
         };
@@ -126,7 +126,7 @@ impl Rule for ExfiltrationEndpoint {
         // always searched).
         let may_name_endpoint =
             file.kind == FileKind::Manifest || values_may_contain(file, ValueNeedles::Endpoints);
-        for value in &file_values {
+        for value in file_values {
             if value.text.len() > 4096 {
                 continue;
             }

@@ -72,7 +72,7 @@ impl Rule for GithubApiWrite {
         if !names_token {
             return;
         }
-        for value in &file_values {
+        for value in file_values {
             if value.text.len() > 1000 || value.text.contains('{') || value.text.contains(":owner")
             {
                 continue;

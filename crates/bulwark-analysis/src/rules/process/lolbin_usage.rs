@@ -101,7 +101,7 @@ impl Rule for LolbinUsage {
         let mut reported = 0;
         // No value holds a token when their haystack does not.
         let searched: &[_] = if values_may_contain(file, ValueNeedles::Lolbins) {
-            &file_values
+            file_values
         } else {
             &[]
         };

@@ -81,7 +81,7 @@ impl Rule for NpmSelfPublish {
             return;
         };
         let file_values: Vec<_> = file_values
-            .into_iter()
+            .iter()
             .filter(|value| automaton.is_match(value.text))
             .collect();
         let repacks = file_values.iter().any(|value| {
