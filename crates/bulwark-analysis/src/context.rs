@@ -1,12 +1,14 @@
 //! What a rule sees: one file ([`FileContext`]) or the whole package ([`PackageContext`]),
 //! plus the helpers that turn byte offsets into findings with line, column and evidence.
 
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
-use crate::js::JsFacts;
+use crate::js::{CallFact, JsFacts};
 use crate::manifest::Manifest;
 use crate::report::{Confidence, Finding, Severity, evidence};
 use crate::rule::RuleMeta;
+use crate::rules::Value;
 
 /// Executable formats recognised by their magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +101,21 @@ pub(crate) struct FileContext<'a> {
     /// A script that skipped parsing because it has none of the tokens any AST rule needs.
     pub(crate) uninteresting: bool,
     line_starts: OnceLock<Vec<usize>>,
+    /// Which calls are network and process calls, worked out once for all the rules that ask.
+    call_kinds: OnceCell<CallKinds>,
+    /// [`crate::rules::value_needle_lists`] of the file's values, worked out once.
+    value_needles: OnceCell<u8>,
+    /// [`crate::rules::values`], built once for all the rules that read them.
+    values: OnceCell<Vec<Value<'a>>>,
+}
+
+/// Indices in [`JsFacts::calls`] of the calls of two kinds several rules look for.
+#[derive(Debug, Default)]
+struct CallKinds {
+    /// [`crate::rules::is_network_call`].
+    network: Vec<usize>,
+    /// [`crate::rules::is_process_call`].
+    process: Vec<usize>,
 }
 
 impl<'a> FileContext<'a> {
@@ -122,7 +139,58 @@ impl<'a> FileContext<'a> {
             manifest,
             uninteresting: false,
             line_starts: OnceLock::new(),
+            call_kinds: OnceCell::new(),
+            value_needles: OnceCell::new(),
+            values: OnceCell::new(),
         }
+    }
+
+    /// The file's values: built by `build` the first time, then shared.
+    pub(crate) fn values_with(&self, build: impl FnOnce() -> Vec<Value<'a>>) -> &[Value<'a>] {
+        self.values.get_or_init(build)
+    }
+
+    /// The [`crate::rules::ValueNeedles`] lists (bits) with a needle in some value of the file
+    /// (or in their haystack).
+    pub(crate) fn value_needles(&self) -> u8 {
+        *self
+            .value_needles
+            .get_or_init(|| crate::rules::value_needle_lists(crate::rules::values_haystack(self)))
+    }
+
+    fn call_kinds(&self) -> &CallKinds {
+        self.call_kinds.get_or_init(|| {
+            let mut kinds = CallKinds::default();
+            for (index, call) in self
+                .js
+                .iter()
+                .flat_map(|facts| facts.calls.iter())
+                .enumerate()
+            {
+                if crate::rules::is_network_call(&call.callee) {
+                    kinds.network.push(index);
+                }
+                if crate::rules::is_process_call(&call.callee) {
+                    kinds.process.push(index);
+                }
+            }
+            kinds
+        })
+    }
+
+    /// The calls of the file's facts that [`crate::rules::is_network_call`] accepts, in order.
+    pub(crate) fn network_calls(&self) -> impl Iterator<Item = &'a CallFact> + '_ {
+        self.calls_at(&self.call_kinds().network)
+    }
+
+    /// The calls of the file's facts that [`crate::rules::is_process_call`] accepts, in order.
+    pub(crate) fn process_calls(&self) -> impl Iterator<Item = &'a CallFact> + '_ {
+        self.calls_at(&self.call_kinds().process)
+    }
+
+    fn calls_at<'s>(&'s self, indices: &'s [usize]) -> impl Iterator<Item = &'a CallFact> + 's {
+        let calls: &'a [CallFact] = self.js.map_or(&[], |facts| facts.calls.as_slice());
+        indices.iter().filter_map(move |index| calls.get(*index))
     }
 
     /// 1-based (line, column in characters) of a byte offset.

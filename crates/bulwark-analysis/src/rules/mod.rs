@@ -16,6 +16,8 @@ pub(crate) mod persistence;
 pub(crate) mod process;
 pub(crate) mod propagation;
 
+use std::sync::LazyLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::context::{FileContext, FileKind};
@@ -109,7 +111,11 @@ pub(crate) struct Value<'a> {
 /// The string values a rule should look at: the literal/folded/decoded strings of a parsed
 /// script (so comments do not count), or the lines of other text files (shell scripts, scripts
 /// too large to parse or without interesting tokens).
-pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
+pub(crate) fn values<'file, 'a>(file: &'file FileContext<'a>) -> &'file [Value<'a>] {
+    file.values_with(|| build_values(file))
+}
+
+fn build_values<'a>(file: &FileContext<'a>) -> Vec<Value<'a>> {
     if let Some(facts) = file.js {
         return facts
             .string_values()
@@ -148,6 +154,157 @@ pub(crate) fn values<'a>(file: &'a FileContext<'a>) -> Vec<Value<'a>> {
     }
 }
 
+/// A text holding every value of [`values`] as a substring: the string data of a parsed script,
+/// the text of the other files whose lines are values, or nothing when there are no values. A
+/// needle absent from it is absent from every value, so one search here can stand in for one
+/// search per value.
+pub(crate) fn values_haystack<'a>(file: &FileContext<'a>) -> &'a str {
+    if let Some(facts) = file.js {
+        return facts.string_data.as_str();
+    }
+    if file.uninteresting {
+        return "";
+    }
+    match file.kind {
+        FileKind::Script | FileKind::ShellLike | FileKind::BindingGyp => file.text,
+        _ => "",
+    }
+}
+
+/// Needle lists that rules search for case-insensitively in string values. Whether a file's
+/// [`values_haystack`] holds any needle of each list is found in one pass for all of them
+/// ([`FileContext::value_needles`]); a list absent from it is absent from every value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueNeedles {
+    /// `persistence-write` targets.
+    PersistenceTargets,
+    /// `sensitive-file-access` targets.
+    SensitiveFiles,
+    /// `lolbin-usage` tokens.
+    Lolbins,
+    /// `exfiltration-endpoint` endpoints.
+    Endpoints,
+}
+
+impl ValueNeedles {
+    const ALL: [Self; 4] = [
+        Self::PersistenceTargets,
+        Self::SensitiveFiles,
+        Self::Lolbins,
+        Self::Endpoints,
+    ];
+
+    fn needles(self) -> Vec<&'static str> {
+        match self {
+            Self::PersistenceTargets => persistence::persistence_write::target_needles(),
+            Self::SensitiveFiles => credentials::sensitive_file_access::target_needles(),
+            Self::Lolbins => process::lolbin_usage::token_needles(),
+            Self::Endpoints => network::exfiltration_endpoint::ENDPOINTS.to_vec(),
+        }
+    }
+
+    /// The needles as searched: the rules that turn `\` into `/` in a value before searching
+    /// it find a needle there exactly when the value holds the needle with any of its `/`
+    /// written `/` or `\`, so those lists are searched in every such spelling.
+    fn spellings(self) -> Vec<String> {
+        let needles = self.needles();
+        match self {
+            Self::PersistenceTargets | Self::SensitiveFiles => {
+                needles.into_iter().flat_map(separator_spellings).collect()
+            }
+            Self::Lolbins | Self::Endpoints => needles.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// `needle` with each `/` written as `/` or as `\`, every combination.
+fn separator_spellings(needle: &str) -> Vec<String> {
+    let mut spellings = vec![String::new()];
+    for character in needle.chars() {
+        if character == '/' {
+            spellings = spellings
+                .into_iter()
+                .flat_map(|spelling| [format!("{spelling}/"), format!("{spelling}\\")])
+                .collect();
+        } else {
+            for spelling in &mut spellings {
+                spelling.push(character);
+            }
+        }
+    }
+    spellings
+}
+
+/// Every needle spelling of every [`ValueNeedles`] list once, with the lists it belongs to
+/// (bits).
+static VALUE_NEEDLES: LazyLock<(Vec<u8>, Option<AhoCorasick>)> = LazyLock::new(|| {
+    let mut needles: Vec<String> = Vec::new();
+    let mut lists: Vec<u8> = Vec::new();
+    for list in ValueNeedles::ALL {
+        for needle in list.spellings() {
+            let lower = needle.to_ascii_lowercase();
+            match needles
+                .iter()
+                .position(|known| known.to_ascii_lowercase() == lower)
+            {
+                Some(index) => lists[index] |= list.bit(),
+                None => {
+                    needles.push(needle);
+                    lists.push(list.bit());
+                }
+            }
+        }
+    }
+    // Standard semantics, overlapping: every occurrence of every needle is reported, so no
+    // needle of one list can hide a needle of another.
+    let automaton = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(&needles)
+        .ok();
+    (lists, automaton)
+});
+
+/// The [`ValueNeedles`] lists (bits) with a needle in `haystack`, in one pass.
+pub(crate) fn value_needle_lists(haystack: &str) -> u8 {
+    let (lists, automaton) = &*VALUE_NEEDLES;
+    let Some(automaton) = automaton else {
+        // Without the automaton, nothing may be skipped.
+        return u8::MAX;
+    };
+    let every_list = ValueNeedles::ALL
+        .iter()
+        .fold(0, |bits, list| bits | list.bit());
+    let mut found = 0;
+    for occurrence in automaton.find_overlapping_iter(haystack) {
+        found |= lists
+            .get(occurrence.pattern().as_usize())
+            .copied()
+            .unwrap_or(u8::MAX);
+        if found & every_list == every_list {
+            break;
+        }
+    }
+    found
+}
+
+/// Whether some value of `file` may hold a needle of `list` (case-insensitively): false only
+/// when none does.
+pub(crate) fn values_may_contain(file: &FileContext<'_>, list: ValueNeedles) -> bool {
+    file.value_needles() & list.bit() != 0
+}
+
+/// Whether `needle` occurs in `text`: `str::contains` with the vectorised `memmem` search, for
+/// whole-file texts.
+pub(crate) fn text_contains(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Case-insensitive multi-pattern matcher over `needles` (leftmost-longest).
 pub(crate) fn matcher(needles: &[&str]) -> Option<AhoCorasick> {
     AhoCorasickBuilder::new()
@@ -166,10 +323,17 @@ pub(crate) fn first_match(automaton: Option<&AhoCorasick>, text: &str) -> Option
 
 /// The host of an `http(s)://`, `ws(s)://` or `ftp://` URL inside `text`.
 pub(crate) fn url_host(text: &str) -> Option<&str> {
-    let lower_start = ["https://", "http://", "wss://", "ws://", "ftp://"]
-        .iter()
-        .filter_map(|scheme| text.find(scheme).map(|position| position + scheme.len()))
-        .min()?;
+    /// The schemes, without their `://`.
+    const SCHEMES: [&[u8]; 5] = [b"https", b"http", b"wss", b"ws", b"ftp"];
+    static SEPARATOR: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"://"));
+    // The URL whose `scheme://` ends first: the first `://` preceded by a scheme.
+    let bytes = text.as_bytes();
+    let lower_start = SEPARATOR.find_iter(bytes).find(|position| {
+        SCHEMES
+            .iter()
+            .any(|scheme| bytes[..*position].ends_with(scheme))
+    })? + 3;
     let rest = &text[lower_start..];
     let end = rest
         .find(|character: char| {
@@ -250,6 +414,13 @@ pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool)
 
 /// `child_process` functions that run commands.
 pub(crate) fn is_process_call(callee: &str) -> bool {
+    // Every name below starts with one of these bytes (most callees do not).
+    if !matches!(
+        callee.as_bytes().first(),
+        Some(b'c' | b'e' | b's' | b'B' | b'D')
+    ) {
+        return false;
+    }
     let callee = callee
         .strip_suffix(".call")
         .or_else(|| callee.strip_suffix(".apply"))
@@ -276,13 +447,26 @@ pub(crate) fn is_process_call(callee: &str) -> bool {
 
 /// Network API calls.
 pub(crate) fn is_network_call(callee: &str) -> bool {
-    let root = callee.split('.').next().unwrap_or_default();
-    let method = callee.rsplit('.').next().unwrap_or_default();
+    let bytes = callee.as_bytes();
+    // Before the first `.` and after the last one (the whole callee when it has none).
+    let root = bytes
+        .iter()
+        .position(|byte| *byte == b'.')
+        .map_or(callee, |dot| &callee[..dot]);
+    let method = || {
+        bytes
+            .iter()
+            .rposition(|byte| *byte == b'.')
+            .map_or(callee, |dot| &callee[dot + 1..])
+    };
     match root {
-        "http" | "https" | "http2" => matches!(method, "get" | "request" | "connect"),
-        "net" | "tls" => matches!(method, "connect" | "createConnection" | "Socket"),
-        "dgram" => matches!(method, "createSocket" | "send"),
-        "dns" => method.starts_with("resolve") || method == "lookup",
+        "http" | "https" | "http2" => matches!(method(), "get" | "request" | "connect"),
+        "net" | "tls" => matches!(method(), "connect" | "createConnection" | "Socket"),
+        "dgram" => matches!(method(), "createSocket" | "send"),
+        "dns" => {
+            let method = method();
+            method.starts_with("resolve") || method == "lookup"
+        }
         "fetch" | "node-fetch" | "cross-fetch" | "undici" | "got" | "request" | "needle"
         | "superagent" | "XMLHttpRequest" | "WebSocket" | "ws" => true,
         "axios" => true,
@@ -293,7 +477,49 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::RULES;
+    use super::{RULES, ValueNeedles, url_host, value_needle_lists};
+
+    /// Each needle of each list, in any case and inside other text, marks its list.
+    #[test]
+    fn value_needle_lists_mark_every_needle() {
+        for list in ValueNeedles::ALL {
+            for needle in list.needles() {
+                let haystack = format!("x{}y", needle.to_ascii_uppercase());
+                assert_ne!(value_needle_lists(&haystack) & list.bit(), 0, "{needle}");
+            }
+        }
+        assert_eq!(value_needle_lists("module.exports = {}"), 0);
+        let windows = value_needle_lists("C:\\Users\\me\\.SSH\\id_rsa");
+        assert_ne!(windows & ValueNeedles::SensitiveFiles.bit(), 0);
+        let windows = value_needle_lists("x\\.github\\workflows\\a.yml");
+        assert_ne!(windows & ValueNeedles::PersistenceTargets.bit(), 0);
+        assert_eq!(windows & ValueNeedles::Endpoints.bit(), 0);
+    }
+
+    /// The earliest-ending scheme wins, whatever the order of the schemes in the text.
+    #[test]
+    fn url_host_takes_the_url_whose_scheme_ends_first() {
+        let cases = [
+            ("https://a.example/x", Some("a.example")),
+            (
+                "see http://b.example:8080/p and https://c.example",
+                Some("b.example"),
+            ),
+            ("wss://user@d.example?q", Some("d.example")),
+            ("ftp://e.example ws://f.example", Some("e.example")),
+            ("xws://g.example", Some("g.example")),
+            (
+                "file:///etc/passwd then https://h.example",
+                Some("h.example"),
+            ),
+            ("https://", None),
+            ("://i.example", None),
+            ("no url here", None),
+        ];
+        for (text, host) in cases {
+            assert_eq!(url_host(text), host, "{text}");
+        }
+    }
 
     /// Rule ids are a public contract: unique, kebab-case, documented with the three sections.
     #[test]

@@ -3,7 +3,6 @@ use std::collections::BTreeSet;
 use crate::context::FileContext;
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::is_network_call;
 
 /// Calls and members that identify the machine or the person.
 const PERSONAL_SOURCES: &[&str] = &[
@@ -53,11 +52,7 @@ impl Rule for HostFingerprinting {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
-        let Some(network) = facts
-            .calls
-            .iter()
-            .find(|call| is_network_call(&call.callee))
-        else {
+        let Some(network) = file.network_calls().next() else {
             return;
         };
         let mut found: Vec<(usize, &str)> = facts

@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{matcher, values};
+use crate::rules::{ValueNeedles, matcher, values, values_may_contain};
 
 /// (needle, severity, what) — the needle is matched case-insensitively inside string values.
 const TARGETS: &[(&str, Severity, &str)] = &[
@@ -103,14 +103,12 @@ const TARGETS: &[(&str, Severity, &str)] = &[
     ),
 ];
 
-static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-    matcher(
-        &TARGETS
-            .iter()
-            .map(|(needle, _, _)| *needle)
-            .collect::<Vec<_>>(),
-    )
-});
+/// The needles of [`TARGETS`].
+pub(crate) fn target_needles() -> Vec<&'static str> {
+    TARGETS.iter().map(|(needle, _, _)| *needle).collect()
+}
+
+static TARGET_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(&target_needles()));
 
 declare_rule! {
     /// ### What it does
@@ -149,12 +147,22 @@ impl Rule for SensitiveFileAccess {
         let Some(automaton) = TARGET_MATCHER.as_ref() else {
             return;
         };
+        // Values are searched with `\` turned into `/`: none holds a target when no spelling of
+        // one is in their haystack.
+        if !values_may_contain(file, ValueNeedles::SensitiveFiles) {
+            return;
+        }
         for value in values(file) {
             if value.text.len() > 2000 && !value.decoded {
                 continue;
             }
-            let normalized = value.text.replace('\\', "/");
-            for found in automaton.find_iter(&normalized) {
+            let normalized: std::borrow::Cow<'_, str> =
+                if memchr::memchr(b'\\', value.text.as_bytes()).is_some() {
+                    value.text.replace('\\', "/").into()
+                } else {
+                    value.text.into()
+                };
+            for found in automaton.find_iter(normalized.as_ref()) {
                 let Some((needle, severity, what)) = TARGETS.get(found.pattern().as_usize()) else {
                     continue;
                 };

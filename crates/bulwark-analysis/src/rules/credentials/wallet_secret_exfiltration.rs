@@ -1,7 +1,7 @@
 use crate::context::FileContext;
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_network_call, is_public_ipv4, is_well_known_host, url_host};
+use crate::rules::{is_public_ipv4, is_well_known_host, url_host};
 
 /// Names of wallet secrets that must never leave the process.
 const SECRET_NAMES: &[&str] = &[
@@ -44,12 +44,7 @@ impl Rule for WalletSecretExfiltration {
     }
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
-        let Some(facts) = file.js else { return };
-        for call in facts
-            .calls
-            .iter()
-            .filter(|call| is_network_call(&call.callee))
-        {
+        for call in file.network_calls() {
             let Some(url) = call
                 .arguments
                 .first()

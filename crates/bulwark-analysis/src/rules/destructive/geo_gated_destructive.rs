@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_process_call, values};
+use crate::rules::{is_process_call, text_contains, values};
 
 const GEO_GATES: &[&str] = &[
     "ru-RU",
@@ -22,7 +22,14 @@ const GEO_GATES: &[&str] = &[
     "geolocation-db",
 ];
 static GATE_MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
-    std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(GEO_GATES).ok());
+    std::sync::LazyLock::new(|| {
+        // Only `is_match` is asked, which any match kind answers alike; leftmost-first allows
+        // the vectorised prefilter.
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(GEO_GATES)
+            .ok()
+    });
 
 const DESTRUCTIVE_COMMANDS: &[&str] = &[
     "rm -rf",
@@ -103,7 +110,7 @@ impl Rule for GeoGatedDestructive {
         let Some(automaton) = GATE_MATCHER.as_ref() else {
             return;
         };
-        if !automaton.is_match(file.text) && !file.text.contains("Intl.") {
+        if !automaton.is_match(file.text) && !text_contains(file.text, "Intl.") {
             return;
         }
         let file_values = values(file);
@@ -119,11 +126,10 @@ impl Rule for GeoGatedDestructive {
                 .filter(|member| member.path.starts_with("Intl."))
                 .map(|member| member.offset as usize),
         );
-        gates.extend(
-            file.text
-                .match_indices("resolvedOptions().timeZone")
-                .map(|(index, _)| index),
-        );
+        gates.extend(memchr::memmem::find_iter(
+            file.text.as_bytes(),
+            b"resolvedOptions().timeZone",
+        ));
         // The gate must guard the damage: both within the same ~2 KB of code.
         let near_gate = |offset: usize| gates.iter().any(|gate| gate.abs_diff(offset) <= 2000);
         let Some(gate_offset) = gates.first().copied() else {
@@ -134,7 +140,7 @@ impl Rule for GeoGatedDestructive {
             .iter()
             .filter(|call| near_gate(call.offset as usize))
             .find(|call| is_destructive_call(call));
-        let overwrite = file.text.contains("❤️")
+        let overwrite = text_contains(file.text, "❤️")
             && facts
                 .calls
                 .iter()

@@ -2,7 +2,7 @@ use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
 use crate::rules::{
-    is_network_call, is_process_call, is_public_ipv4, is_well_known_host, url_host, values,
+    is_public_ipv4, is_well_known_host, text_contains, url_host, values, values_haystack,
 };
 
 declare_rule! {
@@ -39,8 +39,18 @@ impl Rule for DownloadExecute {
             return;
         }
         let file_values = values(file);
-        for value in &file_values {
-            if value.text.contains("bun.sh/install") || value.text.contains("bun.com/install") {
+        let haystack = values_haystack(file);
+        let names_bun_installer = |text: &str| {
+            text_contains(text, "bun.sh/install") || text_contains(text, "bun.com/install")
+        };
+        // No value names the installer when their haystack does not.
+        let searched: &[_] = if names_bun_installer(haystack) {
+            file_values
+        } else {
+            &[]
+        };
+        for value in searched {
+            if names_bun_installer(value.text) {
                 out.push(file.finding(
                     &Self::META,
                     Severity::High,
@@ -53,19 +63,21 @@ impl Rule for DownloadExecute {
             }
         }
         let Some(facts) = file.js else { return };
-        let network = facts
-            .calls
-            .iter()
-            .find(|call| is_network_call(&call.callee));
-        let chmod = facts.calls.iter().any(|call| {
-            call.callee.starts_with("fs.chmod") || call.callee.starts_with("fs.promises.chmod")
-        }) || file.text.contains("0o755")
-            || file.text.contains("0o777")
-            || file.text.contains("chmod +x");
-        let spawns = facts.calls.iter().any(|call| is_process_call(&call.callee));
-        let (Some(network), true, true) = (network, chmod, spawns) else {
+        // Cheapest first: most files make no network call, and the text scans come last.
+        let Some(network) = file.network_calls().next() else {
             return;
         };
+        if file.process_calls().next().is_none() {
+            return;
+        }
+        let chmod = facts.calls.iter().any(|call| {
+            call.callee.starts_with("fs.chmod") || call.callee.starts_with("fs.promises.chmod")
+        }) || text_contains(file.text, "0o755")
+            || text_contains(file.text, "0o777")
+            || text_contains(file.text, "chmod +x");
+        if !chmod {
+            return;
+        }
         let urls: Vec<&str> = file_values
             .iter()
             .filter(|value| value.text.len() < 500 && value.text.contains("://"))

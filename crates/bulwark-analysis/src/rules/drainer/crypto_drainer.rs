@@ -47,9 +47,40 @@ static FRAGMENTS: std::sync::LazyLock<(Vec<usize>, Option<aho_corasick::AhoCoras
         (chains, aho_corasick::AhoCorasick::new(fragments).ok())
     });
 
+/// Every address fragment contains one of these (the end of a character class with its count,
+/// or a literal prefix), so a text without them names no chain; they are found far faster than
+/// the fragments themselves.
+const FRAGMENT_GATE: &[&str] = &[
+    "]{40}",
+    "]{25,34}",
+    "]{39,59}",
+    "]{33}",
+    "]{32,44}",
+    "]{43,44}",
+    "]{26,33}",
+    "]{41}",
+    "bc1",
+    "ltc1",
+    "bitcoincash:",
+];
+
+static FRAGMENT_GATE_MATCHER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(FRAGMENT_GATE)
+            .ok()
+    });
+
 /// The chains (in [`ADDRESS_PATTERNS`] order) one of whose address fragments occurs in `text`,
 /// found in one pass over the text.
 fn chains_named(text: &str) -> Vec<&'static str> {
+    if FRAGMENT_GATE_MATCHER
+        .as_ref()
+        .is_some_and(|gate| !gate.is_match(text))
+    {
+        return Vec::new();
+    }
     let (chain_of, automaton) = &*FRAGMENTS;
     let mut present = vec![false; ADDRESS_PATTERNS.len()];
     if let Some(automaton) = automaton {
@@ -176,10 +207,13 @@ impl Rule for CryptoDrainer {
                 "fetch" | "XMLHttpRequest.prototype.open" | "XMLHttpRequest.prototype.send"
             )
         });
-        let levenshtein = text.contains("levenshtein") || text.contains("Levenshtein");
+        let levenshtein = || {
+            crate::rules::text_contains(text, "levenshtein")
+                || crate::rules::text_contains(text, "Levenshtein")
+        };
         let replacement = chains.len() >= 3
             || addresses.len() >= 10
-            || levenshtein && (chains.len() >= 2 || addresses.len() >= 3);
+            || (chains.len() >= 2 || addresses.len() >= 3) && levenshtein();
         let hook_offset = wallet_hook.or(network_patch.map(|assignment| assignment.offset));
         if let Some(offset) = hook_offset
             && replacement
@@ -241,5 +275,19 @@ mod tests {
             "Object.defineProperty(window, 'ethereum', { get() { return proxy; } });".into(),
         ];
         test_rule(CryptoDrainer::META.name, pass, fail);
+    }
+
+    /// The gate may only skip texts that name no chain: every fragment holds a gate needle.
+    #[test]
+    fn every_fragment_passes_the_gate() {
+        for (chain, fragments) in ADDRESS_PATTERNS {
+            for fragment in *fragments {
+                assert!(
+                    FRAGMENT_GATE.iter().any(|needle| fragment.contains(needle)),
+                    "{chain}: `{fragment}`"
+                );
+                assert!(chains_named(fragment).contains(chain), "{fragment}");
+            }
+        }
     }
 }

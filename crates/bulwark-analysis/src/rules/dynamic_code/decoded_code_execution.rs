@@ -134,10 +134,7 @@ impl Rule for DecodedCodeExecution {
             }
         }
         // Decoded or downloaded data written to disk and then run as a process: a dropper.
-        let runs_processes = facts
-            .calls
-            .iter()
-            .any(|call| crate::rules::is_process_call(&call.callee));
+        let runs_processes = file.process_calls().next().is_some();
         if runs_processes
             && let Some(write) = facts.calls.iter().find(|call| {
                 call.callee.starts_with("fs.writeFile")

@@ -10,26 +10,53 @@ use crate::rule::{Rule, RuleMeta, declare_rule};
 /// The shipped copy of `shared/iocs/file_hashes.csv` (see `data/NOTICE.md`).
 const HASHES_CSV: &str = include_str!("../../../data/file_hashes.csv");
 
-/// SHA-256 (lowercase hex) → (file, campaign).
-static HASHES: LazyLock<HashMap<String, (String, String)>> = LazyLock::new(|| {
+/// A SHA-256 digest.
+type Digest32 = [u8; 32];
+
+/// SHA-256 → (file, campaign). Keyed by the raw digest so that a file's hash is looked up
+/// without formatting it as hex first.
+static HASHES: LazyLock<HashMap<Digest32, (String, String)>> = LazyLock::new(|| {
     HASHES_CSV
         .lines()
         .skip(1)
         .filter_map(|line| {
             let mut fields = line.split(',');
-            let hash = fields.next()?.trim().to_ascii_lowercase();
+            let hash = parse_hex_digest(fields.next()?.trim())?;
             let file = fields.next()?.trim().to_owned();
             let _size = fields.next();
             let campaign = fields.next()?.trim().to_owned();
-            (hash.len() == 64).then_some((hash, (file, campaign)))
+            Some((hash, (file, campaign)))
         })
         .collect()
 });
 
-/// Lowercase hex SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+/// The digest written as 64 hex digits (either case); `None` for anything else, which no
+/// SHA-256 can equal.
+fn parse_hex_digest(hex: &str) -> Option<Digest32> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(digest)
+}
+
+/// SHA-256 of `bytes`.
+fn sha256(bytes: &[u8]) -> Digest32 {
+    Sha256::digest(bytes).into()
+}
+
+/// Lowercase hex of a digest.
+fn to_hex(digest: &Digest32) -> String {
+    use std::fmt::Write as _;
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
 }
 
 declare_rule! {
@@ -56,8 +83,9 @@ impl Rule for PayloadHash {
         if file.bytes.is_empty() {
             return;
         }
-        let hash = sha256_hex(file.bytes);
-        if let Some((name, campaign)) = HASHES.get(&hash) {
+        let digest = sha256(file.bytes);
+        if let Some((name, campaign)) = HASHES.get(&digest) {
+            let hash = to_hex(&digest);
             out.push(file.finding(
                 &Self::META,
                 Severity::Critical,
@@ -79,10 +107,16 @@ mod tests {
     fn test() {
         // The table is data: check a listed hash resolves, and hashing is correct.
         assert!(
-            HASHES.contains_key("de0e25a3e6c1e1e5998b306b7141b3dc4c0088da9d7bb47c1c00c91e6e4f85d6")
+            HASHES.contains_key(
+                &parse_hex_digest(
+                    "de0e25a3e6c1e1e5998b306b7141b3dc4c0088da9d7bb47c1c00c91e6e4f85d6"
+                )
+                .expect("64 hex digits")
+            )
         );
+        assert_eq!(HASHES_CSV.lines().skip(1).count(), HASHES.len());
         assert_eq!(
-            sha256_hex(b"abc"),
+            to_hex(&sha256(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         // No sample payload is shipped, so the fail table cannot hold one; the rule's match path
@@ -93,8 +127,7 @@ mod tests {
     #[test]
     fn matches_listed_hash() {
         let content = "const x = 1;";
-        let hash = sha256_hex(content.as_bytes());
-        assert!(!HASHES.contains_key(&hash));
+        assert!(!HASHES.contains_key(&sha256(content.as_bytes())));
         let file = FileContext::new(
             "a.js",
             content.as_bytes(),

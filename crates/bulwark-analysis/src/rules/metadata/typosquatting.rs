@@ -16,15 +16,50 @@ static POPULAR: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 static POPULAR_SET: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| POPULAR.iter().copied().collect());
 
+/// A popular name prepared once for comparison with every package's name.
+struct PopularName {
+    /// The full name (`@scope/name` or `name`).
+    name: &'static str,
+    /// The name without its scope.
+    bare: &'static str,
+    /// [`fold`] of [`Self::bare`].
+    folded: String,
+    /// [`Self::bare`] as characters, for [`edit_distance_within`].
+    characters: Vec<char>,
+}
+
+/// [`POPULAR`] with the names' bare, folded and character forms, in the same order.
+static POPULAR_PREPARED: LazyLock<Vec<PopularName>> = LazyLock::new(|| {
+    POPULAR
+        .iter()
+        .map(|name| {
+            let bare = name.rsplit('/').next().unwrap_or(name);
+            PopularName {
+                name,
+                bare,
+                folded: fold(bare),
+                characters: bare.chars().collect(),
+            }
+        })
+        .collect()
+});
+
 /// Whether `name` is one of the shipped popular names.
 pub(crate) fn is_popular(name: &str) -> bool {
     POPULAR_SET.contains(name)
 }
 
-/// Optimal-string-alignment distance (edits plus adjacent transpositions), bounded by `limit`.
+/// Optimal-string-alignment distance (edits plus adjacent transpositions), bounded by `limit`:
+/// exact up to `limit`, some larger number beyond.
+#[cfg(test)]
 pub(crate) fn edit_distance(left: &str, right: &str, limit: usize) -> usize {
     let left: Vec<char> = left.chars().collect();
     let right: Vec<char> = right.chars().collect();
+    edit_distance_within(&left, &right, limit)
+}
+
+/// [`edit_distance`] of two names already split into characters.
+fn edit_distance_within(left: &[char], right: &[char], limit: usize) -> usize {
     if left.len().abs_diff(right.len()) > limit {
         return limit + 1;
     }
@@ -47,6 +82,13 @@ pub(crate) fn edit_distance(left: &str, right: &str, limit: usize) -> usize {
                 best = best.min(previous_previous[other - 2] + 1);
             }
             current[other] = best;
+        }
+        // Once two rows in a row exceed the limit, every later one does (each entry comes
+        // from the two rows above or its left neighbour, plus at least nothing): stop.
+        if current.iter().all(|distance| *distance > limit)
+            && previous.iter().all(|distance| *distance > limit)
+        {
+            return limit + 1;
         }
         std::mem::swap(&mut previous_previous, &mut previous);
         std::mem::swap(&mut previous, &mut current);
@@ -76,22 +118,27 @@ pub(crate) fn imitated(name: &str) -> Option<&'static str> {
     }
     let bare = name.rsplit('/').next().unwrap_or(name);
     let folded = fold(bare);
-    for popular in POPULAR.iter() {
-        let popular_bare = popular.rsplit('/').next().unwrap_or(popular);
+    let characters: Vec<char> = bare.chars().collect();
+    for popular in POPULAR_PREPARED.iter() {
+        let popular_bare = popular.bare;
         if popular_bare.len() < 5
-            || name.starts_with('@') && popular.starts_with('@') && bare == popular_bare
+            || name.starts_with('@') && popular.name.starts_with('@') && bare == popular_bare
         {
             continue;
         }
-        if folded == fold(popular_bare) && bare != popular_bare {
-            return Some(popular);
+        if folded == popular.folded && bare != popular_bare {
+            return Some(popular.name);
         }
         if name.starts_with('@') {
             continue;
         }
         let limit = if popular_bare.len() >= 9 { 2 } else { 1 };
-        if bare != popular_bare && edit_distance(bare, popular_bare, limit) <= limit {
-            return Some(popular);
+        // Names whose lengths differ by more than `limit` are farther apart than `limit`.
+        if characters.len().abs_diff(popular.characters.len()) <= limit
+            && bare != popular_bare
+            && edit_distance_within(&characters, &popular.characters, limit) <= limit
+        {
+            return Some(popular.name);
         }
     }
     None
@@ -160,5 +207,63 @@ mod tests {
         test_rule(Typosquatting::META.name, pass, fail);
         assert_eq!(edit_distance("node-fetch", "ndoe-fethc", 3), 2);
         assert_eq!(edit_distance("kitten", "sitting", 5), 3);
+    }
+
+    /// Plain optimal-string-alignment distance, without a limit.
+    fn full_distance(left: &str, right: &str) -> usize {
+        let left: Vec<char> = left.chars().collect();
+        let right: Vec<char> = right.chars().collect();
+        let mut table = vec![vec![0usize; right.len() + 1]; left.len() + 1];
+        for (index, row) in table.iter_mut().enumerate() {
+            row[0] = index;
+        }
+        for (other, cell) in table[0].iter_mut().enumerate() {
+            *cell = other;
+        }
+        for index in 1..=left.len() {
+            for other in 1..=right.len() {
+                let cost = usize::from(left[index - 1] != right[other - 1]);
+                let mut best = (table[index - 1][other] + 1)
+                    .min(table[index][other - 1] + 1)
+                    .min(table[index - 1][other - 1] + cost);
+                if index > 1
+                    && other > 1
+                    && left[index - 1] == right[other - 2]
+                    && left[index - 2] == right[other - 1]
+                {
+                    best = best.min(table[index - 2][other - 2] + 1);
+                }
+                table[index][other] = best;
+            }
+        }
+        table[left.len()][right.len()]
+    }
+
+    /// The bounded distance decides `<= limit` as the full one does, exact up to the limit.
+    #[test]
+    fn bounded_distance_agrees_with_the_full_one() {
+        let mut names: Vec<&str> = POPULAR.iter().take(150).copied().collect();
+        names.extend([
+            "lodahs",
+            "ndoe-fethc",
+            "c0mmander",
+            "expres",
+            "reactt",
+            "ab",
+            "",
+        ]);
+        for left in &names {
+            for right in &names {
+                let full = full_distance(left, right);
+                for limit in 0..=3 {
+                    let bounded = edit_distance(left, right, limit);
+                    if full <= limit {
+                        assert_eq!(bounded, full, "{left} {right} {limit}");
+                    } else {
+                        assert!(bounded > limit, "{left} {right} {limit}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -5,10 +5,10 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_network_call, is_public_ipv4, matcher, url_host, values};
+use crate::rules::{ValueNeedles, is_public_ipv4, matcher, url_host, values, values_may_contain};
 
 /// Services used to receive stolen data or to run C2 (matched case-insensitively).
-const ENDPOINTS: &[&str] = &[
+pub(crate) const ENDPOINTS: &[&str] = &[
     "webhook.site",
     "discord.com/api/webhooks",
     "discordapp.com/api/webhooks",
@@ -118,15 +118,20 @@ impl Rule for ExfiltrationEndpoint {
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
-            manifest_values
+            &manifest_values
         } else {
             values(file)
         };
-        for value in &file_values {
+        // No value holds an endpoint when their haystack does not (manifest scripts are
+        // always searched).
+        let may_name_endpoint =
+            file.kind == FileKind::Manifest || values_may_contain(file, ValueNeedles::Endpoints);
+        for value in file_values {
             if value.text.len() > 4096 {
                 continue;
             }
-            if let Some(found) = automaton.find(value.text)
+            if may_name_endpoint
+                && let Some(found) = automaton.find(value.text)
                 && (value.text.contains("://")
                     || value.text[..found.start()].ends_with('.')
                     || value.text[found.end()..].starts_with('/')
@@ -166,12 +171,8 @@ impl Rule for ExfiltrationEndpoint {
             }
         }
         // `net.connect(port, '1.2.3.4')` and friends.
-        if let Some(facts) = file.js {
-            let network_calls: Vec<_> = facts
-                .calls
-                .iter()
-                .filter(|call| is_network_call(&call.callee))
-                .collect();
+        if file.js.is_some() {
+            let network_calls: Vec<_> = file.network_calls().collect();
             let mut connects_to_ip = false;
             for call in &network_calls {
                 if let Some(host) = call

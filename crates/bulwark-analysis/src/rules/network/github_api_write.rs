@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::values;
+use crate::rules::{text_contains, values, values_haystack};
 
 /// Write endpoints of the GitHub API that worms use (route templates with `{owner}` are skipped).
 const WRITE_ROUTES: &[(&str, &str)] = &[
@@ -49,25 +49,30 @@ impl Rule for GithubApiWrite {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike)
-            || !file.text.contains("github")
+            || !text_contains(file.text, "github")
         {
             return;
         }
         let file_values = values(file);
-        let names_token = file_values.iter().any(|value| {
-            value.text.contains("GITHUB_TOKEN")
-                || value.text.contains("ghp_")
-                || value.text.contains("gho_")
-                || value.text.contains("gh auth token")
-        }) || file.js.is_some_and(|facts| {
-            facts.members.iter().any(|member| {
-                member.path == "process.env.GITHUB_TOKEN" || member.path == "process.env.GH_TOKEN"
-            })
-        });
+        let names_token_text = |text: &str| {
+            text_contains(text, "GITHUB_TOKEN")
+                || text_contains(text, "ghp_")
+                || text_contains(text, "gho_")
+                || text_contains(text, "gh auth token")
+        };
+        // No value names a token when their haystack does not.
+        let names_token = names_token_text(values_haystack(file))
+            && file_values.iter().any(|value| names_token_text(value.text))
+            || file.js.is_some_and(|facts| {
+                facts.members.iter().any(|member| {
+                    member.path == "process.env.GITHUB_TOKEN"
+                        || member.path == "process.env.GH_TOKEN"
+                })
+            });
         if !names_token {
             return;
         }
-        for value in &file_values {
+        for value in file_values {
             if value.text.len() > 1000 || value.text.contains('{') || value.text.contains(":owner")
             {
                 continue;

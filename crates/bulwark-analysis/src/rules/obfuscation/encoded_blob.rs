@@ -107,6 +107,38 @@ fn scan_runs(bytes: &[u8]) -> ((usize, usize), usize, usize) {
     (longest, covered, first.unwrap_or(0))
 }
 
+/// Spaces in a row that can hide code to the right of the screen.
+const HIDING_SPACES: usize = 150;
+
+/// Where the first run of at least [`HIDING_SPACES`] spaces starts. Probes one byte in
+/// [`HIDING_SPACES`] (every such run contains a probed position, and an earlier run an earlier
+/// one) and expands around spaces, instead of searching for a needle of spaces, which stops at
+/// every space of the file.
+fn first_space_run(bytes: &[u8]) -> Option<usize> {
+    let mut probe = HIDING_SPACES - 1;
+    while probe < bytes.len() {
+        if bytes[probe] != b' ' {
+            probe += HIDING_SPACES;
+            continue;
+        }
+        let mut start = probe;
+        while start > 0 && bytes[start - 1] == b' ' {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < bytes.len() && bytes[end] == b' ' {
+            end += 1;
+        }
+        if end - start >= HIDING_SPACES {
+            return Some(start);
+        }
+        // `end` is not a space (or the end): the next run starts after it.
+        probe = end + 1;
+        probe += (HIDING_SPACES - 1 - probe % HIDING_SPACES) % HIDING_SPACES;
+    }
+    None
+}
+
 fn is_encoded_charset(text: &str) -> bool {
     text.bytes().all(|byte| {
         byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'=' | b'-' | b'_')
@@ -222,7 +254,7 @@ impl Rule for EncodedBlob {
             ));
         }
         // Code hidden after a long run of spaces on one line.
-        if let Some(position) = memchr::memmem::find(file.text.as_bytes(), &[b' '; 150]) {
+        if let Some(position) = first_space_run(file.text.as_bytes()) {
             let rest = &file.text[position..];
             let code_start = rest.find(|character: char| character != ' ').unwrap_or(0);
             let after = &rest[code_start..];
@@ -269,6 +301,33 @@ mod tests {
         let code: &'static str =
             Box::leak(format!("const p = \"{blob}\"; run(p);").into_boxed_str());
         Case::Js(code)
+    }
+
+    /// The probing search finds the same first run as a plain search for the spaces.
+    #[test]
+    fn first_space_run_is_the_first_needle_of_spaces() {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for before in [0, 1, 148, 149, 150, 151, 299, 300, 450] {
+            for run in [149, 150, 151, 299, 300, 301] {
+                for short_first in [false, true] {
+                    let mut text = vec![b'x'; before];
+                    if short_first && before > 140 {
+                        text[..140].fill(b' ');
+                    }
+                    text.extend(std::iter::repeat_n(b' ', run));
+                    text.extend(b"x = 1;");
+                    texts.push(text);
+                }
+            }
+        }
+        for text in texts {
+            assert_eq!(
+                first_space_run(&text),
+                memchr::memmem::find(&text, &[b' '; HIDING_SPACES]),
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]

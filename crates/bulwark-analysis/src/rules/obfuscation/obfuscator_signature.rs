@@ -38,19 +38,24 @@ impl Rule for ObfuscatorSignature {
         let text = file.text;
         let contains =
             |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
-        let rotation = (contains("['push'](") && contains("['shift']()"))
-            || (contains("[\"push\"](") && contains("[\"shift\"]()"))
-            || contains("while(!![])")
-            || contains("while (!![])");
+        // Each text scan below runs only when the branch before it did not decide.
+        let rotation = || {
+            (contains("['push'](") && contains("['shift']()"))
+                || (contains("[\"push\"](") && contains("[\"shift\"]()"))
+                || contains("while(!![])")
+                || contains("while (!![])")
+        };
         let hex_identifiers = file.js.map_or_else(
             || count_hex_identifiers(text),
             |facts| facts.hex_identifier_count,
         );
-        let escapes = memchr::memmem::find_iter(text.as_bytes(), b"\\x").count();
-        let first = text.find("_0x").unwrap_or(0);
-        if hex_identifiers >= 20 && rotation {
+        let escapes = || memchr::memmem::find_iter(text.as_bytes(), b"\\x").count();
+        let first = || text.find("_0x").unwrap_or(0);
+        if hex_identifiers >= 20 && rotation() {
+            let first = first();
             out.push(file.finding(&Self::META, Severity::High, Confidence::High, Some(first), format!("obfuscator.io output: {hex_identifiers} `_0x` identifiers and a rotated string table"), None));
         } else if hex_identifiers >= 100 {
+            let first = first();
             out.push(file.finding(
                 &Self::META,
                 Severity::High,
@@ -78,6 +83,7 @@ impl Rule for ObfuscatorSignature {
                 None,
             ));
         } else if hex_identifiers >= 30 {
+            let first = first();
             out.push(file.finding(
                 &Self::META,
                 Severity::Medium,
@@ -86,7 +92,10 @@ impl Rule for ObfuscatorSignature {
                 format!("{hex_identifiers} obfuscator-style `_0x` identifiers"),
                 None,
             ));
-        } else if escapes >= 200 && escapes * 4 * 10 > text.len() {
+        } else if let escapes = escapes()
+            && escapes >= 200
+            && escapes * 4 * 10 > text.len()
+        {
             let position = text.find("\\x").unwrap_or(0);
             out.push(file.finding(
                 &Self::META,

@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{has_call, is_process_call, values};
+use crate::rules::{ValueNeedles, has_call, is_process_call, values, values_may_contain};
 
 /// Targets that run code on the next push, folder open or agent session: high when written.
 const CODE_TRIGGERS: &[&str] = &[
@@ -62,11 +62,19 @@ fn segment_match(text: &str, needle: &str) -> bool {
     })
 }
 
+/// The needles of [`TARGET_PREFILTER`] but the backslash.
+pub(crate) fn target_needles() -> Vec<&'static str> {
+    TARGETS
+        .iter()
+        .chain(EXACT_TARGETS)
+        .map(|(needle, _)| *needle)
+        .collect()
+}
+
 /// Cheap whole-file gate before the per-value checks.
 static TARGET_PREFILTER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
-        let mut needles: Vec<&str> = TARGETS.iter().map(|(needle, _)| *needle).collect();
-        needles.extend(EXACT_TARGETS.iter().map(|(needle, _)| *needle));
+        let mut needles = target_needles();
         needles.push("\\");
         crate::rules::matcher(&needles)
     });
@@ -114,13 +122,9 @@ impl Rule for PersistenceWrite {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike) {
             return;
         }
-        // A backslash is one of the gate's needles: `memchr` finds it far faster than the
-        // case-insensitive automaton, which only runs on files without one.
-        if memchr::memchr(b'\\', file.text.as_bytes()).is_none()
-            && !TARGET_PREFILTER
-                .as_ref()
-                .is_none_or(|automaton| automaton.is_match(file.text))
-        {
+        // A value is reported only when, with `\` turned into `/`, it holds a target: none does
+        // when no spelling of a target is in their haystack.
+        if !values_may_contain(file, ValueNeedles::PersistenceTargets) {
             return;
         }
         let acts = file.kind == FileKind::ShellLike

@@ -5,7 +5,7 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{matcher, values};
+use crate::rules::{ValueNeedles, matcher, values, values_may_contain};
 
 /// Windows script-host objects, living-off-the-land binaries and library-injection variables.
 const TOKENS: &[(&str, &str)] = &[
@@ -53,8 +53,12 @@ fn severity_of(token: &str) -> Severity {
     }
 }
 
-static TOKEN_MATCHER: LazyLock<Option<AhoCorasick>> =
-    LazyLock::new(|| matcher(&TOKENS.iter().map(|(token, _)| *token).collect::<Vec<_>>()));
+/// The needles of [`TOKENS`].
+pub(crate) fn token_needles() -> Vec<&'static str> {
+    TOKENS.iter().map(|(token, _)| *token).collect()
+}
+
+static TOKEN_MATCHER: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| matcher(&token_needles()));
 
 declare_rule! {
     /// ### What it does
@@ -95,7 +99,13 @@ impl Rule for LolbinUsage {
         };
         let file_values = values(file);
         let mut reported = 0;
-        for value in &file_values {
+        // No value holds a token when their haystack does not.
+        let searched: &[_] = if values_may_contain(file, ValueNeedles::Lolbins) {
+            file_values
+        } else {
+            &[]
+        };
+        for value in searched {
             if value.text.len() > 20_000 {
                 continue;
             }

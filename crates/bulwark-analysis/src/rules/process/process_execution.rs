@@ -66,7 +66,12 @@ impl Rule for ProcessExecution {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         let Some(facts) = file.js else { return };
-        let hidden_module_text = !file.text.contains("child_process");
+        // Searched once, and only when a call's grading reaches it.
+        let hidden_module_text = std::cell::OnceCell::new();
+        let hidden_module_text = || {
+            *hidden_module_text
+                .get_or_init(|| !crate::rules::text_contains(file.text, "child_process"))
+        };
         for call in &facts.calls {
             if call.callee == "process.binding" || call.callee == "process._linkedBinding" {
                 if call
@@ -129,7 +134,7 @@ impl Rule for ProcessExecution {
                     Confidence::High,
                     format!("runs a decoded or downloaded command via `{}`", call.callee),
                 )
-            } else if hidden_module_text && call.callee.starts_with("child_process.") {
+            } else if call.callee.starts_with("child_process.") && hidden_module_text() {
                 (
                     Severity::High,
                     Confidence::Medium,

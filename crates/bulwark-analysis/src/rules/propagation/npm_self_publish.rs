@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{is_process_call, values};
+use crate::rules::{text_contains, values};
 
 /// Cheap per-value gate before the command checks.
 static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
@@ -50,44 +50,38 @@ impl Rule for NpmSelfPublish {
 
     fn run_file(&self, file: &FileContext<'_>, out: &mut Vec<Finding>) {
         if !matches!(file.kind, FileKind::Script | FileKind::ShellLike)
-            || !file.text.contains("npm") && !file.text.contains("whoami")
+            || !text_contains(file.text, "npm") && !text_contains(file.text, "whoami")
         {
             return;
         }
         let file_values = values(file);
-        if let Some(facts) = file.js {
-            for call in facts
-                .calls
+        for call in file.process_calls() {
+            let command: String = call
+                .arguments
                 .iter()
-                .filter(|call| is_process_call(&call.callee))
+                .filter_map(|argument| argument.constant.as_deref())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if command.contains("npm publish")
+                || command.contains("npm whoami")
+                || command.contains("npm token")
             {
-                let command: String = call
-                    .arguments
-                    .iter()
-                    .filter_map(|argument| argument.constant.as_deref())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                if command.contains("npm publish")
-                    || command.contains("npm whoami")
-                    || command.contains("npm token")
-                {
-                    out.push(file.finding(
-                        &Self::META,
-                        Severity::High,
-                        Confidence::High,
-                        Some(call.offset as usize),
-                        "runs npm publishing/token commands from package code".to_owned(),
-                        None,
-                    ));
-                    return;
-                }
+                out.push(file.finding(
+                    &Self::META,
+                    Severity::High,
+                    Confidence::High,
+                    Some(call.offset as usize),
+                    "runs npm publishing/token commands from package code".to_owned(),
+                    None,
+                ));
+                return;
             }
         }
         let Some(automaton) = NEEDLES.as_ref() else {
             return;
         };
         let file_values: Vec<_> = file_values
-            .into_iter()
+            .iter()
             .filter(|value| automaton.is_match(value.text))
             .collect();
         let repacks = file_values.iter().any(|value| {
