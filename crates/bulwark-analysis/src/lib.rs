@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod context;
+mod dir_walk;
 mod engine;
 mod error;
 mod js;

@@ -6,7 +6,10 @@
 //! or hardlinks are refused and reported, and every read is bounded by [`Options`].
 
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::Path;
+
+use crate::dir_walk::{Directory, EntryKind, read_bounded};
 
 use crate::error::AnalysisError;
 use crate::options::Options;
@@ -65,96 +68,38 @@ impl PackageFiles {
     /// # Errors
     /// [`AnalysisError::ReadDir`] when `root` itself cannot be listed.
     pub fn from_dir(root: &Path, options: &Options) -> Result<Self, AnalysisError> {
-        let mut package = Self::default();
-        let mut total: u64 = 0;
-        let mut stack = vec![(root.to_path_buf(), String::new())];
-        let mut first = true;
-        while let Some((dir, prefix)) = stack.pop() {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(source) if first => return Err(AnalysisError::ReadDir { path: dir, source }),
-                Err(error) => {
-                    package.note(&prefix, NoteKind::Unreadable, error.to_string());
-                    continue;
-                }
-            };
-            first = false;
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let relative = if prefix.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{prefix}/{name}")
-                };
-                let Ok(file_type) = entry.file_type() else {
-                    continue;
-                };
-                if file_type.is_symlink() {
-                    package.note(&relative, NoteKind::Link, "symlink not followed".to_owned());
-                } else if file_type.is_dir() {
-                    if name != "node_modules" && name != ".git" {
-                        stack.push((entry.path(), relative));
-                    }
-                } else if file_type.is_file() {
-                    if package.files.len() >= options.max_entries {
-                        package.note(
-                            &relative,
-                            NoteKind::LimitReached,
-                            "entry limit reached".to_owned(),
-                        );
-                        return Ok(package.finish());
-                    }
-                    // Opened first and sized from the open file: one path lookup per file, and
-                    // the size checked is the size of what is read.
-                    let opened = std::fs::File::open(entry.path()).and_then(|file| {
-                        let metadata = file.metadata()?;
-                        Ok((file, metadata))
-                    });
-                    let (file, size) = match opened {
-                        Ok((file, metadata)) if metadata.is_file() => (file, metadata.len()),
-                        Ok(_) => {
-                            package.note(
-                                &relative,
-                                NoteKind::Unreadable,
-                                "no longer a regular file".to_owned(),
-                            );
-                            continue;
-                        }
-                        Err(error) => {
-                            package.note(&relative, NoteKind::Unreadable, error.to_string());
-                            continue;
-                        }
-                    };
-                    if size > options.max_file_size {
-                        package.note(
-                            &relative,
-                            NoteKind::TooLarge,
-                            format!("{size} bytes, not read"),
-                        );
-                        continue;
-                    }
-                    total = total.saturating_add(size);
-                    if total > options.max_total_size {
-                        package.note(
-                            &relative,
-                            NoteKind::LimitReached,
-                            "total size limit reached".to_owned(),
-                        );
-                        return Ok(package.finish());
-                    }
-                    match read_bounded(file, options.max_file_size, size) {
-                        Ok(bytes) => package.files.push(PackageFile {
-                            path: relative,
-                            bytes,
-                        }),
-                        Err(error) => {
-                            package.note(&relative, NoteKind::Unreadable, error.to_string())
-                        }
+        let unreadable_root = |source| AnalysisError::ReadDir {
+            path: root.to_path_buf(),
+            source,
+        };
+        let root_dir = Directory::open_root(root).map_err(unreadable_root)?;
+        let root_entries = root_dir.entries().map_err(unreadable_root)?;
+        let mut reader = DirReader {
+            package: Self::default(),
+            total: 0,
+            options,
+            pending: Vec::new(),
+        };
+        if reader.list(&root_dir, root_entries, "").is_break() {
+            return Ok(reader.package.finish());
+        }
+        while let Some((parent, name, prefix)) = reader.pending.pop() {
+            let opened = parent.open_dir(&name).and_then(|dir| {
+                let entries = dir.entries()?;
+                Ok((dir, entries))
+            });
+            match opened {
+                Ok((dir, entries)) => {
+                    if reader.list(&dir, entries, &prefix).is_break() {
+                        break;
                     }
                 }
+                Err(error) => reader
+                    .package
+                    .note(&prefix, NoteKind::Unreadable, error.to_string()),
             }
         }
-        Ok(package.finish())
+        Ok(reader.package.finish())
     }
 
     /// Reads a gzip-compressed npm tarball held in memory.
@@ -279,13 +224,105 @@ impl PackageFiles {
     }
 }
 
-/// Reads at most `limit` bytes; `size` (from the directory entry, already checked against the
-/// limit) sizes the buffer once instead of growing it by doubling.
-fn read_bounded(file: std::fs::File, limit: u64, size: u64) -> std::io::Result<Vec<u8>> {
-    let capacity = usize::try_from(size.min(limit).saturating_add(1)).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(capacity);
-    file.take(limit).read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// The state of one [`PackageFiles::from_dir`] walk.
+struct DirReader<'a> {
+    package: PackageFiles,
+    /// Bytes accepted so far.
+    total: u64,
+    options: &'a Options,
+    /// Directories still to list: the parent, the entry name and the relative path. Children
+    /// are opened only when their turn comes, so a wide tree does not hold one descriptor per
+    /// pending directory.
+    pending: Vec<(Directory, Vec<u8>, String)>,
+}
+
+impl DirReader<'_> {
+    /// Takes in the entries of `dir` (at `prefix`); breaks when a limit stops the whole read.
+    fn list(
+        &mut self,
+        dir: &Directory,
+        entries: Vec<(Vec<u8>, EntryKind)>,
+        prefix: &str,
+    ) -> ControlFlow<()> {
+        for (name, kind) in entries {
+            let display = String::from_utf8_lossy(&name);
+            let relative = if prefix.is_empty() {
+                display.into_owned()
+            } else {
+                format!("{prefix}/{display}")
+            };
+            match kind {
+                EntryKind::Link => {
+                    self.package
+                        .note(&relative, NoteKind::Link, "symlink not followed".to_owned());
+                }
+                EntryKind::Dir => {
+                    if name != b"node_modules" && name != b".git" {
+                        self.pending.push((dir.clone(), name, relative));
+                    }
+                }
+                EntryKind::File => self.read_file(dir, &name, relative)?,
+                EntryKind::Other => {}
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Reads one file within the limits; breaks when the entry or total limit is reached.
+    fn read_file(&mut self, dir: &Directory, name: &[u8], relative: String) -> ControlFlow<()> {
+        let options = self.options;
+        let package = &mut self.package;
+        if package.files.len() >= options.max_entries {
+            package.note(
+                &relative,
+                NoteKind::LimitReached,
+                "entry limit reached".to_owned(),
+            );
+            return ControlFlow::Break(());
+        }
+        // Sized from the open file: the size checked is the size of what is read.
+        let opened = match dir.open_file(name) {
+            Ok(Some(opened)) => opened,
+            Ok(None) => {
+                package.note(
+                    &relative,
+                    NoteKind::Unreadable,
+                    "no longer a regular file".to_owned(),
+                );
+                return ControlFlow::Continue(());
+            }
+            Err(error) => {
+                package.note(&relative, NoteKind::Unreadable, error.to_string());
+                return ControlFlow::Continue(());
+            }
+        };
+        let size = opened.size;
+        if size > options.max_file_size {
+            package.note(
+                &relative,
+                NoteKind::TooLarge,
+                format!("{size} bytes, not read"),
+            );
+            return ControlFlow::Continue(());
+        }
+        self.total = self.total.saturating_add(size);
+        if self.total > options.max_total_size {
+            package.note(
+                &relative,
+                NoteKind::LimitReached,
+                "total size limit reached".to_owned(),
+            );
+            return ControlFlow::Break(());
+        }
+        match read_bounded(opened, options.max_file_size) {
+            Ok(bytes) => package.files.push(PackageFile {
+                path: relative,
+                bytes,
+            }),
+            Err(error) => package.note(&relative, NoteKind::Unreadable, error.to_string()),
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 #[cfg(test)]
