@@ -8,6 +8,7 @@ pub(crate) mod visitor;
 
 use std::cell::RefCell;
 
+use compact_str::CompactString;
 use oxc_allocator::Allocator;
 use oxc_parser::{ParseOptions, Parser};
 use oxc_span::SourceType;
@@ -16,7 +17,7 @@ use oxc_span::SourceType;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ValueInfo {
     /// The resolved constant string, when the expression folds to one (truncated).
-    pub(crate) constant: Option<String>,
+    pub(crate) constant: Option<CompactString>,
     /// The value comes out of a decoder (`Buffer.from(x,'base64')`, `atob`, `fromCharCode`, a
     /// decipher, zlib) or is bound to a variable that does.
     pub(crate) decoded: bool,
@@ -25,7 +26,7 @@ pub(crate) struct ValueInfo {
     /// The value is read from a file (`fs.readFileSync`) or a variable that is.
     pub(crate) from_file: bool,
     /// The member path of the expression when it is a name or member chain (`process.env`).
-    pub(crate) path: Option<String>,
+    pub(crate) path: Option<CompactString>,
 }
 
 /// A call or `new` expression with its resolved callee.
@@ -33,7 +34,7 @@ pub(crate) struct ValueInfo {
 pub(crate) struct CallFact {
     /// Normalised callee path: `child_process.exec`, `eval`, `fetch`, `fs.readFileSync`,
     /// `https.request`; global prefixes (`window.`, `globalThis.`, `global.`) are removed.
-    pub(crate) callee: String,
+    pub(crate) callee: CompactString,
     /// `new X(...)` rather than `X(...)`.
     pub(crate) is_new: bool,
     /// The function is reached through a computed member (`cp['sp' + 'awn']`).
@@ -63,7 +64,7 @@ pub(crate) struct StringFact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AssignFact {
     /// Normalised target path (`fetch`, `XMLHttpRequest.prototype.open`).
-    pub(crate) target: String,
+    pub(crate) target: CompactString,
     /// Byte offset in the file.
     pub(crate) offset: u32,
 }
@@ -72,12 +73,14 @@ pub(crate) struct AssignFact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MemberFact {
     /// Normalised path.
-    pub(crate) path: String,
+    pub(crate) path: CompactString,
     /// Byte offset in the file.
     pub(crate) offset: u32,
 }
 
-/// Everything the rules need to know about one JavaScript/TypeScript file.
+/// Everything the rules need to know about one JavaScript/TypeScript file. Its short strings
+/// (most callee and member paths, module names, argument constants) are [`CompactString`]s kept
+/// inline, so collecting and dropping the facts seldom allocates per fact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct JsFacts {
     /// Calls and `new` expressions.
@@ -91,7 +94,7 @@ pub(crate) struct JsFacts {
     /// Member accesses on interesting roots.
     pub(crate) members: Vec<MemberFact>,
     /// Modules loaded with `require`/`import` (normalised, without `node:`), with offsets.
-    pub(crate) modules: Vec<(String, u32)>,
+    pub(crate) modules: Vec<(CompactString, u32)>,
     /// Identifiers (bindings and references) seen.
     pub(crate) identifier_count: usize,
     /// Identifiers in the obfuscator.io style `_0x` + hex digits.

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
+use compact_str::CompactString;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression,
     BindingPattern, CallExpression, ChainElement, Expression, IdentifierReference,
@@ -282,13 +283,9 @@ impl<'a> FactCollector<'a> {
         }
     }
 
-    /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.
-    fn required_module(&self, call: &CallExpression<'_>, depth: u32) -> Option<String> {
-        self.with_required_module(call, depth, str::to_owned)
-    }
-
-    /// Runs `read` on the module [`Self::required_module`] finds, without copying it: a literal
-    /// specifier is read in place.
+    /// Runs `read` on the module a `require` call loads (`require('x')`, `module.require('x')`,
+    /// `process.mainModule.require('x')` → `x`), without copying it: a literal specifier is read
+    /// in place.
     fn with_required_module<R>(
         &self,
         call: &CallExpression<'_>,
@@ -703,7 +700,7 @@ impl<'a> FactCollector<'a> {
                     }
                     value.truncate(end);
                 }
-                value
+                CompactString::from(value)
             }),
             decoded,
             remote: taint.remote,
@@ -711,7 +708,7 @@ impl<'a> FactCollector<'a> {
             path: match expression.get_inner_expression() {
                 Expression::Identifier(_)
                 | Expression::StaticMemberExpression(_)
-                | Expression::ComputedMemberExpression(_) => self.path_of(expression, 0),
+                | Expression::ComputedMemberExpression(_) => self.with_path(expression, 0, compact),
                 _ => None,
             },
         }
@@ -832,6 +829,11 @@ impl<'a> FactCollector<'a> {
             self.facts.hex_identifier_count += 1;
         }
     }
+}
+
+/// A fact string: inline when short, one allocation otherwise.
+fn compact(text: &str) -> CompactString {
+    CompactString::new(text)
 }
 
 /// The part of `path` before its first `.` (all of it without one), as
@@ -1053,7 +1055,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                             target.push('.');
                             target.push_str(&property);
                             (target.len() <= MAX_PATH)
-                                .then(|| strip_global_prefix(target).to_owned())
+                                .then(|| CompactString::from(strip_global_prefix(target)))
                         });
                         if let Some(target) = target {
                             let offset = assignment.span.start;
@@ -1071,7 +1073,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
         if !self.full(self.facts.modules.len()) {
             self.facts
                 .modules
-                .push((module.clone(), declaration.span.start));
+                .push((CompactString::from(module.as_str()), declaration.span.start));
         }
         if let Some(specifiers) = &declaration.specifiers {
             for specifier in specifiers {
@@ -1103,13 +1105,13 @@ impl<'a> Visit<'a> for FactCollector<'a> {
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
         let callee = self
-            .path_of(&call.callee, 0)
-            .unwrap_or_else(|| "?".to_owned());
+            .with_path(&call.callee, 0, compact)
+            .unwrap_or_else(|| CompactString::const_new("?"));
         let method = last_segment(&callee);
-        // `required_module` resolves the same callee one level deeper, which gives the same path
-        // or none: only a `require` callee can name a module.
+        // `with_required_module` resolves the same callee one level deeper, which gives the same
+        // path or none: only a `require` callee can name a module.
         if (callee == "require" || callee.ends_with(".require"))
-            && let Some(module) = self.required_module(call, 0)
+            && let Some(module) = self.with_required_module(call, 0, compact)
             && !self.full(self.facts.modules.len())
         {
             self.facts.modules.push((module, call.span.start));
@@ -1172,8 +1174,8 @@ impl<'a> Visit<'a> for FactCollector<'a> {
 
     fn visit_new_expression(&mut self, new: &NewExpression<'a>) {
         let callee = self
-            .path_of(&new.callee, 0)
-            .unwrap_or_else(|| "?".to_owned());
+            .with_path(&new.callee, 0, compact)
+            .unwrap_or_else(|| CompactString::const_new("?"));
         let arguments: Vec<ValueInfo> = new
             .arguments
             .iter()
@@ -1206,7 +1208,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                 recorded.then(|| {
                     path.push('.');
                     path.push_str(member.property.name.as_str());
-                    path.as_str().to_owned()
+                    CompactString::from(path.as_str())
                 })
             })
             && !self.full(self.facts.members.len())
@@ -1232,7 +1234,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
     fn visit_object_property(&mut self, property: &oxc_ast::ast::ObjectProperty<'a>) {
         if self.serializing > 0 && self.path_is(&property.value, 0, "process.env") {
             self.facts.members.push(MemberFact {
-                path: SERIALIZED_ENV.to_owned(),
+                path: CompactString::const_new(SERIALIZED_ENV),
                 offset: property.span.start,
             });
         }
@@ -1248,7 +1250,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
     fn visit_spread_element(&mut self, spread: &oxc_ast::ast::SpreadElement<'a>) {
         if self.serializing > 0 && self.path_is(&spread.argument, 0, "process.env") {
             self.facts.members.push(MemberFact {
-                path: SERIALIZED_ENV.to_owned(),
+                path: CompactString::const_new(SERIALIZED_ENV),
                 offset: spread.span.start,
             });
         }
