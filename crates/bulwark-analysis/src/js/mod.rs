@@ -7,6 +7,7 @@ pub(crate) mod resolve;
 pub(crate) mod visitor;
 
 use std::cell::RefCell;
+use std::ops::Deref;
 
 use compact_str::CompactString;
 use oxc_allocator::Allocator;
@@ -39,10 +40,39 @@ pub(crate) struct CallFact {
     pub(crate) is_new: bool,
     /// The function is reached through a computed member (`cp['sp' + 'awn']`).
     pub(crate) computed: bool,
-    /// One entry per argument (spread arguments are opaque).
-    pub(crate) arguments: Vec<ValueInfo>,
+    /// One entry per argument, up to [`MAX_ARGUMENTS`] (spread arguments are opaque).
+    pub(crate) arguments: Arguments,
     /// Byte offset of the call in the file.
     pub(crate) offset: u32,
+}
+
+/// Most arguments recorded per call.
+pub(crate) const MAX_ARGUMENTS: usize = 4;
+
+/// The first [`MAX_ARGUMENTS`] arguments of a call, kept inline (no allocation per call); reads
+/// as a slice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Arguments {
+    values: [ValueInfo; MAX_ARGUMENTS],
+    len: usize,
+}
+
+impl Arguments {
+    /// Appends `value`; ignored once [`MAX_ARGUMENTS`] are kept.
+    pub(crate) fn push(&mut self, value: ValueInfo) {
+        if let Some(slot) = self.values.get_mut(self.len) {
+            *slot = value;
+            self.len += 1;
+        }
+    }
+}
+
+impl Deref for Arguments {
+    type Target = [ValueInfo];
+
+    fn deref(&self) -> &[ValueInfo] {
+        self.values.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// A string value found in the file: a literal, a folded concatenation or a decoded constant.

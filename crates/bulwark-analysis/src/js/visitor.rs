@@ -18,7 +18,10 @@ use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
 
 use super::names::NameMap;
 use super::resolve::{self, MAX_RESOLVED, Resolved};
-use super::{AssignFact, CallFact, JsFacts, MAX_STRING_KEEP, MemberFact, StringFact, ValueInfo};
+use super::{
+    Arguments, AssignFact, CallFact, JsFacts, MAX_ARGUMENTS, MAX_STRING_KEEP, MemberFact,
+    StringFact, ValueInfo,
+};
 
 /// Member path recorded when the whole `process.env` is embedded in a serialised object.
 pub(crate) const SERIALIZED_ENV: &str = "process.env(serialized)";
@@ -714,6 +717,20 @@ impl<'a> FactCollector<'a> {
         }
     }
 
+    /// What the first [`MAX_ARGUMENTS`] arguments of a call are made of.
+    fn arguments_info(&self, arguments: &[Argument<'_>]) -> Arguments {
+        let mut infos = Arguments::default();
+        for argument in arguments.iter().take(MAX_ARGUMENTS) {
+            infos.push(
+                argument
+                    .as_expression()
+                    .map(|expression| self.value_info(expression))
+                    .unwrap_or_default(),
+            );
+        }
+        infos
+    }
+
     fn bind(&mut self, name: &'a str, init: &Expression<'_>) {
         if self.aliases.len() >= MAX_FACTS {
             return;
@@ -1116,17 +1133,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
         {
             self.facts.modules.push((module, call.span.start));
         }
-        let arguments: Vec<ValueInfo> = call
-            .arguments
-            .iter()
-            .take(4)
-            .map(|argument| {
-                argument
-                    .as_expression()
-                    .map(|expression| self.value_info(expression))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let arguments = self.arguments_info(&call.arguments);
         // Decoded constants become strings that the string rules can see.
         if matches!(method, "toString" | "fromCharCode" | "atob" | "join")
             && let Some(resolved) = self.resolve_call(call, 0)
@@ -1176,17 +1183,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
         let callee = self
             .with_path(&new.callee, 0, compact)
             .unwrap_or_else(|| CompactString::const_new("?"));
-        let arguments: Vec<ValueInfo> = new
-            .arguments
-            .iter()
-            .take(4)
-            .map(|argument| {
-                argument
-                    .as_expression()
-                    .map(|expression| self.value_info(expression))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let arguments = self.arguments_info(&new.arguments);
         if !self.full(self.facts.calls.len()) {
             let computed = callee_is_computed(&new.callee);
             self.facts.calls.push(CallFact {
