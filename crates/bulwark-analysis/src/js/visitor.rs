@@ -96,7 +96,7 @@ pub(crate) struct FactCollector<'a> {
     /// Identifier → constant string.
     constants: NameMap<'a, Resolved>,
     /// Identifier → array of constant strings (string tables).
-    arrays: NameMap<'a, Vec<Option<String>>>,
+    arrays: NameMap<'a, Vec<Option<CompactString>>>,
     /// Identifier → where its value came from.
     tainted: NameMap<'a, Taint>,
     /// Callback parameters just tainted by their call; shadowing must not clear them.
@@ -416,7 +416,7 @@ impl<'a> FactCollector<'a> {
         {
             return None;
         }
-        let mut value = String::new();
+        let mut value = CompactString::default();
         let mut decoded = false;
         for (index, quasi) in template.quasis.iter().enumerate() {
             value.push_str(quasi.value.cooked.as_ref()?.as_str());
@@ -465,7 +465,7 @@ impl<'a> FactCollector<'a> {
                 "join" => {
                     let separator = match call.arguments.first().and_then(Argument::as_expression) {
                         Some(expression) => self.resolve(expression, depth + 1)?.value,
-                        None => ",".to_owned(),
+                        None => CompactString::const_new(","),
                     };
                     return self.resolve_join(&member.object, &separator, depth);
                 }
@@ -479,7 +479,7 @@ impl<'a> FactCollector<'a> {
                         codes.push(number.value);
                     }
                     return resolve::from_char_codes(&codes).map(|value| Resolved {
-                        value,
+                        value: value.into(),
                         decoded: true,
                     });
                 }
@@ -512,14 +512,14 @@ impl<'a> FactCollector<'a> {
                     parts.push(part.value.trim_end_matches('/').to_owned());
                 }
                 Some(Resolved {
-                    value: parts.join("/"),
+                    value: parts.join("/").into(),
                     decoded,
                 })
             }
             "atob" => {
                 let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
                 resolve::decode_base64(&argument.value).map(|value| Resolved {
-                    value,
+                    value: value.into(),
                     decoded: true,
                 })
             }
@@ -549,15 +549,15 @@ impl<'a> FactCollector<'a> {
                 .resolve(expression, depth + 1)?
                 .value
                 .to_ascii_lowercase(),
-            None => "utf8".to_owned(),
+            None => CompactString::const_new("utf8"),
         };
         match encoding.as_str() {
             "base64" | "base64url" => resolve::decode_base64(&data.value).map(|value| Resolved {
-                value,
+                value: value.into(),
                 decoded: true,
             }),
             "hex" => resolve::decode_hex(&data.value).map(|value| Resolved {
-                value,
+                value: value.into(),
                 decoded: true,
             }),
             _ => Some(data),
@@ -570,7 +570,7 @@ impl<'a> FactCollector<'a> {
         separator: &str,
         depth: u32,
     ) -> Option<Resolved> {
-        let parts: Vec<String> = match receiver {
+        let parts: Vec<CompactString> = match receiver {
             Expression::ArrayExpression(array) => {
                 let mut parts = Vec::with_capacity(array.elements.len());
                 for element in &array.elements {
@@ -603,7 +603,7 @@ impl<'a> FactCollector<'a> {
                 .get(identifier.name.as_str())?
                 .iter()
                 .cloned()
-                .collect::<Option<Vec<String>>>()?,
+                .collect::<Option<Vec<CompactString>>>()?,
             _ => return None,
         };
         let value = parts.join(separator);
@@ -703,7 +703,7 @@ impl<'a> FactCollector<'a> {
                     }
                     value.truncate(end);
                 }
-                CompactString::from(value)
+                value
             }),
             decoded,
             remote: taint.remote,
@@ -737,13 +737,13 @@ impl<'a> FactCollector<'a> {
         }
         match init.get_inner_expression() {
             Expression::ArrayExpression(array) if !array.elements.is_empty() => {
-                let values: Vec<Option<String>> = array
+                let values: Vec<Option<CompactString>> = array
                     .elements
                     .iter()
                     .take(100_000)
                     .map(|element| match element {
                         ArrayExpressionElement::StringLiteral(literal) => {
-                            Some(literal.value.as_str().to_owned())
+                            Some(CompactString::from(literal.value.as_str()))
                         }
                         other => other
                             .as_expression()
@@ -1061,7 +1061,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                         }
                         oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => self
                             .resolve(&member.expression, 0)
-                            .map(|resolved| Cow::Owned(resolved.value)),
+                            .map(|resolved| Cow::Owned(resolved.value.into_string())),
                         oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
                     };
                     if let Some(property) = property
