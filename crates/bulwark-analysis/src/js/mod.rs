@@ -7,7 +7,6 @@ pub(crate) mod resolve;
 pub(crate) mod visitor;
 
 use std::cell::RefCell;
-use std::ops::Deref;
 
 use compact_str::CompactString;
 use oxc_allocator::Allocator;
@@ -49,29 +48,62 @@ pub(crate) struct CallFact {
 /// Most arguments recorded per call.
 pub(crate) const MAX_ARGUMENTS: usize = 4;
 
-/// The first [`MAX_ARGUMENTS`] arguments of a call, kept inline (no allocation per call); reads
-/// as a slice.
+/// Arguments kept inline in [`Arguments`]; most calls have no more.
+const INLINE_ARGUMENTS: usize = 2;
+
+/// The first [`MAX_ARGUMENTS`] arguments of a call: the first [`INLINE_ARGUMENTS`] inline, so
+/// most calls allocate nothing for them, the others in a small spill vector. Read with the
+/// slice-like [`Self::first`], [`Self::get`], [`Self::last`] and [`Self::iter`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Arguments {
-    values: [ValueInfo; MAX_ARGUMENTS],
+    inline: [ValueInfo; INLINE_ARGUMENTS],
+    spilled: Vec<ValueInfo>,
     len: usize,
 }
 
 impl Arguments {
     /// Appends `value`; ignored once [`MAX_ARGUMENTS`] are kept.
     pub(crate) fn push(&mut self, value: ValueInfo) {
-        if let Some(slot) = self.values.get_mut(self.len) {
-            *slot = value;
-            self.len += 1;
+        if self.len >= MAX_ARGUMENTS {
+            return;
+        }
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = value,
+            None => {
+                self.spilled.reserve_exact(MAX_ARGUMENTS - INLINE_ARGUMENTS);
+                self.spilled.push(value);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// The argument at `index`, if the call has it (and it is among the kept ones).
+    pub(crate) fn get(&self, index: usize) -> Option<&ValueInfo> {
+        if index >= self.len {
+            None
+        } else if index < INLINE_ARGUMENTS {
+            self.inline.get(index)
+        } else {
+            self.spilled.get(index - INLINE_ARGUMENTS)
         }
     }
-}
 
-impl Deref for Arguments {
-    type Target = [ValueInfo];
+    /// The first argument.
+    pub(crate) fn first(&self) -> Option<&ValueInfo> {
+        self.get(0)
+    }
 
-    fn deref(&self) -> &[ValueInfo] {
-        self.values.get(..self.len).unwrap_or_default()
+    /// The last kept argument.
+    pub(crate) fn last(&self) -> Option<&ValueInfo> {
+        self.get(self.len.checked_sub(1)?)
+    }
+
+    /// The kept arguments in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ValueInfo> {
+        self.inline
+            .iter()
+            .take(self.len.min(INLINE_ARGUMENTS))
+            .chain(&self.spilled)
     }
 }
 
@@ -227,6 +259,33 @@ fn source_type_for(path: &str) -> SourceType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Arguments` reads like the slice of the first `MAX_ARGUMENTS` values pushed.
+    #[test]
+    fn arguments_read_like_a_slice() {
+        for count in 0..=MAX_ARGUMENTS + 1 {
+            let values: Vec<ValueInfo> = (0..count)
+                .map(|index| ValueInfo {
+                    constant: Some(CompactString::new(index.to_string())),
+                    ..ValueInfo::default()
+                })
+                .collect();
+            let mut arguments = Arguments::default();
+            for value in &values {
+                arguments.push(value.clone());
+            }
+            let kept = &values[..count.min(MAX_ARGUMENTS)];
+            assert_eq!(
+                arguments.iter().collect::<Vec<_>>(),
+                kept.iter().collect::<Vec<_>>()
+            );
+            assert_eq!(arguments.first(), kept.first());
+            assert_eq!(arguments.last(), kept.last());
+            for index in 0..=MAX_ARGUMENTS + 1 {
+                assert_eq!(arguments.get(index), kept.get(index), "{count} {index}");
+            }
+        }
+    }
 
     #[test]
     fn source_type_by_extension_in_any_case() {
