@@ -8,6 +8,7 @@ pub(crate) mod visitor;
 
 use std::cell::RefCell;
 
+use compact_str::CompactString;
 use oxc_allocator::Allocator;
 use oxc_parser::{ParseOptions, Parser};
 use oxc_span::SourceType;
@@ -16,7 +17,7 @@ use oxc_span::SourceType;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ValueInfo {
     /// The resolved constant string, when the expression folds to one (truncated).
-    pub(crate) constant: Option<String>,
+    pub(crate) constant: Option<CompactString>,
     /// The value comes out of a decoder (`Buffer.from(x,'base64')`, `atob`, `fromCharCode`, a
     /// decipher, zlib) or is bound to a variable that does.
     pub(crate) decoded: bool,
@@ -25,7 +26,7 @@ pub(crate) struct ValueInfo {
     /// The value is read from a file (`fs.readFileSync`) or a variable that is.
     pub(crate) from_file: bool,
     /// The member path of the expression when it is a name or member chain (`process.env`).
-    pub(crate) path: Option<String>,
+    pub(crate) path: Option<CompactString>,
 }
 
 /// A call or `new` expression with its resolved callee.
@@ -33,15 +34,77 @@ pub(crate) struct ValueInfo {
 pub(crate) struct CallFact {
     /// Normalised callee path: `child_process.exec`, `eval`, `fetch`, `fs.readFileSync`,
     /// `https.request`; global prefixes (`window.`, `globalThis.`, `global.`) are removed.
-    pub(crate) callee: String,
+    pub(crate) callee: CompactString,
     /// `new X(...)` rather than `X(...)`.
     pub(crate) is_new: bool,
     /// The function is reached through a computed member (`cp['sp' + 'awn']`).
     pub(crate) computed: bool,
-    /// One entry per argument (spread arguments are opaque).
-    pub(crate) arguments: Vec<ValueInfo>,
+    /// One entry per argument, up to [`MAX_ARGUMENTS`] (spread arguments are opaque).
+    pub(crate) arguments: Arguments,
     /// Byte offset of the call in the file.
     pub(crate) offset: u32,
+}
+
+/// Most arguments recorded per call.
+pub(crate) const MAX_ARGUMENTS: usize = 4;
+
+/// Arguments kept inline in [`Arguments`]; most calls have no more.
+const INLINE_ARGUMENTS: usize = 2;
+
+/// The first [`MAX_ARGUMENTS`] arguments of a call: the first [`INLINE_ARGUMENTS`] inline, so
+/// most calls allocate nothing for them, the others in a small spill vector. Read with the
+/// slice-like [`Self::first`], [`Self::get`], [`Self::last`] and [`Self::iter`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Arguments {
+    inline: [ValueInfo; INLINE_ARGUMENTS],
+    spilled: Vec<ValueInfo>,
+    len: usize,
+}
+
+impl Arguments {
+    /// Appends `value`; ignored once [`MAX_ARGUMENTS`] are kept.
+    pub(crate) fn push(&mut self, value: ValueInfo) {
+        if self.len >= MAX_ARGUMENTS {
+            return;
+        }
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = value,
+            None => {
+                self.spilled.reserve_exact(MAX_ARGUMENTS - INLINE_ARGUMENTS);
+                self.spilled.push(value);
+            }
+        }
+        self.len += 1;
+    }
+
+    /// The argument at `index`, if the call has it (and it is among the kept ones).
+    pub(crate) fn get(&self, index: usize) -> Option<&ValueInfo> {
+        if index >= self.len {
+            None
+        } else if index < INLINE_ARGUMENTS {
+            self.inline.get(index)
+        } else {
+            self.spilled.get(index - INLINE_ARGUMENTS)
+        }
+    }
+
+    /// The first argument.
+    pub(crate) fn first(&self) -> Option<&ValueInfo> {
+        self.get(0)
+    }
+
+    /// The last kept argument.
+    pub(crate) fn last(&self) -> Option<&ValueInfo> {
+        self.get(self.len.checked_sub(1)?)
+    }
+
+    /// The kept arguments in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ValueInfo> {
+        self.inline
+            .iter()
+            .take(self.len.min(INLINE_ARGUMENTS))
+            .chain(&self.spilled)
+    }
 }
 
 /// A string value found in the file: a literal, a folded concatenation or a decoded constant.
@@ -63,7 +126,7 @@ pub(crate) struct StringFact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AssignFact {
     /// Normalised target path (`fetch`, `XMLHttpRequest.prototype.open`).
-    pub(crate) target: String,
+    pub(crate) target: CompactString,
     /// Byte offset in the file.
     pub(crate) offset: u32,
 }
@@ -72,12 +135,14 @@ pub(crate) struct AssignFact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MemberFact {
     /// Normalised path.
-    pub(crate) path: String,
+    pub(crate) path: CompactString,
     /// Byte offset in the file.
     pub(crate) offset: u32,
 }
 
-/// Everything the rules need to know about one JavaScript/TypeScript file.
+/// Everything the rules need to know about one JavaScript/TypeScript file. Its short strings
+/// (most callee and member paths, module names, argument constants) are [`CompactString`]s kept
+/// inline, so collecting and dropping the facts seldom allocates per fact.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct JsFacts {
     /// Calls and `new` expressions.
@@ -91,7 +156,7 @@ pub(crate) struct JsFacts {
     /// Member accesses on interesting roots.
     pub(crate) members: Vec<MemberFact>,
     /// Modules loaded with `require`/`import` (normalised, without `node:`), with offsets.
-    pub(crate) modules: Vec<(String, u32)>,
+    pub(crate) modules: Vec<(CompactString, u32)>,
     /// Identifiers (bindings and references) seen.
     pub(crate) identifier_count: usize,
     /// Identifiers in the obfuscator.io style `_0x` + hex digits.
@@ -194,6 +259,33 @@ fn source_type_for(path: &str) -> SourceType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Arguments` reads like the slice of the first `MAX_ARGUMENTS` values pushed.
+    #[test]
+    fn arguments_read_like_a_slice() {
+        for count in 0..=MAX_ARGUMENTS + 1 {
+            let values: Vec<ValueInfo> = (0..count)
+                .map(|index| ValueInfo {
+                    constant: Some(CompactString::new(index.to_string())),
+                    ..ValueInfo::default()
+                })
+                .collect();
+            let mut arguments = Arguments::default();
+            for value in &values {
+                arguments.push(value.clone());
+            }
+            let kept = &values[..count.min(MAX_ARGUMENTS)];
+            assert_eq!(
+                arguments.iter().collect::<Vec<_>>(),
+                kept.iter().collect::<Vec<_>>()
+            );
+            assert_eq!(arguments.first(), kept.first());
+            assert_eq!(arguments.last(), kept.last());
+            for index in 0..=MAX_ARGUMENTS + 1 {
+                assert_eq!(arguments.get(index), kept.get(index), "{count} {index}");
+            }
+        }
+    }
 
     #[test]
     fn source_type_by_extension_in_any_case() {

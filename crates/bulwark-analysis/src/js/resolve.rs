@@ -2,6 +2,7 @@
 //! obfuscator would write them. Every function bounds its output and never panics on input.
 
 use base64::Engine as _;
+use compact_str::CompactString;
 
 /// Upper bound on any string the resolver builds (folded or decoded).
 pub(crate) const MAX_RESOLVED: usize = 1 << 20;
@@ -9,15 +10,16 @@ pub(crate) const MAX_RESOLVED: usize = 1 << 20;
 /// A constant string the resolver could compute, and whether decoding was involved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Resolved {
-    /// The value.
-    pub(crate) value: String,
+    /// The value (inline when short: most constants are, and resolving one then allocates
+    /// nothing).
+    pub(crate) value: CompactString,
     /// A decoder (base64, hex, char codes) produced (part of) the value.
     pub(crate) decoded: bool,
 }
 
 impl Resolved {
     /// A plain (not decoded) constant.
-    pub(crate) fn plain(value: impl Into<String>) -> Self {
+    pub(crate) fn plain(value: impl Into<CompactString>) -> Self {
         Self {
             value: value.into(),
             decoded: false,

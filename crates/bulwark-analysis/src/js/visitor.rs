@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
+use compact_str::CompactString;
 use oxc_ast::ast::{
     Argument, ArrayExpressionElement, AssignmentExpression, AssignmentTarget, BinaryExpression,
     BindingPattern, CallExpression, ChainElement, Expression, IdentifierReference,
@@ -17,7 +18,10 @@ use oxc_syntax::operator::{AssignmentOperator, BinaryOperator};
 
 use super::names::NameMap;
 use super::resolve::{self, MAX_RESOLVED, Resolved};
-use super::{AssignFact, CallFact, JsFacts, MAX_STRING_KEEP, MemberFact, StringFact, ValueInfo};
+use super::{
+    Arguments, AssignFact, CallFact, JsFacts, MAX_ARGUMENTS, MAX_STRING_KEEP, MemberFact,
+    StringFact, ValueInfo,
+};
 
 /// Member path recorded when the whole `process.env` is embedded in a serialised object.
 pub(crate) const SERIALIZED_ENV: &str = "process.env(serialized)";
@@ -92,7 +96,7 @@ pub(crate) struct FactCollector<'a> {
     /// Identifier → constant string.
     constants: NameMap<'a, Resolved>,
     /// Identifier → array of constant strings (string tables).
-    arrays: NameMap<'a, Vec<Option<String>>>,
+    arrays: NameMap<'a, Vec<Option<CompactString>>>,
     /// Identifier → where its value came from.
     tainted: NameMap<'a, Taint>,
     /// Callback parameters just tainted by their call; shadowing must not clear them.
@@ -282,13 +286,9 @@ impl<'a> FactCollector<'a> {
         }
     }
 
-    /// `require('x')`, `module.require('x')`, `process.mainModule.require('x')` → `x`.
-    fn required_module(&self, call: &CallExpression<'_>, depth: u32) -> Option<String> {
-        self.with_required_module(call, depth, str::to_owned)
-    }
-
-    /// Runs `read` on the module [`Self::required_module`] finds, without copying it: a literal
-    /// specifier is read in place.
+    /// Runs `read` on the module a `require` call loads (`require('x')`, `module.require('x')`,
+    /// `process.mainModule.require('x')` → `x`), without copying it: a literal specifier is read
+    /// in place.
     fn with_required_module<R>(
         &self,
         call: &CallExpression<'_>,
@@ -416,7 +416,7 @@ impl<'a> FactCollector<'a> {
         {
             return None;
         }
-        let mut value = String::new();
+        let mut value = CompactString::default();
         let mut decoded = false;
         for (index, quasi) in template.quasis.iter().enumerate() {
             value.push_str(quasi.value.cooked.as_ref()?.as_str());
@@ -465,7 +465,7 @@ impl<'a> FactCollector<'a> {
                 "join" => {
                     let separator = match call.arguments.first().and_then(Argument::as_expression) {
                         Some(expression) => self.resolve(expression, depth + 1)?.value,
-                        None => ",".to_owned(),
+                        None => CompactString::const_new(","),
                     };
                     return self.resolve_join(&member.object, &separator, depth);
                 }
@@ -479,7 +479,7 @@ impl<'a> FactCollector<'a> {
                         codes.push(number.value);
                     }
                     return resolve::from_char_codes(&codes).map(|value| Resolved {
-                        value,
+                        value: value.into(),
                         decoded: true,
                     });
                 }
@@ -512,14 +512,14 @@ impl<'a> FactCollector<'a> {
                     parts.push(part.value.trim_end_matches('/').to_owned());
                 }
                 Some(Resolved {
-                    value: parts.join("/"),
+                    value: parts.join("/").into(),
                     decoded,
                 })
             }
             "atob" => {
                 let argument = self.resolve(call.arguments.first()?.as_expression()?, depth + 1)?;
                 resolve::decode_base64(&argument.value).map(|value| Resolved {
-                    value,
+                    value: value.into(),
                     decoded: true,
                 })
             }
@@ -549,15 +549,15 @@ impl<'a> FactCollector<'a> {
                 .resolve(expression, depth + 1)?
                 .value
                 .to_ascii_lowercase(),
-            None => "utf8".to_owned(),
+            None => CompactString::const_new("utf8"),
         };
         match encoding.as_str() {
             "base64" | "base64url" => resolve::decode_base64(&data.value).map(|value| Resolved {
-                value,
+                value: value.into(),
                 decoded: true,
             }),
             "hex" => resolve::decode_hex(&data.value).map(|value| Resolved {
-                value,
+                value: value.into(),
                 decoded: true,
             }),
             _ => Some(data),
@@ -570,7 +570,7 @@ impl<'a> FactCollector<'a> {
         separator: &str,
         depth: u32,
     ) -> Option<Resolved> {
-        let parts: Vec<String> = match receiver {
+        let parts: Vec<CompactString> = match receiver {
             Expression::ArrayExpression(array) => {
                 let mut parts = Vec::with_capacity(array.elements.len());
                 for element in &array.elements {
@@ -603,7 +603,7 @@ impl<'a> FactCollector<'a> {
                 .get(identifier.name.as_str())?
                 .iter()
                 .cloned()
-                .collect::<Option<Vec<String>>>()?,
+                .collect::<Option<Vec<CompactString>>>()?,
             _ => return None,
         };
         let value = parts.join(separator);
@@ -711,10 +711,24 @@ impl<'a> FactCollector<'a> {
             path: match expression.get_inner_expression() {
                 Expression::Identifier(_)
                 | Expression::StaticMemberExpression(_)
-                | Expression::ComputedMemberExpression(_) => self.path_of(expression, 0),
+                | Expression::ComputedMemberExpression(_) => self.with_path(expression, 0, compact),
                 _ => None,
             },
         }
+    }
+
+    /// What the first [`MAX_ARGUMENTS`] arguments of a call are made of.
+    fn arguments_info(&self, arguments: &[Argument<'_>]) -> Arguments {
+        let mut infos = Arguments::default();
+        for argument in arguments.iter().take(MAX_ARGUMENTS) {
+            infos.push(
+                argument
+                    .as_expression()
+                    .map(|expression| self.value_info(expression))
+                    .unwrap_or_default(),
+            );
+        }
+        infos
     }
 
     fn bind(&mut self, name: &'a str, init: &Expression<'_>) {
@@ -723,13 +737,13 @@ impl<'a> FactCollector<'a> {
         }
         match init.get_inner_expression() {
             Expression::ArrayExpression(array) if !array.elements.is_empty() => {
-                let values: Vec<Option<String>> = array
+                let values: Vec<Option<CompactString>> = array
                     .elements
                     .iter()
                     .take(100_000)
                     .map(|element| match element {
                         ArrayExpressionElement::StringLiteral(literal) => {
-                            Some(literal.value.as_str().to_owned())
+                            Some(CompactString::from(literal.value.as_str()))
                         }
                         other => other
                             .as_expression()
@@ -832,6 +846,11 @@ impl<'a> FactCollector<'a> {
             self.facts.hex_identifier_count += 1;
         }
     }
+}
+
+/// A fact string: inline when short, one allocation otherwise.
+fn compact(text: &str) -> CompactString {
+    CompactString::new(text)
 }
 
 /// The part of `path` before its first `.` (all of it without one), as
@@ -1042,7 +1061,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                         }
                         oxc_ast::ast::MemberExpression::ComputedMemberExpression(member) => self
                             .resolve(&member.expression, 0)
-                            .map(|resolved| Cow::Owned(resolved.value)),
+                            .map(|resolved| Cow::Owned(resolved.value.into_string())),
                         oxc_ast::ast::MemberExpression::PrivateFieldExpression(_) => None,
                     };
                     if let Some(property) = property
@@ -1053,7 +1072,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                             target.push('.');
                             target.push_str(&property);
                             (target.len() <= MAX_PATH)
-                                .then(|| strip_global_prefix(target).to_owned())
+                                .then(|| CompactString::from(strip_global_prefix(target)))
                         });
                         if let Some(target) = target {
                             let offset = assignment.span.start;
@@ -1071,7 +1090,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
         if !self.full(self.facts.modules.len()) {
             self.facts
                 .modules
-                .push((module.clone(), declaration.span.start));
+                .push((CompactString::from(module.as_str()), declaration.span.start));
         }
         if let Some(specifiers) = &declaration.specifiers {
             for specifier in specifiers {
@@ -1103,28 +1122,18 @@ impl<'a> Visit<'a> for FactCollector<'a> {
 
     fn visit_call_expression(&mut self, call: &CallExpression<'a>) {
         let callee = self
-            .path_of(&call.callee, 0)
-            .unwrap_or_else(|| "?".to_owned());
+            .with_path(&call.callee, 0, compact)
+            .unwrap_or_else(|| CompactString::const_new("?"));
         let method = last_segment(&callee);
-        // `required_module` resolves the same callee one level deeper, which gives the same path
-        // or none: only a `require` callee can name a module.
+        // `with_required_module` resolves the same callee one level deeper, which gives the same
+        // path or none: only a `require` callee can name a module.
         if (callee == "require" || callee.ends_with(".require"))
-            && let Some(module) = self.required_module(call, 0)
+            && let Some(module) = self.with_required_module(call, 0, compact)
             && !self.full(self.facts.modules.len())
         {
             self.facts.modules.push((module, call.span.start));
         }
-        let arguments: Vec<ValueInfo> = call
-            .arguments
-            .iter()
-            .take(4)
-            .map(|argument| {
-                argument
-                    .as_expression()
-                    .map(|expression| self.value_info(expression))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let arguments = self.arguments_info(&call.arguments);
         // Decoded constants become strings that the string rules can see.
         if matches!(method, "toString" | "fromCharCode" | "atob" | "join")
             && let Some(resolved) = self.resolve_call(call, 0)
@@ -1172,19 +1181,9 @@ impl<'a> Visit<'a> for FactCollector<'a> {
 
     fn visit_new_expression(&mut self, new: &NewExpression<'a>) {
         let callee = self
-            .path_of(&new.callee, 0)
-            .unwrap_or_else(|| "?".to_owned());
-        let arguments: Vec<ValueInfo> = new
-            .arguments
-            .iter()
-            .take(4)
-            .map(|argument| {
-                argument
-                    .as_expression()
-                    .map(|expression| self.value_info(expression))
-                    .unwrap_or_default()
-            })
-            .collect();
+            .with_path(&new.callee, 0, compact)
+            .unwrap_or_else(|| CompactString::const_new("?"));
+        let arguments = self.arguments_info(&new.arguments);
         if !self.full(self.facts.calls.len()) {
             let computed = callee_is_computed(&new.callee);
             self.facts.calls.push(CallFact {
@@ -1206,7 +1205,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
                 recorded.then(|| {
                     path.push('.');
                     path.push_str(member.property.name.as_str());
-                    path.as_str().to_owned()
+                    CompactString::from(path.as_str())
                 })
             })
             && !self.full(self.facts.members.len())
@@ -1232,7 +1231,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
     fn visit_object_property(&mut self, property: &oxc_ast::ast::ObjectProperty<'a>) {
         if self.serializing > 0 && self.path_is(&property.value, 0, "process.env") {
             self.facts.members.push(MemberFact {
-                path: SERIALIZED_ENV.to_owned(),
+                path: CompactString::const_new(SERIALIZED_ENV),
                 offset: property.span.start,
             });
         }
@@ -1248,7 +1247,7 @@ impl<'a> Visit<'a> for FactCollector<'a> {
     fn visit_spread_element(&mut self, spread: &oxc_ast::ast::SpreadElement<'a>) {
         if self.serializing > 0 && self.path_is(&spread.argument, 0, "process.env") {
             self.facts.members.push(MemberFact {
-                path: SERIALIZED_ENV.to_owned(),
+                path: CompactString::const_new(SERIALIZED_ENV),
                 offset: spread.span.start,
             });
         }
