@@ -199,7 +199,9 @@ impl Rule for ExfiltrationEndpoint {
                     .iter()
                     .any(|call| (call.offset as usize).abs_diff(offset) <= OPTIONS_DISTANCE)
             };
+            // Without a network call no value is near one.
             if !connects_to_ip
+                && !network_calls.is_empty()
                 && let Some(value) = file_values
                     .iter()
                     .find(|value| is_public_ipv4(value.text) && near_a_call(value.offset))
