@@ -414,10 +414,14 @@ pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool)
 
 /// `child_process` functions that run commands.
 pub(crate) fn is_process_call(callee: &str) -> bool {
-    // Every name below starts with one of these bytes (most callees do not).
+    // Every name below starts with one of these byte pairs (most callees do not).
     if !matches!(
-        callee.as_bytes().first(),
-        Some(b'c' | b'e' | b's' | b'B' | b'D')
+        callee.as_bytes(),
+        [b'c', b'h' | b'r', ..]
+            | [b'e', b'x', ..]
+            | [b's', b'h', ..]
+            | [b'B', b'u', ..]
+            | [b'D', b'e', ..]
     ) {
         return false;
     }
@@ -448,6 +452,26 @@ pub(crate) fn is_process_call(callee: &str) -> bool {
 /// Network API calls.
 pub(crate) fn is_network_call(callee: &str) -> bool {
     let bytes = callee.as_bytes();
+    // Every root below starts with one of these byte pairs (most callees do not).
+    if !matches!(
+        bytes,
+        [b'h', b't', ..]
+            | [b'n', b'e' | b'o', ..]
+            | [b't', b'l', ..]
+            | [b'd', b'g' | b'n', ..]
+            | [b'f', b'e', ..]
+            | [b'c', b'r', ..]
+            | [b'u', b'n', ..]
+            | [b'g', b'o', ..]
+            | [b'r', b'e', ..]
+            | [b's', b'u', ..]
+            | [b'X', b'M', ..]
+            | [b'W', b'e', ..]
+            | [b'w', b's', ..]
+            | [b'a', b'x', ..]
+    ) {
+        return false;
+    }
     // Before the first `.` and after the last one (the whole callee when it has none).
     let root = bytes
         .iter()
@@ -477,7 +501,9 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{RULES, ValueNeedles, url_host, value_needle_lists};
+    use super::{
+        RULES, ValueNeedles, is_network_call, is_process_call, url_host, value_needle_lists,
+    };
 
     /// Each needle of each list, in any case and inside other text, marks its list.
     #[test]
@@ -494,6 +520,60 @@ mod tests {
         let windows = value_needle_lists("x\\.github\\workflows\\a.yml");
         assert_ne!(windows & ValueNeedles::PersistenceTargets.bit(), 0);
         assert_eq!(windows & ValueNeedles::Endpoints.bit(), 0);
+    }
+
+    /// The byte-pair gates of the call classifiers let every name they accept through.
+    #[test]
+    fn call_classifiers_accept_their_names() {
+        for root in [
+            "http",
+            "https",
+            "http2",
+            "net",
+            "tls",
+            "dgram",
+            "dns",
+            "fetch",
+            "node-fetch",
+            "cross-fetch",
+            "undici",
+            "got",
+            "request",
+            "needle",
+            "superagent",
+            "XMLHttpRequest",
+            "WebSocket",
+            "ws",
+            "axios",
+            "new:XMLHttpRequest",
+            "new:WebSocket",
+        ] {
+            let method = match root {
+                "net" | "tls" => ".connect",
+                "dgram" => ".send",
+                "dns" => ".lookup",
+                _ => ".get",
+            };
+            assert!(is_network_call(&format!("{root}{method}")), "{root}");
+        }
+        assert!(is_network_call("fetch") && is_network_call("dns.resolve4"));
+        assert!(!is_network_call("console.log") && !is_network_call("n.get"));
+        for name in [
+            "execa",
+            "execa.command",
+            "shelljs.exec",
+            "cross-spawn",
+            "execa.sync",
+            "Bun.spawn",
+            "Bun.spawnSync",
+            "Deno.run",
+            "child_process.exec",
+            "child_process.spawn.call",
+            "child_process.fork",
+        ] {
+            assert!(is_process_call(name), "{name}");
+        }
+        assert!(!is_process_call("console.log") && !is_process_call("c"));
     }
 
     /// The earliest-ending scheme wins, whatever the order of the schemes in the text.
