@@ -18,7 +18,9 @@ pub(crate) mod propagation;
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
 
 use crate::context::{FileContext, FileKind};
 use crate::rule::{Category, Rule};
@@ -239,9 +241,9 @@ fn separator_spellings(needle: &str) -> Vec<String> {
     spellings
 }
 
-/// Every needle spelling of every [`ValueNeedles`] list once, with the lists it belongs to
+/// Every needle spelling of every [`ValueNeedles`] list once, and the lists each belongs to
 /// (bits).
-static VALUE_NEEDLES: LazyLock<(Vec<u8>, Option<AhoCorasick>)> = LazyLock::new(|| {
+fn value_needles() -> (Vec<String>, Vec<u8>) {
     let mut needles: Vec<String> = Vec::new();
     let mut lists: Vec<u8> = Vec::new();
     for list in ValueNeedles::ALL {
@@ -259,35 +261,75 @@ static VALUE_NEEDLES: LazyLock<(Vec<u8>, Option<AhoCorasick>)> = LazyLock::new(|
             }
         }
     }
-    // Standard semantics, overlapping: every occurrence of every needle is reported, so no
-    // needle of one list can hide a needle of another.
-    let automaton = AhoCorasickBuilder::new()
+    (needles, lists)
+}
+
+/// [`value_needles`]: the lists of each needle, and a DFA over the needles with standard
+/// semantics, whose states report every needle ending at a position (so no needle of one list
+/// can hide a needle of another).
+static VALUE_NEEDLES: LazyLock<(Vec<u8>, Option<DFA>)> = LazyLock::new(|| {
+    let (needles, lists) = value_needles();
+    let automaton = DFA::builder()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(&needles)
         .ok();
     (lists, automaton)
 });
 
 /// The [`ValueNeedles`] lists (bits) with a needle in `haystack`, in one pass.
+///
+/// A DFA walk is one table load per byte that depends on the previous one; two walks in
+/// lockstep, over the two halves of the haystack, overlap their latencies. The first half runs
+/// on over the second's first bytes (one short of the longest needle), so every occurrence
+/// lies wholly inside one of them.
 pub(crate) fn value_needle_lists(haystack: &str) -> u8 {
     let (lists, automaton) = &*VALUE_NEEDLES;
-    let Some(automaton) = automaton else {
+    let Some((automaton, start)) = automaton
+        .as_ref()
+        .and_then(|automaton| Some((automaton, automaton.start_state(Anchored::No).ok()?)))
+    else {
         // Without the automaton, nothing may be skipped.
         return u8::MAX;
     };
-    let every_list = ValueNeedles::ALL
-        .iter()
-        .fold(0, |bits, list| bits | list.bit());
     let mut found = 0;
-    for occurrence in automaton.find_overlapping_iter(haystack) {
-        found |= lists
-            .get(occurrence.pattern().as_usize())
-            .copied()
-            .unwrap_or(u8::MAX);
-        if found & every_list == every_list {
-            break;
+    let mut note = |state: StateID| {
+        if automaton.is_match(state) {
+            for index in 0..automaton.match_len(state) {
+                found |= lists
+                    .get(automaton.match_pattern(state, index).as_usize())
+                    .copied()
+                    .unwrap_or(u8::MAX);
+            }
+        }
+    };
+    let bytes = haystack.as_bytes();
+    let middle = bytes.len() / 2;
+    let overlap = automaton.max_pattern_len().saturating_sub(1);
+    let first = &bytes[..(middle + overlap).min(bytes.len())];
+    let second = &bytes[middle..];
+    let common = first.len().min(second.len());
+    let (mut first_state, mut second_state) = (start, start);
+    for (first_byte, second_byte) in first[..common].iter().zip(&second[..common]) {
+        first_state = automaton.next_state(Anchored::No, first_state, *first_byte);
+        second_state = automaton.next_state(Anchored::No, second_state, *second_byte);
+        if automaton.is_special(first_state) {
+            note(first_state);
+        }
+        if automaton.is_special(second_state) {
+            note(second_state);
+        }
+    }
+    for (state, rest) in [
+        (&mut first_state, &first[common..]),
+        (&mut second_state, &second[common..]),
+    ] {
+        for byte in rest {
+            *state = automaton.next_state(Anchored::No, *state, *byte);
+            if automaton.is_special(*state) {
+                note(*state);
+            }
         }
     }
     found
@@ -414,10 +456,14 @@ pub(crate) fn has_call(file: &FileContext<'_>, predicate: impl Fn(&str) -> bool)
 
 /// `child_process` functions that run commands.
 pub(crate) fn is_process_call(callee: &str) -> bool {
-    // Every name below starts with one of these bytes (most callees do not).
+    // Every name below starts with one of these byte pairs (most callees do not).
     if !matches!(
-        callee.as_bytes().first(),
-        Some(b'c' | b'e' | b's' | b'B' | b'D')
+        callee.as_bytes(),
+        [b'c', b'h' | b'r', ..]
+            | [b'e', b'x', ..]
+            | [b's', b'h', ..]
+            | [b'B', b'u', ..]
+            | [b'D', b'e', ..]
     ) {
         return false;
     }
@@ -448,6 +494,26 @@ pub(crate) fn is_process_call(callee: &str) -> bool {
 /// Network API calls.
 pub(crate) fn is_network_call(callee: &str) -> bool {
     let bytes = callee.as_bytes();
+    // Every root below starts with one of these byte pairs (most callees do not).
+    if !matches!(
+        bytes,
+        [b'h', b't', ..]
+            | [b'n', b'e' | b'o', ..]
+            | [b't', b'l', ..]
+            | [b'd', b'g' | b'n', ..]
+            | [b'f', b'e', ..]
+            | [b'c', b'r', ..]
+            | [b'u', b'n', ..]
+            | [b'g', b'o', ..]
+            | [b'r', b'e', ..]
+            | [b's', b'u', ..]
+            | [b'X', b'M', ..]
+            | [b'W', b'e', ..]
+            | [b'w', b's', ..]
+            | [b'a', b'x', ..]
+    ) {
+        return false;
+    }
     // Before the first `.` and after the last one (the whole callee when it has none).
     let root = bytes
         .iter()
@@ -477,7 +543,10 @@ pub(crate) fn is_network_call(callee: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{RULES, ValueNeedles, url_host, value_needle_lists};
+    use super::{
+        RULES, ValueNeedles, is_network_call, is_process_call, url_host, value_needle_lists,
+        value_needles,
+    };
 
     /// Each needle of each list, in any case and inside other text, marks its list.
     #[test]
@@ -494,6 +563,92 @@ mod tests {
         let windows = value_needle_lists("x\\.github\\workflows\\a.yml");
         assert_ne!(windows & ValueNeedles::PersistenceTargets.bit(), 0);
         assert_eq!(windows & ValueNeedles::Endpoints.bit(), 0);
+    }
+
+    /// The two-walk search marks the lists of every needle occurrence, wherever it sits
+    /// relative to the middle of the haystack, as a plain overlapping search does.
+    #[test]
+    fn value_needle_lists_match_an_overlapping_search() {
+        let (needles, lists) = value_needles();
+        let reference = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&needles)
+            .expect("needles build");
+        let mut seed = 11u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            usize::try_from(seed >> 33).unwrap_or(0)
+        };
+        for _ in 0..3_000 {
+            let mut haystack = String::new();
+            for _ in 0..next() % 4 {
+                haystack.push_str(&"x/ ".repeat(next() % 40));
+                let needle = &needles[next() % needles.len()];
+                haystack.push_str(&needle.to_ascii_uppercase()[..needle.len() - next() % 2]);
+            }
+            haystack.push_str(&"y".repeat(next() % 40));
+            let expected = reference
+                .find_overlapping_iter(&haystack)
+                .fold(0, |bits, found| bits | lists[found.pattern().as_usize()]);
+            assert_eq!(value_needle_lists(&haystack), expected, "{haystack}");
+        }
+    }
+
+    /// The byte-pair gates of the call classifiers let every name they accept through.
+    #[test]
+    fn call_classifiers_accept_their_names() {
+        for root in [
+            "http",
+            "https",
+            "http2",
+            "net",
+            "tls",
+            "dgram",
+            "dns",
+            "fetch",
+            "node-fetch",
+            "cross-fetch",
+            "undici",
+            "got",
+            "request",
+            "needle",
+            "superagent",
+            "XMLHttpRequest",
+            "WebSocket",
+            "ws",
+            "axios",
+            "new:XMLHttpRequest",
+            "new:WebSocket",
+        ] {
+            let method = match root {
+                "net" | "tls" => ".connect",
+                "dgram" => ".send",
+                "dns" => ".lookup",
+                _ => ".get",
+            };
+            assert!(is_network_call(&format!("{root}{method}")), "{root}");
+        }
+        assert!(is_network_call("fetch") && is_network_call("dns.resolve4"));
+        assert!(!is_network_call("console.log") && !is_network_call("n.get"));
+        for name in [
+            "execa",
+            "execa.command",
+            "shelljs.exec",
+            "cross-spawn",
+            "execa.sync",
+            "Bun.spawn",
+            "Bun.spawnSync",
+            "Deno.run",
+            "child_process.exec",
+            "child_process.spawn.call",
+            "child_process.fork",
+        ] {
+            assert!(is_process_call(name), "{name}");
+        }
+        assert!(!is_process_call("console.log") && !is_process_call("c"));
     }
 
     /// The earliest-ending scheme wins, whatever the order of the schemes in the text.

@@ -54,6 +54,14 @@ static INDICATORS: LazyLock<Vec<Indicator>> = LazyLock::new(|| {
     indicators
 });
 
+/// Indicators of kind `file` (payload file names), matched against every file's path.
+static FILE_INDICATORS: LazyLock<Vec<&'static Indicator>> = LazyLock::new(|| {
+    INDICATORS
+        .iter()
+        .filter(|indicator| indicator.kind == "file")
+        .collect()
+});
+
 /// Indicators matched as text inside scripts.
 static TEXT_INDICATORS: LazyLock<(Vec<usize>, Option<AhoCorasick>)> = LazyLock::new(|| {
     let indices: Vec<usize> = INDICATORS
@@ -190,9 +198,10 @@ impl Rule for KnownIndicator {
             }
         }
         let name = file.path.rsplit('/').next().unwrap_or(file.path);
-        if let Some(indicator) = INDICATORS.iter().find(|indicator| {
-            indicator.kind == "file" && (indicator.value == name || indicator.value == file.path)
-        }) {
+        if let Some(indicator) = FILE_INDICATORS
+            .iter()
+            .find(|indicator| indicator.value == name || indicator.value == file.path)
+        {
             out.push(file.finding(
                 &Self::META,
                 Severity::Medium,

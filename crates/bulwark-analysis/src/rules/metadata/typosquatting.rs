@@ -26,6 +26,8 @@ struct PopularName {
     folded: String,
     /// [`Self::bare`] as characters, for [`edit_distance_within`].
     characters: Vec<char>,
+    /// [`histogram`] of [`Self::characters`].
+    histogram: Histogram,
 }
 
 /// [`POPULAR`] with the names' bare, folded and character forms, in the same order.
@@ -39,6 +41,7 @@ static POPULAR_PREPARED: LazyLock<Vec<PopularName>> = LazyLock::new(|| {
                 bare,
                 folded: fold(bare),
                 characters: bare.chars().collect(),
+                histogram: histogram(bare),
             }
         })
         .collect()
@@ -96,6 +99,32 @@ fn edit_distance_within(left: &[char], right: &[char], limit: usize) -> usize {
     previous[right.len()]
 }
 
+/// Character counts by [`HISTOGRAM_BUCKETS`] buckets (saturating).
+type Histogram = [u8; HISTOGRAM_BUCKETS];
+
+/// Buckets of a [`Histogram`]: characters are counted by their code modulo this.
+const HISTOGRAM_BUCKETS: usize = 64;
+
+fn histogram(name: &str) -> Histogram {
+    let mut counts = [0u8; HISTOGRAM_BUCKETS];
+    for character in name.chars() {
+        let bucket = &mut counts[character as usize % HISTOGRAM_BUCKETS];
+        *bucket = bucket.saturating_add(1);
+    }
+    counts
+}
+
+/// Half of this bounds [`edit_distance`] from below: an insertion or a deletion changes the
+/// histograms' difference by one, a substitution by at most two, a transposition not at all
+/// (and merging characters into buckets, or saturating, only lowers it). So names whose
+/// difference exceeds twice a limit are farther apart than the limit.
+fn histogram_difference(left: &Histogram, right: &Histogram) -> usize {
+    left.iter()
+        .zip(right)
+        .map(|(left, right)| usize::from(left.abs_diff(*right)))
+        .sum()
+}
+
 /// Folds look-alike characters and separators: `l0dash` → `lodash`, `cross_env` → `crossenv`.
 fn fold(name: &str) -> String {
     name.chars()
@@ -119,6 +148,7 @@ pub(crate) fn imitated(name: &str) -> Option<&'static str> {
     let bare = name.rsplit('/').next().unwrap_or(name);
     let folded = fold(bare);
     let characters: Vec<char> = bare.chars().collect();
+    let name_histogram = histogram(bare);
     for popular in POPULAR_PREPARED.iter() {
         let popular_bare = popular.bare;
         if popular_bare.len() < 5
@@ -136,6 +166,7 @@ pub(crate) fn imitated(name: &str) -> Option<&'static str> {
         // Names whose lengths differ by more than `limit` are farther apart than `limit`.
         if characters.len().abs_diff(popular.characters.len()) <= limit
             && bare != popular_bare
+            && histogram_difference(&name_histogram, &popular.histogram) <= 2 * limit
             && edit_distance_within(&characters, &popular.characters, limit) <= limit
         {
             return Some(popular.name);
@@ -239,7 +270,8 @@ mod tests {
         table[left.len()][right.len()]
     }
 
-    /// The bounded distance decides `<= limit` as the full one does, exact up to the limit.
+    /// The bounded distance decides `<= limit` as the full one does, exact up to the limit, and
+    /// the histogram difference never exceeds twice the distance.
     #[test]
     fn bounded_distance_agrees_with_the_full_one() {
         let mut names: Vec<&str> = POPULAR.iter().take(150).copied().collect();
@@ -255,6 +287,8 @@ mod tests {
         for left in &names {
             for right in &names {
                 let full = full_distance(left, right);
+                let difference = histogram_difference(&histogram(left), &histogram(right));
+                assert!(difference <= 2 * full, "{left} {right}");
                 for limit in 0..=3 {
                     let bounded = edit_distance(left, right, limit);
                     if full <= limit {

@@ -5,7 +5,10 @@ use aho_corasick::AhoCorasick;
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{ValueNeedles, is_public_ipv4, matcher, url_host, values, values_may_contain};
+use crate::rules::{
+    Value, ValueNeedles, is_public_ipv4, matcher, text_contains, url_host, values, values_haystack,
+    values_may_contain,
+};
 
 /// Services used to receive stolen data or to run C2 (matched case-insensitively).
 pub(crate) const ENDPOINTS: &[&str] = &[
@@ -126,7 +129,16 @@ impl Rule for ExfiltrationEndpoint {
         // always searched).
         let may_name_endpoint =
             file.kind == FileKind::Manifest || values_may_contain(file, ValueNeedles::Endpoints);
-        for value in file_values {
+        // `url_host` finds nothing without a `://`, which no value holds when their haystack
+        // does not.
+        let may_name_url =
+            file.kind == FileKind::Manifest || text_contains(values_haystack(file), "://");
+        let searched: &[Value<'_>] = if may_name_endpoint || may_name_url {
+            file_values
+        } else {
+            &[]
+        };
+        for value in searched {
             if value.text.len() > 4096 {
                 continue;
             }
@@ -156,7 +168,8 @@ impl Rule for ExfiltrationEndpoint {
                 continue;
             }
             // Every scheme `url_host` knows has a `:`; most values have none.
-            if memchr::memchr(b':', value.text.as_bytes()).is_some()
+            if may_name_url
+                && memchr::memchr(b':', value.text.as_bytes()).is_some()
                 && let Some(host) = url_host(value.text)
                 && is_public_ipv4(host)
             {
@@ -199,7 +212,9 @@ impl Rule for ExfiltrationEndpoint {
                     .iter()
                     .any(|call| (call.offset as usize).abs_diff(offset) <= OPTIONS_DISTANCE)
             };
+            // Without a network call no value is near one.
             if !connects_to_ip
+                && !network_calls.is_empty()
                 && let Some(value) = file_values
                     .iter()
                     .find(|value| is_public_ipv4(value.text) && near_a_call(value.offset))

@@ -154,23 +154,28 @@ fn is_table_element(bytes: &[u8], position: usize) -> bool {
 /// Length of a lowercase run that counts as a generated name.
 const JUNK_NAME: usize = 40;
 
-/// Runs of at least [`JUNK_NAME`] lowercase ASCII letters: probes one byte in [`JUNK_NAME`] (every
-/// such run contains a probed position) and expands around lowercase ones.
+/// Distance between probed 8-byte words. A run of [`JUNK_NAME`] letters holds at least four
+/// whole words that start at multiples of 8, so it holds one that starts at a multiple of 32.
+const JUNK_PROBE: usize = 32;
+
+/// Runs of at least [`JUNK_NAME`] lowercase ASCII letters: probes the 8-byte word at every
+/// multiple of [`JUNK_PROBE`] (every such run contains one whole) and expands around the words
+/// that are all lowercase, which ordinary code rarely has at a probed offset.
 fn junk_identifiers(text: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let mut count = 0;
     let mut first = None;
     let mut probe = 0;
-    while probe < bytes.len() {
-        if !bytes[probe].is_ascii_lowercase() {
-            probe += JUNK_NAME;
+    while let Some(word) = bytes.get(probe..probe + 8) {
+        if !all_lowercase(word) {
+            probe += JUNK_PROBE;
             continue;
         }
         let mut start = probe;
         while start > 0 && bytes[start - 1].is_ascii_lowercase() {
             start -= 1;
         }
-        let mut end = probe + 1;
+        let mut end = probe + 8;
         while end < bytes.len() && bytes[end].is_ascii_lowercase() {
             end += 1;
         }
@@ -178,9 +183,26 @@ fn junk_identifiers(text: &str) -> Option<(usize, usize)> {
             count += 1;
             first.get_or_insert(start);
         }
-        probe = (end + 1).next_multiple_of(JUNK_NAME);
+        // `end` is not lowercase (or the end): the next run starts after it.
+        probe = (end + 1).next_multiple_of(JUNK_PROBE);
     }
     (count >= 50).then(|| (count, first.unwrap_or(0)))
+}
+
+/// Whether the 8 bytes of `word` are all ASCII lowercase letters, tested on the word at once
+/// (no branch per byte).
+fn all_lowercase(word: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let Ok(word) = <[u8; 8]>::try_from(word) else {
+        return false;
+    };
+    let word = u64::from_le_bytes(word);
+    // Below 0x80 each byte plus (0x80 - b) has its high bit set exactly when it is at least b,
+    // and no sum carries into the next byte.
+    word & HIGH == 0
+        && word.wrapping_add(ONES * (0x80 - u64::from(b'a'))) & HIGH == HIGH
+        && word.wrapping_add(ONES * (0x80 - u64::from(b'z') - 1)) & HIGH == 0
 }
 
 fn count_hex_identifiers(text: &str) -> usize {
@@ -229,5 +251,53 @@ mod tests {
             "var _0x1a2b=['log','hi'];(function(_0x3c4d,_0x5e6f){var _0x1111=function(_0x2222){while(--_0x2222){_0x3c4d['push'](_0x3c4d['shift']());}};_0x1111(++_0x5e6f);}(_0x1a2b,0x1a3));var _0xab12=function(_0xcd34,_0xef56){_0xcd34=_0xcd34-0x0;var _0x7890=_0x1a2b[_0xcd34];return _0x7890;};console[_0xab12('0x0')](_0xab12('0x1'));var _0xa1=1,_0xa2=2,_0xa3=3,_0xa4=4,_0xa5=5,_0xa6=6,_0xa7=7,_0xa8=8,_0xa9=9;".into(),
         ];
         test_rule(ObfuscatorSignature::META.name, pass, fail);
+    }
+
+    /// The probing scan finds exactly the maximal lowercase runs of [`JUNK_NAME`]+ letters that
+    /// a byte-by-byte scan finds.
+    #[test]
+    fn junk_identifiers_match_a_byte_scan() {
+        fn byte_scan(text: &str) -> Option<(usize, usize)> {
+            let mut runs = Vec::new();
+            let mut start = None;
+            for (index, byte) in text.bytes().chain([b' ']).enumerate() {
+                match (byte.is_ascii_lowercase(), start) {
+                    (true, None) => start = Some(index),
+                    (false, Some(run_start)) => {
+                        if index - run_start >= JUNK_NAME {
+                            runs.push(run_start);
+                        }
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+            (runs.len() >= 50).then(|| (runs.len(), runs[0]))
+        }
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        };
+        for round in 0..3_000 {
+            let lowercase_share = 90 + round % 10;
+            let text: String = (0..200 + (round * 7_919) % 12_000)
+                .map(|_| {
+                    let draw = next();
+                    if draw % 100 < lowercase_share {
+                        char::from(b'a' + (draw / 100 % 26) as u8)
+                    } else {
+                        [' ', 'A', '{', '`', 'Z', '0', '\u{e9}'][(draw / 100 % 7) as usize]
+                    }
+                })
+                .collect();
+            assert_eq!(junk_identifiers(&text), byte_scan(&text), "{text}");
+        }
+        assert!(all_lowercase(b"abcdwxyz"));
+        assert!(!all_lowercase(b"abcdwxy{"));
+        assert!(!all_lowercase(b"`bcdwxyz"));
+        assert!(!all_lowercase(b"abcd\xe9xyz"));
     }
 }

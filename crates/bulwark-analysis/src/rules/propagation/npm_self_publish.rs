@@ -1,7 +1,7 @@
 use crate::context::{FileContext, FileKind};
 use crate::report::{Confidence, Finding, Severity};
 use crate::rule::{Rule, RuleMeta, declare_rule};
-use crate::rules::{text_contains, values};
+use crate::rules::{text_contains, values, values_haystack};
 
 /// Cheap per-value gate before the command checks.
 static NEEDLES: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
@@ -80,6 +80,10 @@ impl Rule for NpmSelfPublish {
         let Some(automaton) = NEEDLES.as_ref() else {
             return;
         };
+        // No value holds a needle when their haystack does not.
+        if !automaton.is_match(values_haystack(file)) {
+            return;
+        }
         let file_values: Vec<_> = file_values
             .iter()
             .filter(|value| automaton.is_match(value.text))
