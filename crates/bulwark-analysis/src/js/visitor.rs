@@ -463,11 +463,16 @@ impl<'a> FactCollector<'a> {
                     return self.resolve(base, depth + 1);
                 }
                 "join" => {
+                    // An array's `join`; otherwise (`path.join(...)`) the path folding below.
                     let separator = match call.arguments.first().and_then(Argument::as_expression) {
-                        Some(expression) => self.resolve(expression, depth + 1)?.value,
-                        None => CompactString::const_new(","),
+                        Some(expression) => self.resolve(expression, depth + 1).map(|r| r.value),
+                        None => Some(CompactString::const_new(",")),
                     };
-                    return self.resolve_join(&member.object, &separator, depth);
+                    if let Some(separator) = separator
+                        && let Some(joined) = self.resolve_join(&member.object, &separator, depth)
+                    {
+                        return Some(joined);
+                    }
                 }
                 "fromCharCode" => {
                     let mut codes = Vec::with_capacity(call.arguments.len());
@@ -1324,6 +1329,35 @@ mod tests {
                 path.rsplit('.').next().unwrap_or_default()
             );
         }
+    }
+
+    /// The constant of the first argument of the call to `callee` in `source`.
+    fn first_argument_of(source: &str, callee: &str) -> Option<String> {
+        let facts = crate::js::collect_facts("index.js", source);
+        let call = facts.calls.iter().find(|call| call.callee == callee)?;
+        call.arguments
+            .first()?
+            .constant
+            .as_deref()
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn path_join_folds_as_a_member_call_and_array_join_still_folds() {
+        let member = "const path = require('path'); const os = require('os');\n\
+                      fs.readFileSync(path.join(os.homedir(), '.ssh', 'id_rsa'));";
+        assert_eq!(
+            first_argument_of(member, "fs.readFileSync").as_deref(),
+            Some("~/.ssh/id_rsa")
+        );
+        let array = "const fs = require('fs'); fs.readFileSync(['~', '.npmrc'].join('/'));";
+        assert_eq!(
+            first_argument_of(array, "fs.readFileSync").as_deref(),
+            Some("~/.npmrc")
+        );
+        // An array join that cannot fold does not turn into a path join.
+        let opaque = "const fs = require('fs'); fs.readFileSync(parts.join('/'));";
+        assert_eq!(first_argument_of(opaque, "fs.readFileSync"), None);
     }
 
     #[test]
