@@ -33,13 +33,7 @@ pub fn of_dist(dist: &serde_json::Value) -> Option<Integrity> {
 /// A strong `ETag` for a response body.
 pub(crate) fn etag_of(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(36);
-    out.push('"');
-    for byte in &digest[..16] {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out.push('"');
-    out
+    format!("\"{}\"", bulwark_types::hex(&digest[..16]))
 }
 
 #[cfg(test)]

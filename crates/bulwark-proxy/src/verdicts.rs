@@ -85,8 +85,7 @@ pub fn engine_version() -> String {
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update(bulwark_analysis::rules_identity());
     let digest = hasher.finalize();
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("gate-analysis-{hex}")
+    format!("gate-analysis-{}", bulwark_types::hex(&digest[..12]))
 }
 
 #[cfg(test)]

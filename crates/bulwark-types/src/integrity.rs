@@ -172,12 +172,7 @@ impl Integrity {
     /// The digest as lowercase hex (CycloneDX `hashes[].content`).
     #[must_use]
     pub fn hex_digest(&self) -> String {
-        use fmt::Write as _;
-        let mut out = String::with_capacity(self.digest.len() * 2);
-        for byte in &self.digest {
-            let _ = write!(out, "{byte:02x}");
-        }
-        out
+        crate::hex(&self.digest)
     }
 }
 

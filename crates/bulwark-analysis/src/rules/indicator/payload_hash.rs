@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use bulwark_types::{Algorithm, Integrity};
 use sha2::{Digest, Sha256};
 
 use crate::context::FileContext;
@@ -33,15 +34,8 @@ static HASHES: LazyLock<HashMap<Digest32, (String, String)>> = LazyLock::new(|| 
 /// The digest written as 64 hex digits (either case); `None` for anything else, which no
 /// SHA-256 can equal.
 fn parse_hex_digest(hex: &str) -> Option<Digest32> {
-    if hex.len() != 64 {
-        return None;
-    }
-    let mut digest = [0u8; 32];
-    for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-        let pair = std::str::from_utf8(pair).ok()?;
-        *byte = u8::from_str_radix(pair, 16).ok()?;
-    }
-    Some(digest)
+    let parsed = Integrity::from_hex(Algorithm::Sha256, hex).ok()?;
+    parsed.digest.try_into().ok()
 }
 
 /// SHA-256 of `bytes`.
@@ -51,12 +45,7 @@ fn sha256(bytes: &[u8]) -> Digest32 {
 
 /// Lowercase hex of a digest.
 fn to_hex(digest: &Digest32) -> String {
-    use std::fmt::Write as _;
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    bulwark_types::hex(digest)
 }
 
 declare_rule! {

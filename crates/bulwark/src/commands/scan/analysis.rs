@@ -290,11 +290,7 @@ fn fingerprint(dir: &Path, with_mtimes: bool) -> (String, u64) {
         hasher.update(b"<truncated>");
     }
     let size = entries.iter().map(|(_, size, _)| size).sum();
-    (hex(&hasher.finalize()[..16]), size)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    (bulwark_types::hex(&hasher.finalize()[..16]), size)
 }
 
 /// The analysis engine version: the rules (ids, categories, documentation) and this
@@ -312,7 +308,7 @@ fn engine_version() -> String {
             .map_or(0, |d| d.as_nanos());
         hasher.update(mtime.to_le_bytes());
     }
-    format!("analysis-{}", hex(&hasher.finalize()[..12]))
+    format!("analysis-{}", bulwark_types::hex(&hasher.finalize()[..12]))
 }
 
 /// `--cache`/`BULWARK_CACHE`, else beside the database. A cache that cannot be opened for
