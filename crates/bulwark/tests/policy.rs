@@ -1118,11 +1118,7 @@ fn example_policy_violations_project_is_denied() {
 fn code_findings_in_sarif_with_package_file_locations() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| common::write(&root.join(path), text);
     write(
         "package.json",
         r#"{"name":"app","version":"1.0.0","dependencies":{"colors-helper":"1.0.1"}}"#,
